@@ -1,0 +1,55 @@
+"""Shared input checks: thread counts and memory, checked before anything is allocated."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+__all__ = ["available_memory_bytes", "check_fits_in_memory", "resolve_n_jobs"]
+
+
+def resolve_n_jobs(n_jobs: int | None) -> int | None:
+    """Threads for the Rust core, from scikit-learn's ``n_jobs`` convention.
+
+    ``None`` keeps the shared pool (all cores, or ``RAYON_NUM_THREADS``); a positive
+    number asks for that many threads; ``-1`` means all cores and ``-2`` all but one.
+    """
+    if n_jobs is None:
+        return None
+    if n_jobs == 0:
+        raise ValueError("n_jobs == 0 has no meaning; use None, a positive count or -1")
+    if n_jobs > 0:
+        return int(n_jobs)
+    return max(1, (os.cpu_count() or 1) + 1 + int(n_jobs))
+
+
+def available_memory_bytes() -> int | None:
+    """Memory the system can give without swapping (Linux ``MemAvailable``), if known."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_fits_in_memory(shape: tuple[int, ...], dtype: np.dtype | type, what: str) -> None:
+    """Raise ``MemoryError`` if an array of ``shape`` and ``dtype`` cannot fit in memory.
+
+    The message gives the bytes needed and available, so that the user can choose
+    a smaller batch instead of waiting for the operating system to kill the process.
+    """
+    needed = int(np.prod(shape, dtype=np.float64)) * np.dtype(dtype).itemsize
+    available = available_memory_bytes()
+    if available is not None and needed > available:
+        raise MemoryError(
+            f"{what} of shape {shape} ({np.dtype(dtype).name}) needs {needed:,} bytes "
+            f"({needed / 2**30:.1f} GiB) but only {available:,} bytes "
+            f"({available / 2**30:.1f} GiB) are available; process fewer rows at a time"
+        )

@@ -1,0 +1,444 @@
+//! Random feature maps: `z(x) = sqrt(2/D) * f(W^T x + b)`, fused and in row chunks.
+//!
+//! | map      | `f`                                | kernels             |
+//! |----------|------------------------------------|---------------------|
+//! | `Cos`    | `cos(w_j.x + b_j)`, `b_j ~ U[0, 2pi)` | rbf, laplacian   |
+//! | `SinCos` | `(cos(w_j.x), sin(w_j.x))` pairs    | rbf, laplacian      |
+//! | `Relu`   | `max(0, w_j.x + b_j)`              | relu                |
+//! | `Step`   | `[w_j.x + b_j > 0]`                | step                |
+//!
+//! The weights are drawn by [`sample_weights`] from the kernel's spectral measure
+//! (one random stream per frequency, see [`crate::rng`]); with the `sqrt(2/D)`
+//! scale `Z Z^T` converges to the exact kernel of [`crate::kernels`] as `D` grows.
+//!
+//! [`transform`] splits the rows into chunks of [`ROWS_PER_CHUNK`] run in parallel;
+//! each chunk is done in column blocks of [`COLS_PER_BLOCK`] frequencies: one GEMM
+//! into a cache-resident scratch, then the nonlinearity from scratch to output.
+//! No `n x D` temporary exists beyond the output, and chunk and block boundaries
+//! do not depend on the thread count, so the output bits do not either.
+
+use crate::error::{Error, Result};
+use crate::kernels::Kernel;
+use crate::linalg::matmul_into;
+use crate::parallel::Context;
+use crate::real::Real;
+use crate::rng::feature_stream;
+use crate::simd::{self, Isa};
+use faer::MatRef;
+use rayon::prelude::*;
+
+/// Rows per parallel task (tuned on benches/: 64 to 512 are within 10%).
+pub const ROWS_PER_CHUNK: usize = 128;
+/// Frequencies per GEMM block inside a chunk: a `128 x 256` float64 scratch is
+/// 256 KiB, resident in L2 while the nonlinearity reads it.
+pub const COLS_PER_BLOCK: usize = 256;
+
+/// The nonlinearity applied to the random projections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeatureMap {
+    /// `cos(w.x + b)`: one component per frequency.
+    Cos,
+    /// `cos(w.x)` and `sin(w.x)` interleaved: two components per frequency.
+    SinCos,
+    /// `max(0, w.x + b)`.
+    Relu,
+    /// `[w.x + b > 0]`.
+    Step,
+}
+
+impl FeatureMap {
+    /// The map that approximates `kernel`; `paired` selects [`FeatureMap::SinCos`]
+    /// for the shift-invariant kernels.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] if `paired` is asked for a kernel without
+    /// Fourier features.
+    pub fn for_kernel(kernel: &Kernel, paired: bool) -> Result<FeatureMap> {
+        FeatureMap::for_kernel_name(kernel.name(), paired)
+    }
+
+    /// As [`FeatureMap::for_kernel`], from the kernel's name.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for an unknown kernel, or `paired` for a kernel
+    /// without Fourier features.
+    pub fn for_kernel_name(name: &str, paired: bool) -> Result<FeatureMap> {
+        match (name, paired) {
+            ("rbf" | "laplacian", false) => Ok(FeatureMap::Cos),
+            ("rbf" | "laplacian", true) => Ok(FeatureMap::SinCos),
+            ("relu", false) => Ok(FeatureMap::Relu),
+            ("step", false) => Ok(FeatureMap::Step),
+            ("relu" | "step", true) => Err(Error::InvalidParameter(format!(
+                "sin/cos pairs exist only for Fourier features (rbf, laplacian), not for {name:?}"
+            ))),
+            _ => Err(Error::InvalidParameter(format!(
+                "unknown kernel {name:?}; expected one of {:?}",
+                crate::kernels::KERNEL_NAMES
+            ))),
+        }
+    }
+
+    /// Output components per frequency (column of `W`): 2 for `SinCos`, else 1.
+    pub fn components_per_frequency(self) -> usize {
+        if self == FeatureMap::SinCos { 2 } else { 1 }
+    }
+
+    /// Whether the map uses the offsets `b`.
+    pub fn uses_offsets(self) -> bool {
+        self != FeatureMap::SinCos
+    }
+}
+
+/// Draws `n_frequencies` weight vectors and offsets for `kernel` from `seed`.
+///
+/// Returns `(w, b)`: `w` is row-major `n_frequencies x n_features_in` (row `j` is
+/// `w_j`), `b` has one offset per frequency (zeros when `with_offsets` is false).
+/// Frequency `j` is drawn from its own stream: first its `n_features_in` weights,
+/// then its offset, so `w_j` and `b_j` do not depend on `n_frequencies`.
+/// - rbf: `w ~ N(0, 2 gamma I)`, `b ~ U[0, 2pi)`;
+/// - laplacian: `w_i ~ Cauchy(0, gamma)` per coordinate, `b ~ U[0, 2pi)`;
+/// - relu, step: `w ~ N(0, gamma I)`, `b ~ N(0, bias^2)`.
+pub fn sample_weights<T: Real>(
+    kernel: &Kernel,
+    seed: u64,
+    n_features_in: usize,
+    n_frequencies: usize,
+    with_offsets: bool,
+) -> (Vec<T>, Vec<T>) {
+    let mut w = vec![T::zero(); n_frequencies * n_features_in];
+    let mut b = vec![T::zero(); n_frequencies];
+    let two_pi = T::from_f64(std::f64::consts::TAU);
+    w.par_chunks_mut(n_features_in.max(1))
+        .zip(b.par_iter_mut())
+        .enumerate()
+        .for_each(|(j, (w_j, b_j))| {
+            let mut rng = feature_stream(seed, j as u64);
+            let (weight, offset): (fn(&mut _) -> T, T) = match *kernel {
+                Kernel::Rbf { .. } => (T::standard_normal, two_pi),
+                Kernel::Laplacian { .. } => (T::standard_cauchy, two_pi),
+                Kernel::Relu { bias, .. } | Kernel::Step { bias, .. } => {
+                    (T::standard_normal, T::from_f64(bias))
+                }
+            };
+            let scale = T::from_f64(match *kernel {
+                Kernel::Rbf { gamma } => (2.0 * gamma).sqrt(),
+                Kernel::Laplacian { gamma } => gamma,
+                Kernel::Relu { gamma, .. } | Kernel::Step { gamma, .. } => gamma.sqrt(),
+            });
+            for v in w_j.iter_mut() {
+                *v = scale * weight(&mut rng);
+            }
+            if with_offsets {
+                *b_j = match kernel {
+                    Kernel::Rbf { .. } | Kernel::Laplacian { .. } => {
+                        offset * T::standard_uniform(&mut rng)
+                    }
+                    _ => offset * T::standard_normal(&mut rng),
+                };
+            }
+        });
+    (w, b)
+}
+
+/// Writes the `D`-component features of every row of `x` into the row-major
+/// `n x D` buffer `out`, `D = weights.ncols() * map.components_per_frequency()`.
+///
+/// `weights` is `d x m` (column `j` is `w_j`), `offsets` has `m` entries.
+///
+/// # Errors
+/// [`Error::Shape`] if the shapes disagree; [`Error::NonFinite`] if a projection
+/// `w_j.x + b_j` is NaN or infinite (NaN in `x`, or values that overflow);
+/// [`Error::Interrupted`] if `ctx`'s interrupt fires.
+pub fn transform<T: Real>(
+    x: MatRef<'_, T>,
+    weights: MatRef<'_, T>,
+    offsets: &[T],
+    map: FeatureMap,
+    out: &mut [T],
+    ctx: &Context,
+) -> Result<()> {
+    check_shapes(x.ncols(), weights, offsets)?;
+    let n_components = weights.ncols() * map.components_per_frequency();
+    if out.len() != x.nrows() * n_components {
+        return Err(Error::Shape(format!(
+            "the output buffer has {} elements, expected {} x {n_components}",
+            out.len(),
+            x.nrows()
+        )));
+    }
+    if n_components == 0 {
+        return Ok(());
+    }
+    ctx.for_each_row_chunk(out, n_components, ROWS_PER_CHUNK, |first, rows| {
+        let n_rows = rows.len() / n_components;
+        let mut scratch = Vec::new();
+        transform_rows(
+            x.subrows(first, n_rows),
+            first,
+            weights,
+            offsets,
+            map,
+            rows,
+            &mut scratch,
+        )
+    })
+}
+
+fn check_shapes<T: Real>(
+    n_features_in: usize,
+    weights: MatRef<'_, T>,
+    offsets: &[T],
+) -> Result<()> {
+    if weights.nrows() != n_features_in {
+        return Err(Error::Shape(format!(
+            "X has {n_features_in} features but the weights were drawn for {}",
+            weights.nrows()
+        )));
+    }
+    if offsets.len() != weights.ncols() {
+        return Err(Error::Shape(format!(
+            "{} offsets given for {} weight vectors",
+            offsets.len(),
+            weights.ncols()
+        )));
+    }
+    Ok(())
+}
+
+fn non_finite_error(row: usize) -> Error {
+    Error::NonFinite(format!(
+        "the random projection W^T x + b of row {row} is not finite: the input holds NaN or \
+         infinity, or values so large that the projection overflows (rescale X or lower gamma)"
+    ))
+}
+
+/// Computes the features of the rows `x` (all of them, sequentially) into the
+/// row-major `out`; `scratch` is reused across calls. `first_row` is the index of
+/// `x`'s first row in the caller's data, used in error messages.
+///
+/// This is the building block of [`transform`] and of the streaming statistics.
+///
+/// # Errors
+/// As [`transform`].
+///
+/// # Panics
+/// If `out.len()` is not `x.nrows()` times the number of components.
+pub fn transform_rows<T: Real>(
+    x: MatRef<'_, T>,
+    first_row: usize,
+    weights: MatRef<'_, T>,
+    offsets: &[T],
+    map: FeatureMap,
+    out: &mut [T],
+    scratch: &mut Vec<T>,
+) -> Result<()> {
+    check_shapes(x.ncols(), weights, offsets)?;
+    let per = map.components_per_frequency();
+    let (n_rows, m) = (x.nrows(), weights.ncols());
+    let n_components = m * per;
+    assert_eq!(out.len(), n_rows * n_components);
+    let scale = T::from_f64((2.0 / n_components as f64).sqrt());
+    let isa = Isa::detect();
+    for block_start in (0..m).step_by(COLS_PER_BLOCK) {
+        let width = COLS_PER_BLOCK.min(m - block_start);
+        scratch.resize(n_rows * width, T::zero());
+        let projections = &mut scratch[..n_rows * width];
+        matmul_into(projections, x, weights.subcols(block_start, width));
+        let b = &offsets[block_start..block_start + width];
+        for (i, p) in projections.chunks_exact(width).enumerate() {
+            let start = i * n_components + block_start * per;
+            let dst = &mut out[start..start + width * per];
+            let applied = match map {
+                FeatureMap::Cos => simd::cos_affine(isa, p, b, scale, dst),
+                FeatureMap::SinCos => simd::sincos_interleaved(isa, p, scale, dst),
+                FeatureMap::Relu => simd::relu_affine(isa, p, b, scale, dst),
+                FeatureMap::Step => simd::step_affine(isa, p, b, scale, dst),
+            };
+            applied.map_err(|_| non_finite_error(first_row + i))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::{KERNEL_NAMES, kernel_matrix};
+    use crate::linalg::row_major;
+
+    fn data<T: Real>(n: usize, d: usize) -> Vec<T> {
+        (0..n * d)
+            .map(|i| T::from_f64(((i * 7919) % 101) as f64 / 100.0 - 0.5))
+            .collect()
+    }
+
+    fn features<T: Real>(kernel: &Kernel, paired: bool, x: &[T], d: usize, m: usize) -> Vec<T> {
+        let map = FeatureMap::for_kernel(kernel, paired).unwrap();
+        let (w, b) = sample_weights::<T>(kernel, 42, d, m, map.uses_offsets());
+        let n = x.len() / d;
+        let mut out = vec![T::nan(); n * m * map.components_per_frequency()];
+        let weights = row_major(&w, m, d).transpose();
+        transform(
+            row_major(x, n, d),
+            weights,
+            &b,
+            map,
+            &mut out,
+            &Context::global(),
+        )
+        .unwrap();
+        out
+    }
+
+    fn all_maps() -> Vec<(Kernel, bool)> {
+        let mut maps: Vec<(Kernel, bool)> = KERNEL_NAMES
+            .iter()
+            .map(|n| (Kernel::new(n, 0.7, 0.5).unwrap(), false))
+            .collect();
+        maps.push((Kernel::Rbf { gamma: 0.7 }, true));
+        maps
+    }
+
+    #[test]
+    fn fused_chunks_match_a_direct_evaluation() {
+        // Sizes off the chunk and block multiples: 1, 7, 65 rows; 1, 3, 300 frequencies.
+        for (kernel, paired) in all_maps() {
+            for (n, d, m) in [(1, 1, 1), (7, 3, 300), (65, 2, 3)] {
+                let x = data::<f64>(n, d);
+                let z = features(&kernel, paired, &x, d, m);
+                let map = FeatureMap::for_kernel(&kernel, paired).unwrap();
+                let (w, b) = sample_weights::<f64>(&kernel, 42, d, m, map.uses_offsets());
+                let per = map.components_per_frequency();
+                let scale = (2.0 / (m * per) as f64).sqrt();
+                for i in 0..n {
+                    for j in 0..m {
+                        let p: f64 = (0..d).map(|k| x[i * d + k] * w[j * d + k]).sum();
+                        let got = &z[i * m * per + j * per..][..per];
+                        let want = match map {
+                            FeatureMap::Cos => vec![scale * (p + b[j]).cos()],
+                            FeatureMap::SinCos => vec![scale * p.cos(), scale * p.sin()],
+                            FeatureMap::Relu => vec![scale * (p + b[j]).max(0.0)],
+                            FeatureMap::Step => vec![if p + b[j] > 0.0 { scale } else { 0.0 }],
+                        };
+                        for (g, w) in got.iter().zip(&want) {
+                            assert!((g - w).abs() < 1e-13, "{kernel:?} {i} {j}: {g} vs {w}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn features_are_nested_in_the_width() {
+        let x = data::<f64>(9, 4);
+        for (kernel, paired) in all_maps() {
+            let map = FeatureMap::for_kernel(&kernel, paired).unwrap();
+            let (wide_w, wide_b) = sample_weights::<f64>(&kernel, 5, 4, 300, map.uses_offsets());
+            let (w, b) = sample_weights::<f64>(&kernel, 5, 4, 20, map.uses_offsets());
+            assert_eq!(w[..], wide_w[..w.len()]);
+            assert_eq!(b[..], wide_b[..20]);
+            let (wide, narrow) = (
+                features(&kernel, paired, &x, 4, 300),
+                features(&kernel, paired, &x, 4, 20),
+            );
+            let per = map.components_per_frequency();
+            let ratio = (300.0f64 / 20.0).sqrt();
+            for i in 0..9 {
+                for j in 0..20 * per {
+                    let rescaled = wide[i * 300 * per + j] * ratio;
+                    assert!(
+                        (rescaled - narrow[i * 20 * per + j]).abs() < 1e-14,
+                        "{kernel:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn thread_count_does_not_change_a_bit() {
+        let x = data::<f32>(300, 5);
+        for (kernel, paired) in all_maps() {
+            let one = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .unwrap();
+            let three = rayon::ThreadPoolBuilder::new()
+                .num_threads(3)
+                .build()
+                .unwrap();
+            let run =
+                |pool: &rayon::ThreadPool| pool.install(|| features(&kernel, paired, &x, 5, 70));
+            assert_eq!(run(&one), run(&three));
+        }
+    }
+
+    #[test]
+    fn z_zt_approaches_the_exact_kernel() {
+        let (n, d, m) = (20, 3, 20000);
+        let x = data::<f64>(n, d);
+        for (kernel, paired) in all_maps() {
+            let z = features(&kernel, paired, &x, d, m);
+            let per = z.len() / n;
+            let mut k = vec![0.0; n * n];
+            kernel_matrix(
+                row_major(&x, n, d),
+                None,
+                &kernel,
+                &mut k,
+                &Context::global(),
+            )
+            .unwrap();
+            let max_err = (0..n * n)
+                .map(|ij| {
+                    let (i, j) = (ij / n, ij % n);
+                    let zz: f64 = (0..per).map(|c| z[i * per + c] * z[j * per + c]).sum();
+                    (zz - k[ij]).abs()
+                })
+                .fold(0.0, f64::max);
+            assert!(max_err < 0.05, "{kernel:?} paired={paired}: {max_err}");
+        }
+    }
+
+    #[test]
+    fn float32_weights_are_drawn_in_float32() {
+        let kernel = Kernel::Rbf { gamma: 0.5 };
+        let (w32, _) = sample_weights::<f32>(&kernel, 1, 3, 4, true);
+        let (w64, _) = sample_weights::<f64>(&kernel, 1, 3, 4, true);
+        let cast: Vec<f32> = w64.iter().map(|&v| v as f32).collect();
+        assert_ne!(w32, cast);
+    }
+
+    #[test]
+    fn bad_shapes_and_overflow_are_errors() {
+        let kernel = Kernel::Relu {
+            gamma: 1.0,
+            bias: 0.0,
+        };
+        let (w, b) = sample_weights::<f64>(&kernel, 1, 3, 4, true);
+        let x = [1e308, 1e308, 1e308, 0.0, 0.0, 0.0];
+        let mut out = vec![0.0; 8];
+        let weights = row_major(&w, 4, 3).transpose();
+        let ctx = Context::global();
+        let result = transform(
+            row_major(&x, 2, 3),
+            weights,
+            &b,
+            FeatureMap::Relu,
+            &mut out,
+            &ctx,
+        );
+        assert!(matches!(result, Err(Error::NonFinite(msg)) if msg.contains("row 0")));
+        let result = transform(
+            row_major(&x, 3, 2),
+            weights,
+            &b,
+            FeatureMap::Relu,
+            &mut out,
+            &ctx,
+        );
+        assert!(matches!(result, Err(Error::Shape(_))));
+        assert!(FeatureMap::for_kernel(&kernel, true).is_err());
+    }
+}

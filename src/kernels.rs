@@ -1,0 +1,305 @@
+//! Exact kernels: the infinite-width limits of the feature maps in [`crate::features`].
+//!
+//! | kernel      | `k(x, y)`                                                        |
+//! |-------------|------------------------------------------------------------------|
+//! | `rbf`       | `exp(-gamma ||x - y||_2^2)`                                      |
+//! | `laplacian` | `exp(-gamma ||x - y||_1)`                                        |
+//! | `relu`      | `(1/pi) |u| |v| (sin t + (pi - t) cos t)` (arc-cosine, order 1)   |
+//! | `step`      | `1 - t/pi` (arc-cosine, order 0), 0 if `u` or `v` is 0           |
+//!
+//! For the arc-cosine kernels `u = (sqrt(gamma) x, bias)`, `v = (sqrt(gamma) y, bias)`
+//! and `t` is the angle between them: the kernel of ReLU / step features with
+//! weights `w ~ N(0, gamma I)` and offsets `b ~ N(0, bias^2)`.
+//!
+//! Kernel matrices are computed in float64 (near-ridgeless solves need it).
+
+use crate::error::{Error, Result};
+use crate::linalg::{matmul_into, row_norms_squared};
+use crate::parallel::Context;
+use crate::simd::{Isa, exp_nonpositive_in_place};
+use faer::MatRef;
+use std::f64::consts::PI;
+
+/// A kernel and its hyperparameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kernel {
+    /// Gaussian kernel `exp(-gamma ||x - y||^2)`.
+    Rbf {
+        /// Inverse squared length scale, > 0.
+        gamma: f64,
+    },
+    /// Laplacian kernel `exp(-gamma ||x - y||_1)`.
+    Laplacian {
+        /// Inverse length scale, > 0.
+        gamma: f64,
+    },
+    /// Arc-cosine kernel of order 1: random ReLU features.
+    Relu {
+        /// Variance of the weights, > 0.
+        gamma: f64,
+        /// Standard deviation of the offsets, >= 0 (0: no offset).
+        bias: f64,
+    },
+    /// Arc-cosine kernel of order 0: random step (Heaviside) features.
+    Step {
+        /// Variance of the weights, > 0.
+        gamma: f64,
+        /// Standard deviation of the offsets, >= 0 (0: no offset).
+        bias: f64,
+    },
+}
+
+/// The kernel names the core knows, in the order the docs list them.
+pub const KERNEL_NAMES: [&str; 4] = ["rbf", "laplacian", "relu", "step"];
+
+impl Kernel {
+    /// The kernel called `name` with hyperparameters `gamma` and `bias` (the latter
+    /// is used by `relu` and `step` only).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for an unknown name, `gamma` not positive and
+    /// finite, or `bias` negative or not finite.
+    pub fn new(name: &str, gamma: f64, bias: f64) -> Result<Kernel> {
+        if !(gamma > 0.0 && gamma.is_finite()) {
+            return Err(Error::InvalidParameter(format!(
+                "gamma must be a positive finite number, got {gamma}"
+            )));
+        }
+        if !(bias >= 0.0 && bias.is_finite()) {
+            return Err(Error::InvalidParameter(format!(
+                "bias must be a non-negative finite number, got {bias}"
+            )));
+        }
+        match name {
+            "rbf" => Ok(Kernel::Rbf { gamma }),
+            "laplacian" => Ok(Kernel::Laplacian { gamma }),
+            "relu" => Ok(Kernel::Relu { gamma, bias }),
+            "step" => Ok(Kernel::Step { gamma, bias }),
+            _ => Err(Error::InvalidParameter(format!(
+                "unknown kernel {name:?}; expected one of {KERNEL_NAMES:?}"
+            ))),
+        }
+    }
+
+    /// The kernel's name, as [`Kernel::new`] takes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kernel::Rbf { .. } => "rbf",
+            Kernel::Laplacian { .. } => "laplacian",
+            Kernel::Relu { .. } => "relu",
+            Kernel::Step { .. } => "step",
+        }
+    }
+}
+
+/// Rows of `x` per parallel task.
+const ROWS_PER_CHUNK: usize = 32;
+
+/// Writes the exact kernel matrix `K[i, j] = k(x_i, y_j)` into the row-major
+/// `n x m` buffer `out`; `y = None` means `y = x` (the diagonal of the rbf and
+/// laplacian kernels is then exactly 1).
+///
+/// # Errors
+/// [`Error::Shape`] if `x` and `y` differ in columns or `out` has the wrong
+/// length; [`Error::Interrupted`] if `ctx`'s interrupt fires.
+pub fn kernel_matrix(
+    x: MatRef<'_, f64>,
+    y: Option<MatRef<'_, f64>>,
+    kernel: &Kernel,
+    out: &mut [f64],
+    ctx: &Context,
+) -> Result<()> {
+    let same = y.is_none();
+    let y = y.unwrap_or(x);
+    if x.ncols() != y.ncols() {
+        return Err(Error::Shape(format!(
+            "X has {} columns but Y has {}; they must have the same number of features",
+            x.ncols(),
+            y.ncols()
+        )));
+    }
+    let m = y.nrows();
+    if out.len() != x.nrows() * m {
+        return Err(Error::Shape(format!(
+            "the output buffer has {} elements, expected {} x {m}",
+            out.len(),
+            x.nrows()
+        )));
+    }
+    let isa = Isa::detect();
+    match *kernel {
+        Kernel::Rbf { gamma } => {
+            let (x_norms, y_norms) = (row_norms_squared(x), row_norms_squared(y));
+            let y_t = y.transpose();
+            ctx.for_each_row_chunk(out, m, ROWS_PER_CHUNK, |first, rows| {
+                let n_rows = rows.len() / m.max(1);
+                matmul_into(rows, x.subrows(first, n_rows), y_t);
+                for (i, row) in rows.chunks_exact_mut(m.max(1)).enumerate() {
+                    for (v, &y_norm) in row.iter_mut().zip(&y_norms) {
+                        *v = -gamma * (x_norms[first + i] + y_norm - 2.0 * *v).max(0.0);
+                    }
+                    if same {
+                        row[first + i] = 0.0;
+                    }
+                    exp_nonpositive_in_place(isa, row);
+                }
+                Ok(())
+            })
+        }
+        Kernel::Laplacian { gamma } => {
+            // y column by column (y^T row-major), so the inner loop runs over y's
+            // rows in SIMD.
+            let y_cols: Vec<f64> = (0..y.ncols())
+                .flat_map(|k| (0..m).map(move |j| y[(j, k)]))
+                .collect();
+            ctx.for_each_row_chunk(out, m, ROWS_PER_CHUNK, |first, rows| {
+                for (i, row) in rows.chunks_exact_mut(m.max(1)).enumerate() {
+                    row.fill(0.0);
+                    for k in 0..x.ncols() {
+                        let x_ik = x[(first + i, k)];
+                        for (v, &y_jk) in row.iter_mut().zip(&y_cols[k * m..(k + 1) * m]) {
+                            *v += (x_ik - y_jk).abs();
+                        }
+                    }
+                    for v in row.iter_mut() {
+                        *v *= -gamma;
+                    }
+                    if same {
+                        row[first + i] = 0.0;
+                    }
+                    exp_nonpositive_in_place(isa, row);
+                }
+                Ok(())
+            })
+        }
+        Kernel::Relu { gamma, bias } | Kernel::Step { gamma, bias } => {
+            let relu = matches!(kernel, Kernel::Relu { .. });
+            let augmented_norm = |sq: f64| (gamma * sq + bias * bias).sqrt();
+            let x_norms: Vec<f64> = row_norms_squared(x)
+                .into_iter()
+                .map(augmented_norm)
+                .collect();
+            let y_norms: Vec<f64> = row_norms_squared(y)
+                .into_iter()
+                .map(augmented_norm)
+                .collect();
+            let y_t = y.transpose();
+            ctx.for_each_row_chunk(out, m, ROWS_PER_CHUNK, |first, rows| {
+                let n_rows = rows.len() / m.max(1);
+                matmul_into(rows, x.subrows(first, n_rows), y_t);
+                for (i, row) in rows.chunks_exact_mut(m.max(1)).enumerate() {
+                    for (v, &y_norm) in row.iter_mut().zip(&y_norms) {
+                        let dot = gamma * *v + bias * bias;
+                        *v = arccos_kernel(relu, dot, x_norms[first + i] * y_norm);
+                    }
+                }
+                Ok(())
+            })
+        }
+    }
+}
+
+/// The arc-cosine kernel of order 1 (`relu`) or 0 from the augmented inner
+/// product `dot = u.v` and the product of norms `norms = |u| |v|`.
+fn arccos_kernel(relu: bool, dot: f64, norms: f64) -> f64 {
+    if norms == 0.0 {
+        return 0.0;
+    }
+    let cos_t = (dot / norms).clamp(-1.0, 1.0);
+    let t = cos_t.acos();
+    if relu {
+        (norms * t.sin() + (PI - t) * dot) / PI
+    } else {
+        1.0 - t / PI
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linalg::row_major;
+
+    fn data(n: usize, d: usize) -> Vec<f64> {
+        (0..n * d)
+            .map(|i| ((i * 7919) % 101) as f64 / 50.0 - 1.0)
+            .collect()
+    }
+
+    fn matrix(kernel: &Kernel, x: &[f64], y: Option<&[f64]>, d: usize) -> Vec<f64> {
+        let n = x.len() / d;
+        let m = y.map_or(n, |y| y.len() / d);
+        let mut out = vec![f64::NAN; n * m];
+        let y = y.map(|y| row_major(y, m, d));
+        kernel_matrix(row_major(x, n, d), y, kernel, &mut out, &Context::global()).unwrap();
+        out
+    }
+
+    #[test]
+    fn pointwise_definitions_hold() {
+        let d = 3;
+        let (x, y) = (data(7, d), data(33, d));
+        for name in KERNEL_NAMES {
+            let kernel = Kernel::new(name, 0.3, 0.5).unwrap();
+            let k = matrix(&kernel, &x, Some(&y), d);
+            for i in 0..7 {
+                for j in 0..33 {
+                    let (xi, yj) = (&x[i * d..(i + 1) * d], &y[j * d..(j + 1) * d]);
+                    let l2: f64 = xi.iter().zip(yj).map(|(a, b)| (a - b) * (a - b)).sum();
+                    let l1: f64 = xi.iter().zip(yj).map(|(a, b)| (a - b).abs()).sum();
+                    let dot = 0.3 * xi.iter().zip(yj).map(|(a, b)| a * b).sum::<f64>() + 0.25;
+                    let nx = (0.3 * xi.iter().map(|a| a * a).sum::<f64>() + 0.25).sqrt();
+                    let ny = (0.3 * yj.iter().map(|a| a * a).sum::<f64>() + 0.25).sqrt();
+                    let t = (dot / (nx * ny)).clamp(-1.0, 1.0).acos();
+                    let want = match name {
+                        "rbf" => (-0.3 * l2).exp(),
+                        "laplacian" => (-0.3 * l1).exp(),
+                        "relu" => nx * ny * (t.sin() + (PI - t) * t.cos()) / PI,
+                        _ => 1.0 - t / PI,
+                    };
+                    assert!((k[i * 33 + j] - want).abs() < 1e-12, "{name} {i} {j}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn self_kernel_has_an_exact_unit_diagonal() {
+        let x = data(33, 5);
+        for kernel in [Kernel::Rbf { gamma: 2.0 }, Kernel::Laplacian { gamma: 2.0 }] {
+            let k = matrix(&kernel, &x, None, 5);
+            assert!((0..33).all(|i| k[i * 33 + i] == 1.0));
+        }
+    }
+
+    #[test]
+    fn bad_parameters_and_shapes_are_errors() {
+        assert!(matches!(
+            Kernel::new("poly", 1.0, 0.0),
+            Err(Error::InvalidParameter(_))
+        ));
+        assert!(matches!(
+            Kernel::new("rbf", -1.0, 0.0),
+            Err(Error::InvalidParameter(_))
+        ));
+        assert!(matches!(
+            Kernel::new("relu", 1.0, f64::NAN),
+            Err(Error::InvalidParameter(_))
+        ));
+        let (x, y) = (data(2, 3), data(2, 2));
+        let mut out = vec![0.0; 4];
+        let result = kernel_matrix(
+            row_major(&x, 2, 3),
+            Some(row_major(&y, 2, 2)),
+            &Kernel::Rbf { gamma: 1.0 },
+            &mut out,
+            &Context::global(),
+        );
+        assert!(matches!(result, Err(Error::Shape(_))));
+    }
+
+    #[test]
+    fn zero_rows_give_an_empty_matrix() {
+        let x: Vec<f64> = vec![];
+        assert!(matrix(&Kernel::Rbf { gamma: 1.0 }, &x, Some(&data(3, 2)), 2).is_empty());
+    }
+}

@@ -1,0 +1,31 @@
+//! rfkernels core: random-feature maps, exact kernels and (later) ridge paths.
+//!
+//! This crate is pure Rust; the Python bindings live in `python.rs` behind the
+//! `python` feature and are the only code that knows PyO3.
+//!
+//! Conventions every module relies on:
+//! - feature `j` (its weight vector `w_j` and offset `b_j`) is a pure function of
+//!   `(seed, j)` ([`rng`]), so results are bit-identical for any thread count and
+//!   the `k`-feature map is the first `k` columns of the `D`-feature map times
+//!   `sqrt(D / k)`;
+//! - features are scaled so that `Z Z^T -> K`, the exact kernel of [`kernels`], as
+//!   the number of features grows.
+#![warn(missing_docs)]
+#![allow(non_snake_case)]
+
+pub mod error;
+pub mod features;
+pub mod kernels;
+pub mod linalg;
+pub mod parallel;
+pub mod real;
+pub mod rng;
+pub mod simd;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use error::{Error, Result};
+pub use kernels::Kernel;
+pub use parallel::{Context, Interrupt};
+pub use real::Real;

@@ -1,0 +1,130 @@
+//! Parallel row-chunk driver: rayon over fixed-size chunks, in batches, polling an
+//! [`Interrupt`] on the calling thread between batches (never per element).
+//!
+//! Chunk boundaries depend only on the chunk size, never on the thread count, so
+//! every output element is computed by the same operations whatever the pool.
+
+use crate::error::Result;
+use rayon::prelude::*;
+
+/// Something that can ask a long computation to stop (Ctrl-C in Python).
+///
+/// `check` is called on the thread that started the computation, between batches
+/// of chunks.
+pub trait Interrupt: Sync {
+    /// Returns `Err(Error::Interrupted)` when the computation should stop.
+    fn check(&self) -> Result<()>;
+}
+
+/// An [`Interrupt`] that never fires.
+pub struct NeverInterrupt;
+
+impl Interrupt for NeverInterrupt {
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Where and how a computation runs: the thread pool and the interrupt to poll.
+pub struct Context<'a> {
+    pool: Option<&'a rayon::ThreadPool>,
+    interrupt: &'a dyn Interrupt,
+}
+
+impl<'a> Context<'a> {
+    /// A context on `pool` (the global rayon pool when `None`) polling `interrupt`.
+    pub fn new(pool: Option<&'a rayon::ThreadPool>, interrupt: &'a dyn Interrupt) -> Self {
+        Self { pool, interrupt }
+    }
+
+    /// A context on the global pool that is never interrupted (tests, Rust callers).
+    pub fn global() -> Context<'static> {
+        Context {
+            pool: None,
+            interrupt: &NeverInterrupt,
+        }
+    }
+
+    fn n_threads(&self) -> usize {
+        self.pool
+            .map_or_else(rayon::current_num_threads, |p| p.current_num_threads())
+    }
+
+    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match self.pool {
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
+    }
+
+    /// Calls `work(first_row, rows)` on consecutive chunks of `rows_per_chunk` rows
+    /// of the row-major buffer `out` (rows of `row_len` elements), in parallel.
+    ///
+    /// The interrupt is polled between batches of a few chunks per thread; the
+    /// first error (or the interrupt) stops the remaining batches.
+    pub fn for_each_row_chunk<T: Send>(
+        &self,
+        out: &mut [T],
+        row_len: usize,
+        rows_per_chunk: usize,
+        work: impl Fn(usize, &mut [T]) -> Result<()> + Sync,
+    ) -> Result<()> {
+        let chunk_len = (row_len * rows_per_chunk).max(1);
+        let batch_len = chunk_len * 4 * self.n_threads();
+        for (batch_index, batch) in out.chunks_mut(batch_len).enumerate() {
+            self.interrupt.check()?;
+            let first_chunk = batch_index * (batch_len / chunk_len);
+            self.install(|| {
+                batch
+                    .par_chunks_mut(chunk_len)
+                    .enumerate()
+                    .try_for_each(|(i, rows)| work((first_chunk + i) * rows_per_chunk, rows))
+            })?;
+        }
+        self.interrupt.check()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn every_row_is_visited_once_with_its_index() {
+        for n_rows in [0usize, 1, 2, 7, 33, 1000] {
+            let mut out = vec![usize::MAX; n_rows * 3];
+            Context::global()
+                .for_each_row_chunk(&mut out, 3, 5, |first, rows| {
+                    for (i, row) in rows.chunks_mut(3).enumerate() {
+                        row.fill(first + i);
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            let expected: Vec<usize> = (0..n_rows).flat_map(|i| [i; 3]).collect();
+            assert_eq!(out, expected);
+        }
+    }
+
+    struct AfterCalls(AtomicUsize);
+    impl Interrupt for AfterCalls {
+        fn check(&self) -> Result<()> {
+            if self.0.fetch_sub(1, Ordering::SeqCst) == 0 {
+                Err(Error::Interrupted)
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    #[test]
+    fn an_interrupt_stops_the_loop() {
+        let stop = AfterCalls(AtomicUsize::new(1));
+        let ctx = Context::new(None, &stop);
+        let mut out = vec![0u8; 1 << 20];
+        let result = ctx.for_each_row_chunk(&mut out, 1, 1, |_, _| Ok(()));
+        assert_eq!(result, Err(Error::Interrupted));
+    }
+}

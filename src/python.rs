@@ -1,0 +1,253 @@
+//! The Python bindings: the only file that knows PyO3.
+//!
+//! Every binding extracts borrowed array views while attached, runs the core
+//! inside [`run_detached`] (GIL released, Ctrl-C polled between chunks, optional
+//! dedicated thread pool) and maps core errors with one `From<Error> for PyErr`.
+
+use crate::error::Error;
+use crate::features::{self, FeatureMap};
+use crate::kernels::{self, Kernel};
+use crate::parallel::{Context, Interrupt};
+use crate::real::Real;
+use crate::simd::Isa;
+use faer::MatRef;
+use numpy::ndarray::ArrayView2;
+use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyMemoryError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+
+impl From<Error> for PyErr {
+    fn from(error: Error) -> PyErr {
+        match error {
+            Error::Shape(_) | Error::InvalidParameter(_) | Error::NonFinite(_) => {
+                PyValueError::new_err(error.to_string())
+            }
+            Error::TooLarge { .. } => PyMemoryError::new_err(error.to_string()),
+            Error::Interrupted => PyKeyboardInterrupt::new_err("interrupted by the user"),
+        }
+    }
+}
+
+/// Polls Python's signal handlers (Ctrl-C) from the thread that released the GIL.
+struct PythonSignals;
+
+impl Interrupt for PythonSignals {
+    fn check(&self) -> crate::Result<()> {
+        Python::attach(|py| py.check_signals()).map_err(|_| Error::Interrupted)
+    }
+}
+
+/// Runs `work` with the GIL released, on a pool of `n_jobs` threads (the global
+/// rayon pool, sized by `RAYON_NUM_THREADS` or the core count, when `None`).
+fn run_detached<R: Send>(
+    py: Python<'_>,
+    n_jobs: Option<usize>,
+    work: impl FnOnce(&Context) -> crate::Result<R> + Send,
+) -> PyResult<R> {
+    let pool = match n_jobs {
+        Some(n) => Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| PyValueError::new_err(format!("cannot start {n} threads: {e}")))?,
+        ),
+        None => None,
+    };
+    py.detach(|| work(&Context::new(pool.as_ref(), &PythonSignals)))
+        .map_err(PyErr::from)
+}
+
+/// A faer view of an ndarray view (strides in elements, any sign).
+fn faer_view<'a, T: Real>(a: &'a ArrayView2<'_, T>) -> MatRef<'a, T> {
+    let strides = a.strides();
+    // SAFETY: pointer, shape and element strides come from a live ndarray view
+    // that outlives the returned reference.
+    unsafe { MatRef::from_raw_parts(a.as_ptr(), a.nrows(), a.ncols(), strides[0], strides[1]) }
+}
+
+/// An uninitialized `rows x cols` array, after checking that its size is addressable.
+fn new_output<'py, T: Real + numpy::Element>(
+    py: Python<'py>,
+    rows: usize,
+    cols: usize,
+) -> PyResult<Bound<'py, PyArray2<T>>> {
+    let bytes = rows
+        .checked_mul(cols)
+        .and_then(|n| n.checked_mul(size_of::<T>()));
+    if bytes.is_none_or(|b| b > isize::MAX as usize) {
+        let bytes_needed = rows as u128 * cols as u128 * size_of::<T>() as u128;
+        return Err(Error::TooLarge { bytes_needed }.into());
+    }
+    // SAFETY: every caller writes all elements before returning the array.
+    Ok(unsafe { PyArray2::<T>::new(py, [rows, cols], false) })
+}
+
+/// Arrays of either float dtype, dispatched to one generic function.
+#[derive(FromPyObject)]
+enum FloatMatrix<'py> {
+    F64(PyReadonlyArray2<'py, f64>),
+    F32(PyReadonlyArray2<'py, f32>),
+}
+
+#[derive(FromPyObject)]
+enum FloatVector<'py> {
+    F64(PyReadonlyArray1<'py, f64>),
+    F32(PyReadonlyArray1<'py, f32>),
+}
+
+type WeightsAndOffsets<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>);
+
+fn sample_weights_typed<'py, T: Real + numpy::Element>(
+    py: Python<'py>,
+    kernel: &Kernel,
+    seed: u64,
+    n_features_in: usize,
+    n_frequencies: usize,
+    with_offsets: bool,
+) -> PyResult<WeightsAndOffsets<'py>> {
+    let (w, b) = py.detach(|| {
+        features::sample_weights::<T>(kernel, seed, n_features_in, n_frequencies, with_offsets)
+    });
+    let w = PyArray1::from_vec(py, w).reshape([n_frequencies, n_features_in])?;
+    Ok((w.into_any(), PyArray1::from_vec(py, b).into_any()))
+}
+
+/// Draws the weights of `n_frequencies` random features; see `_core.pyi`.
+#[pyfunction(name = "sample_weights")]
+#[pyo3(signature = (kernel, *, gamma, bias, paired, n_features_in, n_frequencies, seed, dtype))]
+#[allow(clippy::too_many_arguments)]
+fn sample_weights_py<'py>(
+    py: Python<'py>,
+    kernel: &str,
+    gamma: f64,
+    bias: f64,
+    paired: bool,
+    n_features_in: usize,
+    n_frequencies: usize,
+    seed: u64,
+    dtype: &str,
+) -> PyResult<WeightsAndOffsets<'py>> {
+    let kernel = Kernel::new(kernel, gamma, bias)?;
+    let with_offsets = FeatureMap::for_kernel(&kernel, paired)?.uses_offsets();
+    let draw = match dtype {
+        "float64" => sample_weights_typed::<f64>,
+        "float32" => sample_weights_typed::<f32>,
+        other => {
+            return Err(PyTypeError::new_err(format!(
+                "dtype must be 'float32' or 'float64', got {other:?}"
+            )));
+        }
+    };
+    draw(
+        py,
+        &kernel,
+        seed,
+        n_features_in,
+        n_frequencies,
+        with_offsets,
+    )
+}
+
+fn transform_typed<'py, T: Real + numpy::Element>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, T>,
+    weights: PyReadonlyArray2<'py, T>,
+    offsets: PyReadonlyArray1<'py, T>,
+    map: FeatureMap,
+    n_jobs: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (x, weights) = (x.as_array(), weights.as_array());
+    let offsets = offsets
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("offsets must be a contiguous 1-d array"))?;
+    let n_components = weights.ncols() * map.components_per_frequency();
+    let out = new_output::<T>(py, x.nrows(), n_components)?;
+    let mut out_rw = out.readwrite();
+    let out_slice = out_rw.as_slice_mut().expect("a new array is contiguous");
+    run_detached(py, n_jobs, |ctx| {
+        features::transform(
+            faer_view(&x),
+            faer_view(&weights),
+            offsets,
+            map,
+            out_slice,
+            ctx,
+        )
+    })?;
+    drop(out_rw);
+    Ok(out.into_any())
+}
+
+/// Computes random features `Z` of `X`; see `_core.pyi`.
+#[pyfunction(name = "transform")]
+#[pyo3(signature = (x, weights, offsets, *, kernel, paired, n_jobs=None))]
+fn transform_py<'py>(
+    py: Python<'py>,
+    x: FloatMatrix<'py>,
+    weights: FloatMatrix<'py>,
+    offsets: FloatVector<'py>,
+    kernel: &str,
+    paired: bool,
+    n_jobs: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let map = FeatureMap::for_kernel_name(kernel, paired)?;
+    match (x, weights, offsets) {
+        (FloatMatrix::F64(x), FloatMatrix::F64(w), FloatVector::F64(b)) => {
+            transform_typed(py, x, w, b, map, n_jobs)
+        }
+        (FloatMatrix::F32(x), FloatMatrix::F32(w), FloatVector::F32(b)) => {
+            transform_typed(py, x, w, b, map, n_jobs)
+        }
+        _ => Err(PyTypeError::new_err(
+            "x, weights and offsets must share one float dtype",
+        )),
+    }
+}
+
+/// Computes the exact kernel matrix `K[i, j] = k(x_i, y_j)` in float64; see `_core.pyi`.
+#[pyfunction(name = "kernel_matrix")]
+#[pyo3(signature = (x, y=None, *, kernel, gamma, bias, n_jobs=None))]
+#[allow(clippy::too_many_arguments)]
+fn kernel_matrix_py<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    y: Option<PyReadonlyArray2<'py, f64>>,
+    kernel: &str,
+    gamma: f64,
+    bias: f64,
+    n_jobs: Option<usize>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let kernel = Kernel::new(kernel, gamma, bias)?;
+    let x = x.as_array();
+    let y = y.as_ref().map(|y| y.as_array());
+    let n_cols = y.as_ref().map_or(x.nrows(), |y| y.nrows());
+    let out = new_output::<f64>(py, x.nrows(), n_cols)?;
+    let mut out_rw = out.readwrite();
+    let out_slice = out_rw.as_slice_mut().expect("a new array is contiguous");
+    run_detached(py, n_jobs, |ctx| {
+        let y = y.as_ref().map(faer_view);
+        kernels::kernel_matrix(faer_view(&x), y, &kernel, out_slice, ctx)
+    })?;
+    drop(out_rw);
+    Ok(out)
+}
+
+/// The SIMD instruction set the kernels dispatch to on this CPU.
+#[pyfunction(name = "simd_isa")]
+fn simd_isa_py() -> &'static str {
+    Isa::detect().name()
+}
+
+/// rfkernels' compiled core.
+#[pymodule]
+mod _core {
+    #[pymodule_export]
+    use super::{kernel_matrix_py, sample_weights_py, simd_isa_py, transform_py};
+
+    #[pymodule_init]
+    fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
+        use pyo3::types::PyModuleMethods;
+        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        m.add("KERNEL_NAMES", crate::kernels::KERNEL_NAMES.to_vec())
+    }
+}

@@ -1,0 +1,506 @@
+//! Vectorized nonlinearities with runtime CPU dispatch.
+//!
+//! Each kernel is one plain, branch-free loop written once (generic over
+//! [`Real`]) and compiled three times: for AVX-512, for AVX2+FMA and for the
+//! baseline target. [`Isa::detect`] picks the widest the CPU supports at run time,
+//! so one portable build is fast everywhere. The loops use no `mul_add` and Rust
+//! never contracts `a * b + c`, so every path gives the same bits as the scalar
+//! one ([`Isa::scalar`]), which the tests use as the reference.
+//!
+//! sin and cos use Cody-Waite reduction by `pi/2` (three-part constant, exact
+//! products for `|x| < FAST_TRIG_LIMIT`) and Taylor polynomials on `[-pi/4, pi/4]`;
+//! beyond that range a slice falls back to the standard library.
+
+use crate::real::Real;
+use std::sync::OnceLock;
+
+/// The instruction set a kernel runs with. Only [`Isa::detect`] can select a
+/// vector ISA, so a value of this type is always safe to run on this CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Isa(Level);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Level {
+    Scalar,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Isa {
+    /// The widest instruction set this CPU supports (detected once, then cached).
+    pub fn detect() -> Isa {
+        static DETECTED: OnceLock<Isa> = OnceLock::new();
+        *DETECTED.get_or_init(|| {
+            #[cfg(target_arch = "x86_64")]
+            {
+                if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512dq") {
+                    return Isa(Level::Avx512);
+                }
+                if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                    return Isa(Level::Avx2);
+                }
+            }
+            Isa(Level::Scalar)
+        })
+    }
+
+    /// The baseline target with no runtime-detected extensions.
+    pub fn scalar() -> Isa {
+        Isa(Level::Scalar)
+    }
+
+    /// A short name: `"avx512"`, `"avx2"` or `"scalar"`.
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            Level::Scalar => "scalar",
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => "avx2",
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => "avx512",
+        }
+    }
+}
+
+/// Defines `pub fn $name(isa: Isa, args...)` that runs `$body` compiled for `isa`.
+macro_rules! multiversion {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident<T: Real>($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $(#[$meta])*
+        $vis fn $name<T: Real>(isa: Isa, $($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn generic<T: Real>($($arg: $ty),*) $(-> $ret)? $body
+
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+            fn avx512<T: Real>($($arg: $ty),*) $(-> $ret)? { generic($($arg),*) }
+
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,fma")]
+            fn avx2<T: Real>($($arg: $ty),*) $(-> $ret)? { generic($($arg),*) }
+
+            match isa.0 {
+                // SAFETY: an `Isa` other than scalar comes only from `Isa::detect`,
+                // which checked that this CPU has the enabled features.
+                #[cfg(target_arch = "x86_64")]
+                Level::Avx512 => unsafe { avx512($($arg),*) },
+                #[cfg(target_arch = "x86_64")]
+                Level::Avx2 => unsafe { avx2($($arg),*) },
+                Level::Scalar => generic($($arg),*),
+            }
+        }
+    };
+}
+
+#[inline(always)]
+fn horner<T: Real>(coeffs: &[T], z: T) -> T {
+    coeffs.iter().rev().fold(T::zero(), |acc, &c| acc * z + c)
+}
+
+#[inline(always)]
+fn round_to_integer<T: Real>(x: T) -> T {
+    (x + T::ROUND_MAGIC) - T::ROUND_MAGIC
+}
+
+/// `(sin r, cos r, q)` with `x = k pi/2 + r`, `|r| <= pi/4` and `q = k - 4 round(k/4)`
+/// in `{-2, -1, 0, 1, 2}` (the quadrant, `k mod 4`, as a float).
+#[inline(always)]
+fn reduced_sin_cos<T: Real>(x: T) -> (T, T, T) {
+    let k = round_to_integer(x * T::FRAC_2_PI);
+    let [p1, p2, p3] = T::PIO2_PARTS;
+    let r = ((x - k * p1) - k * p2) - k * p3;
+    let quarter = T::from_f64(0.25);
+    let q = k - round_to_integer(k * quarter) * T::from_f64(4.0);
+    let z = r * r;
+    let sin = r + r * z * horner(T::SIN_POLY, z);
+    let cos = (T::one() - T::from_f64(0.5) * z) + z * z * horner(T::COS_POLY, z);
+    (sin, cos, q)
+}
+
+/// cos of `x = k pi/2 + r` from the reduced parts: `cos, -sin, -cos, sin` by quadrant.
+#[inline(always)]
+fn cos_from_reduced<T: Real>(sin: T, cos: T, q: T) -> T {
+    let q_abs = q.abs();
+    if q_abs == T::one() {
+        sin * (-q)
+    } else {
+        cos * (T::one() - q_abs)
+    }
+}
+
+/// sin of `x = k pi/2 + r` from the reduced parts: `sin, cos, -sin, -cos` by quadrant.
+#[inline(always)]
+fn sin_from_reduced<T: Real>(sin: T, cos: T, q: T) -> T {
+    let q_abs = q.abs();
+    if q_abs == T::one() {
+        cos * q
+    } else {
+        sin * (T::one() - q_abs)
+    }
+}
+
+multiversion! {
+    /// Whether every `|src[i] + offsets[i]|` is below `limit` (false for NaN).
+    fn all_below<T: Real>(src: &[T], offsets: &[T], limit: T) -> bool {
+        src.iter().zip(offsets).fold(true, |ok, (&p, &b)| ok & ((p + b).abs() < limit))
+    }
+}
+
+multiversion! {
+    /// Whether every `|src[i]|` is below `limit` (false for NaN).
+    fn all_abs_below<T: Real>(src: &[T], limit: T) -> bool {
+        src.iter().fold(true, |ok, &p| ok & (p.abs() < limit))
+    }
+}
+
+multiversion! {
+    /// `dst[i] = scale * cos(src[i] + offsets[i])` on the fast path; the arguments
+    /// must satisfy `|x| < T::FAST_TRIG_LIMIT`.
+    fn cos_affine_fast<T: Real>(src: &[T], offsets: &[T], scale: T, dst: &mut [T]) {
+        for ((d, &p), &b) in dst.iter_mut().zip(src).zip(offsets) {
+            let (sin, cos, q) = reduced_sin_cos(p + b);
+            *d = scale * cos_from_reduced(sin, cos, q);
+        }
+    }
+}
+
+multiversion! {
+    /// `dst[2i] = scale * cos(src[i])`, `dst[2i+1] = scale * sin(src[i])` on the
+    /// fast path; the arguments must satisfy `|x| < T::FAST_TRIG_LIMIT`.
+    fn sincos_fast<T: Real>(src: &[T], scale: T, dst: &mut [T]) {
+        for (pair, &p) in dst.chunks_exact_mut(2).zip(src) {
+            let (sin, cos, q) = reduced_sin_cos(p);
+            pair[0] = scale * cos_from_reduced(sin, cos, q);
+            pair[1] = scale * sin_from_reduced(sin, cos, q);
+        }
+    }
+}
+
+/// Index of the first non-finite `src[i] + offsets[i]`, if any.
+fn first_non_finite<T: Real>(src: &[T], offsets: &[T]) -> Option<usize> {
+    src.iter()
+        .zip(offsets)
+        .position(|(&p, &b)| !(p + b).is_finite())
+}
+
+/// `dst[i] = scale * cos(src[i] + offsets[i])`.
+///
+/// # Errors
+/// `Err(i)` with the index of the first non-finite argument (`dst` is then
+/// unspecified).
+///
+/// # Panics
+/// If the three slices differ in length.
+pub fn cos_affine<T: Real>(
+    isa: Isa,
+    src: &[T],
+    offsets: &[T],
+    scale: T,
+    dst: &mut [T],
+) -> Result<(), usize> {
+    assert!(src.len() == offsets.len() && src.len() == dst.len());
+    if all_below(isa, src, offsets, T::FAST_TRIG_LIMIT) {
+        cos_affine_fast(isa, src, offsets, scale, dst);
+        return Ok(());
+    }
+    if let Some(index) = first_non_finite(src, offsets) {
+        return Err(index);
+    }
+    for ((d, &p), &b) in dst.iter_mut().zip(src).zip(offsets) {
+        *d = scale * (p + b).cos();
+    }
+    Ok(())
+}
+
+/// `dst[2i] = scale * cos(src[i])` and `dst[2i+1] = scale * sin(src[i])`.
+///
+/// # Errors
+/// `Err(i)` with the index of the first non-finite `src[i]`.
+///
+/// # Panics
+/// If `dst.len() != 2 * src.len()`.
+pub fn sincos_interleaved<T: Real>(
+    isa: Isa,
+    src: &[T],
+    scale: T,
+    dst: &mut [T],
+) -> Result<(), usize> {
+    assert_eq!(dst.len(), 2 * src.len());
+    if all_abs_below(isa, src, T::FAST_TRIG_LIMIT) {
+        sincos_fast(isa, src, scale, dst);
+        return Ok(());
+    }
+    if let Some(index) = src.iter().position(|p| !p.is_finite()) {
+        return Err(index);
+    }
+    for (pair, &p) in dst.chunks_exact_mut(2).zip(src) {
+        let (sin, cos) = p.sin_cos();
+        pair[0] = scale * cos;
+        pair[1] = scale * sin;
+    }
+    Ok(())
+}
+
+multiversion! {
+    fn relu_affine_unchecked<T: Real>(src: &[T], offsets: &[T], scale: T, dst: &mut [T]) {
+        for ((d, &p), &b) in dst.iter_mut().zip(src).zip(offsets) {
+            let a = p + b;
+            *d = if a > T::zero() { scale * a } else { T::zero() };
+        }
+    }
+}
+
+multiversion! {
+    fn step_affine_unchecked<T: Real>(src: &[T], offsets: &[T], scale: T, dst: &mut [T]) {
+        for ((d, &p), &b) in dst.iter_mut().zip(src).zip(offsets) {
+            *d = if p + b > T::zero() { scale } else { T::zero() };
+        }
+    }
+}
+
+/// `dst[i] = scale * max(0, src[i] + offsets[i])` (ReLU).
+///
+/// # Errors
+/// `Err(i)` with the index of the first non-finite argument.
+///
+/// # Panics
+/// If the three slices differ in length.
+pub fn relu_affine<T: Real>(
+    isa: Isa,
+    src: &[T],
+    offsets: &[T],
+    scale: T,
+    dst: &mut [T],
+) -> Result<(), usize> {
+    assert!(src.len() == offsets.len() && src.len() == dst.len());
+    if !all_below(isa, src, offsets, T::infinity()) {
+        return Err(first_non_finite(src, offsets).unwrap_or(0));
+    }
+    relu_affine_unchecked(isa, src, offsets, scale, dst);
+    Ok(())
+}
+
+/// `dst[i] = scale * [src[i] + offsets[i] > 0]` (Heaviside step, 0 at 0).
+///
+/// # Errors
+/// `Err(i)` with the index of the first non-finite argument.
+///
+/// # Panics
+/// If the three slices differ in length.
+pub fn step_affine<T: Real>(
+    isa: Isa,
+    src: &[T],
+    offsets: &[T],
+    scale: T,
+    dst: &mut [T],
+) -> Result<(), usize> {
+    assert!(src.len() == offsets.len() && src.len() == dst.len());
+    if !all_below(isa, src, offsets, T::infinity()) {
+        return Err(first_non_finite(src, offsets).unwrap_or(0));
+    }
+    step_affine_unchecked(isa, src, offsets, scale, dst);
+    Ok(())
+}
+
+/// `ln 2` split for exact `k * LN2_HI` (`|k| < 2^21`); fdlibm's constants.
+const LN2_HI: f64 = 0.693_147_180_369_123_8;
+const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+/// `1/n!` for `n = 0..=13`: Taylor series of `exp` on `|r| <= ln2/2`.
+const EXP_POLY: [f64; 14] = [
+    1.0,
+    1.0,
+    1.0 / 2.0,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5040.0,
+    1.0 / 40320.0,
+    1.0 / 362_880.0,
+    1.0 / 3_628_800.0,
+    1.0 / 39_916_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 6_227_020_800.0,
+];
+
+/// `2^h` for an integer-valued `h` in `[-1022, 1023]`, built from its bits.
+#[inline(always)]
+fn exp2_integer(h: f64) -> f64 {
+    let magic = <f64 as Real>::ROUND_MAGIC;
+    let h_int = (h + magic).to_bits().wrapping_sub(magic.to_bits());
+    f64::from_bits(h_int.wrapping_add(1023) << 52)
+}
+
+/// `exp(x)` for `x <= 0` (results below the smallest subnormal flush to 0).
+#[inline(always)]
+fn exp_nonpositive_one(x: f64) -> f64 {
+    let x = x.max(-746.0);
+    let k = round_to_integer(x * std::f64::consts::LOG2_E);
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let p = horner(&EXP_POLY, r);
+    // 2^k in two factors so that subnormal results are still formed correctly.
+    let h = round_to_integer(k * 0.5);
+    p * exp2_integer(h) * exp2_integer(k - h)
+}
+
+multiversion! {
+    fn exp_nonpositive_generic<T: Real>(values: &mut [T]) {
+        for v in values.iter_mut() {
+            *v = T::from_f64(exp_nonpositive_one(v.to_f64()));
+        }
+    }
+}
+
+/// `values[i] = exp(values[i])` in place, for values `<= 0` (as `exp(-gamma d)`).
+///
+/// Values above 0 are not supported (they are clamped by the callers' math, which
+/// only forms non-positive exponents).
+pub fn exp_nonpositive_in_place(isa: Isa, values: &mut [f64]) {
+    exp_nonpositive_generic(isa, values);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_chacha::ChaCha8Rng;
+    use rand_core::SeedableRng;
+
+    fn random_values(n: usize, spread: f64, seed: u64) -> Vec<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        (0..n)
+            .map(|_| spread * (2.0 * f64::standard_uniform(&mut rng) - 1.0))
+            .collect()
+    }
+
+    fn max_error_in_ulps(got: f64, want: f64, ulp_of: f64) -> f64 {
+        (got - want).abs() / (ulp_of * f64::EPSILON)
+    }
+
+    #[test]
+    fn cos_matches_libm_to_a_few_ulps_f64() {
+        let isa = Isa::detect();
+        for spread in [1e-8, 1.0, 10.0, 1000.0, 1e6] {
+            let x = random_values(1003, spread, 1);
+            let zeros = vec![0.0; x.len()];
+            let mut got = vec![0.0; x.len()];
+            cos_affine(isa, &x, &zeros, 1.0, &mut got).unwrap();
+            for (&xi, &g) in x.iter().zip(&got) {
+                // Error relative to the result's magnitude, floored at 2^-1022 scale.
+                let want = xi.cos();
+                assert!(
+                    max_error_in_ulps(g, want, want.abs().max(1e-300)) <= 4.0,
+                    "x={xi} {g} {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn sincos_matches_libm_f32() {
+        let isa = Isa::detect();
+        let x: Vec<f32> = random_values(1001, 3000.0, 2)
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        let mut got = vec![0.0f32; 2 * x.len()];
+        sincos_interleaved(isa, &x, 1.0, &mut got).unwrap();
+        for (i, &xi) in x.iter().enumerate() {
+            let (s, c) = f64::from(xi).sin_cos();
+            assert!(
+                (f64::from(got[2 * i]) - c).abs() <= 2.0 * f64::from(f32::EPSILON),
+                "{xi}"
+            );
+            assert!(
+                (f64::from(got[2 * i + 1]) - s).abs() <= 2.0 * f64::from(f32::EPSILON),
+                "{xi}"
+            );
+        }
+    }
+
+    #[test]
+    fn near_zeros_of_cos_the_relative_error_is_small() {
+        let isa = Isa::detect();
+        let x: Vec<f64> = (1..200)
+            .map(|k| f64::from(k) * std::f64::consts::FRAC_PI_2)
+            .collect();
+        let zeros = vec![0.0; x.len()];
+        let mut got = vec![0.0; x.len()];
+        cos_affine(isa, &x, &zeros, 1.0, &mut got).unwrap();
+        for (&xi, &g) in x.iter().zip(&got) {
+            let want = xi.cos();
+            assert!(
+                (g - want).abs() <= 1e-15 * want.abs().max(1e-300),
+                "x={xi} {g} {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_isa_gives_the_scalar_bits() {
+        for n in [0, 1, 2, 7, 33, 1000] {
+            let x = random_values(n, 50.0, 3);
+            let b = random_values(n, 3.0, 4);
+            let (mut fast, mut reference) = (vec![0.0; n], vec![0.0; n]);
+            cos_affine(Isa::detect(), &x, &b, 0.5, &mut fast).unwrap();
+            cos_affine(Isa::scalar(), &x, &b, 0.5, &mut reference).unwrap();
+            assert_eq!(fast, reference);
+            let (mut fast, mut reference) = (vec![0.0; n], vec![0.0; n]);
+            let neg: Vec<f64> = x.iter().map(|v| -v.abs()).collect();
+            fast.copy_from_slice(&neg);
+            reference.copy_from_slice(&neg);
+            exp_nonpositive_in_place(Isa::detect(), &mut fast);
+            exp_nonpositive_in_place(Isa::scalar(), &mut reference);
+            assert_eq!(fast, reference);
+        }
+    }
+
+    #[test]
+    fn large_arguments_fall_back_and_non_finite_ones_are_reported() {
+        let isa = Isa::detect();
+        let x = [1.0, 3e7, -2.5e9];
+        let mut got = [0.0; 3];
+        cos_affine(isa, &x, &[0.0; 3], 1.0, &mut got).unwrap();
+        assert_eq!(got, [1.0f64.cos(), 3e7f64.cos(), (-2.5e9f64).cos()]);
+        let bad = [1.0, f64::INFINITY, f64::NAN];
+        assert_eq!(cos_affine(isa, &bad, &[0.0; 3], 1.0, &mut got), Err(1));
+        assert_eq!(relu_affine(isa, &bad, &[0.0; 3], 1.0, &mut got), Err(1));
+        let mut pairs = [0.0f32; 2];
+        assert_eq!(
+            sincos_interleaved(isa, &[f32::NAN], 1.0, &mut pairs),
+            Err(0)
+        );
+    }
+
+    #[test]
+    fn relu_and_step() {
+        let isa = Isa::detect();
+        let (x, b) = ([-1.0f32, 0.0, 2.0, 0.5], [0.5f32, 0.0, -1.0, -0.5]);
+        let mut got = [9.0f32; 4];
+        relu_affine(isa, &x, &b, 2.0, &mut got).unwrap();
+        assert_eq!(got, [0.0, 0.0, 2.0, 0.0]);
+        step_affine(isa, &x, &b, 2.0, &mut got).unwrap();
+        assert_eq!(got, [0.0, 0.0, 2.0, 0.0]);
+    }
+
+    #[test]
+    fn exp_matches_libm() {
+        let mut x: Vec<f64> = random_values(2001, 800.0, 5)
+            .iter()
+            .map(|v| -v.abs())
+            .collect();
+        x.extend([0.0, -1e-300, -708.0, -745.0, -746.0, -1e6]);
+        let mut got = x.clone();
+        exp_nonpositive_in_place(Isa::detect(), &mut got);
+        for (&xi, &g) in x.iter().zip(&got) {
+            let want = xi.exp();
+            let tol = if want < f64::MIN_POSITIVE {
+                1e-323
+            } else {
+                3.0 * f64::EPSILON * want
+            };
+            assert!((g - want).abs() <= tol, "x={xi} {g} {want}");
+        }
+        assert_eq!(LN2_HI + LN2_LO, std::f64::consts::LN_2);
+        assert_eq!(LN2_HI.to_bits() & ((1 << 21) - 1), 0);
+    }
+}
