@@ -130,20 +130,14 @@ pub fn kernel_matrix(
     match *kernel {
         Kernel::Rbf { gamma } => {
             let (x_norms, y_norms) = (row_norms_squared(x), row_norms_squared(y));
-            let y_t = y.transpose();
-            ctx.for_each_row_chunk(out, m, ROWS_PER_CHUNK, |first, rows| {
-                let n_rows = rows.len() / m.max(1);
-                matmul_into(rows, x.subrows(first, n_rows), y_t);
-                for (i, row) in rows.chunks_exact_mut(m.max(1)).enumerate() {
-                    for (v, &y_norm) in row.iter_mut().zip(&y_norms) {
-                        *v = -gamma * (x_norms[first + i] + y_norm - 2.0 * *v).max(0.0);
-                    }
-                    if same {
-                        row[first + i] = 0.0;
-                    }
-                    exp_nonpositive_in_place(isa, row);
+            for_each_row_of_dots(x, y, out, ctx, |i, row| {
+                for (v, &y_norm) in row.iter_mut().zip(&y_norms) {
+                    *v = -gamma * (x_norms[i] + y_norm - 2.0 * *v).max(0.0);
                 }
-                Ok(())
+                if same {
+                    row[i] = 0.0;
+                }
+                exp_nonpositive_in_place(isa, row);
             })
         }
         Kernel::Laplacian { gamma } => {
@@ -183,20 +177,34 @@ pub fn kernel_matrix(
                 .into_iter()
                 .map(augmented_norm)
                 .collect();
-            let y_t = y.transpose();
-            ctx.for_each_row_chunk(out, m, ROWS_PER_CHUNK, |first, rows| {
-                let n_rows = rows.len() / m.max(1);
-                matmul_into(rows, x.subrows(first, n_rows), y_t);
-                for (i, row) in rows.chunks_exact_mut(m.max(1)).enumerate() {
-                    for (v, &y_norm) in row.iter_mut().zip(&y_norms) {
-                        let dot = gamma * *v + bias * bias;
-                        *v = arccos_kernel(relu, dot, x_norms[first + i] * y_norm);
-                    }
+            for_each_row_of_dots(x, y, out, ctx, |i, row| {
+                for (v, &y_norm) in row.iter_mut().zip(&y_norms) {
+                    let dot = gamma * *v + bias * bias;
+                    *v = arccos_kernel(relu, dot, x_norms[i] * y_norm);
                 }
-                Ok(())
             })
         }
     }
+}
+
+/// Fills `out` with the inner products `x_i . y_j` in parallel row chunks, then
+/// calls `finish(i, row)` on each row `i` while it is in cache.
+fn for_each_row_of_dots(
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+    out: &mut [f64],
+    ctx: &Context,
+    finish: impl Fn(usize, &mut [f64]) + Sync,
+) -> Result<()> {
+    let m = y.nrows();
+    ctx.for_each_row_chunk(out, m, ROWS_PER_CHUNK, |first, rows| {
+        let n_rows = rows.len() / m.max(1);
+        matmul_into(rows, x.subrows(first, n_rows), y.transpose());
+        for (i, row) in rows.chunks_exact_mut(m.max(1)).enumerate() {
+            finish(first + i, row);
+        }
+        Ok(())
+    })
 }
 
 /// The arc-cosine kernel of order 1 (`relu`) or 0 from the augmented inner

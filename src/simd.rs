@@ -258,37 +258,25 @@ multiversion! {
     }
 }
 
-/// `dst[i] = scale * max(0, src[i] + offsets[i])` (ReLU).
-///
-/// # Errors
-/// `Err(i)` with the index of the first non-finite argument.
-///
-/// # Panics
-/// If the three slices differ in length.
-pub fn relu_affine<T: Real>(
-    isa: Isa,
-    src: &[T],
-    offsets: &[T],
-    scale: T,
-    dst: &mut [T],
-) -> Result<(), usize> {
-    assert!(src.len() == offsets.len() && src.len() == dst.len());
-    if !all_below(isa, src, offsets, T::infinity()) {
-        return Err(first_non_finite(src, offsets).unwrap_or(0));
-    }
-    relu_affine_unchecked(isa, src, offsets, scale, dst);
-    Ok(())
+/// The piecewise-constant-slope nonlinearities of the arc-cosine features.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Piecewise {
+    /// `max(0, a)`.
+    Relu,
+    /// `[a > 0]` (Heaviside step, 0 at 0).
+    Step,
 }
 
-/// `dst[i] = scale * [src[i] + offsets[i] > 0]` (Heaviside step, 0 at 0).
+/// `dst[i] = scale * f(src[i] + offsets[i])` with `f` the ReLU or the step.
 ///
 /// # Errors
 /// `Err(i)` with the index of the first non-finite argument.
 ///
 /// # Panics
 /// If the three slices differ in length.
-pub fn step_affine<T: Real>(
+pub fn piecewise_affine<T: Real>(
     isa: Isa,
+    kind: Piecewise,
     src: &[T],
     offsets: &[T],
     scale: T,
@@ -298,7 +286,10 @@ pub fn step_affine<T: Real>(
     if !all_below(isa, src, offsets, T::infinity()) {
         return Err(first_non_finite(src, offsets).unwrap_or(0));
     }
-    step_affine_unchecked(isa, src, offsets, scale, dst);
+    match kind {
+        Piecewise::Relu => relu_affine_unchecked(isa, src, offsets, scale, dst),
+        Piecewise::Step => step_affine_unchecked(isa, src, offsets, scale, dst),
+    }
     Ok(())
 }
 
@@ -463,7 +454,10 @@ mod tests {
         assert_eq!(got, [1.0f64.cos(), 3e7f64.cos(), (-2.5e9f64).cos()]);
         let bad = [1.0, f64::INFINITY, f64::NAN];
         assert_eq!(cos_affine(isa, &bad, &[0.0; 3], 1.0, &mut got), Err(1));
-        assert_eq!(relu_affine(isa, &bad, &[0.0; 3], 1.0, &mut got), Err(1));
+        assert_eq!(
+            piecewise_affine(isa, Piecewise::Relu, &bad, &[0.0; 3], 1.0, &mut got),
+            Err(1)
+        );
         let mut pairs = [0.0f32; 2];
         assert_eq!(
             sincos_interleaved(isa, &[f32::NAN], 1.0, &mut pairs),
@@ -476,9 +470,9 @@ mod tests {
         let isa = Isa::detect();
         let (x, b) = ([-1.0f32, 0.0, 2.0, 0.5], [0.5f32, 0.0, -1.0, -0.5]);
         let mut got = [9.0f32; 4];
-        relu_affine(isa, &x, &b, 2.0, &mut got).unwrap();
+        piecewise_affine(isa, Piecewise::Relu, &x, &b, 2.0, &mut got).unwrap();
         assert_eq!(got, [0.0, 0.0, 2.0, 0.0]);
-        step_affine(isa, &x, &b, 2.0, &mut got).unwrap();
+        piecewise_affine(isa, Piecewise::Step, &x, &b, 2.0, &mut got).unwrap();
         assert_eq!(got, [0.0, 0.0, 2.0, 0.0]);
     }
 

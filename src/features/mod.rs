@@ -23,7 +23,7 @@ use crate::linalg::matmul_into;
 use crate::parallel::Context;
 use crate::real::Real;
 use crate::rng::feature_stream;
-use crate::simd::{self, Isa};
+use crate::simd::{self, Isa, Piecewise};
 use faer::MatRef;
 use rayon::prelude::*;
 
@@ -251,8 +251,8 @@ pub fn transform_rows<T: Real>(
             let applied = match map {
                 FeatureMap::Cos => simd::cos_affine(isa, p, b, scale, dst),
                 FeatureMap::SinCos => simd::sincos_interleaved(isa, p, scale, dst),
-                FeatureMap::Relu => simd::relu_affine(isa, p, b, scale, dst),
-                FeatureMap::Step => simd::step_affine(isa, p, b, scale, dst),
+                FeatureMap::Relu => simd::piecewise_affine(isa, Piecewise::Relu, p, b, scale, dst),
+                FeatureMap::Step => simd::piecewise_affine(isa, Piecewise::Step, p, b, scale, dst),
             };
             applied.map_err(|_| non_finite_error(first_row + i))?;
         }
