@@ -19,6 +19,8 @@ pub enum Error {
         /// Bytes the output would need.
         bytes_needed: u128,
     },
+    /// An iterative solver (the eigendecomposition) did not converge.
+    NoConvergence,
     /// The computation was stopped by an [`Interrupt`](crate::Interrupt) (Ctrl-C).
     Interrupted,
 }
@@ -36,6 +38,7 @@ impl fmt::Display for Error {
                 f,
                 "the requested array needs {bytes_needed} bytes, more than this machine can address"
             ),
+            Error::NoConvergence => f.write_str("the eigendecomposition did not converge"),
             Error::Interrupted => f.write_str("interrupted"),
         }
     }

@@ -15,10 +15,12 @@
 
 pub mod error;
 pub mod features;
+pub mod gram;
 pub mod kernels;
 pub mod linalg;
 pub mod parallel;
 pub mod real;
+pub mod ridge;
 pub mod rng;
 pub mod simd;
 

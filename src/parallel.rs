@@ -50,7 +50,8 @@ impl<'a> Context<'a> {
             .map_or_else(rayon::current_num_threads, |p| p.current_num_threads())
     }
 
-    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+    /// Runs `f` on this context's pool (rayon calls inside it use that pool).
+    pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         match self.pool {
             Some(pool) => pool.install(f),
             None => f(),

@@ -16,6 +16,8 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArra
 use pyo3::exceptions::{PyKeyboardInterrupt, PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
+pyo3::import_exception!(numpy.linalg, LinAlgError);
+
 impl From<Error> for PyErr {
     fn from(error: Error) -> PyErr {
         match error {
@@ -23,6 +25,7 @@ impl From<Error> for PyErr {
                 PyValueError::new_err(error.to_string())
             }
             Error::TooLarge { .. } => PyMemoryError::new_err(error.to_string()),
+            Error::NoConvergence => LinAlgError::new_err(error.to_string()),
             Error::Interrupted => PyKeyboardInterrupt::new_err("interrupted by the user"),
         }
     }

@@ -1,0 +1,403 @@
+//! Streaming sufficient statistics of weighted least squares on random features.
+//!
+//! Over row chunks of `(Z, Y, s)` (features, targets, sample weights) a
+//! [`GramAccumulator`] adds up
+//!
+//! ```text
+//! G = sum_i s_i z_i z_i^T   (lower triangle)      B = sum_i s_i z_i y_i^T
+//! z_sum = sum_i s_i z_i      y_sum = sum_i s_i y_i      y_sq = sum_i s_i y_i^2
+//! s_sum = sum_i s_i          n = number of rows
+//! ```
+//!
+//! which is all a ridge fit needs: the weighted, centered statistics
+//! `G_c = G - z_sum z_sum^T / s_sum`, `B_c = B - z_sum y_sum^T / s_sum` follow at
+//! the end ([`GramAccumulator::centered`]). Everything is additive, so chunks,
+//! `partial_fit` calls and distributed blocks combine with [`GramAccumulator::merge`].
+//! Memory is `O(D^2 + D t)`, independent of the number of rows.
+
+use crate::error::{Error, Result};
+use crate::features::{self, FeatureMap};
+use crate::parallel::Context;
+use crate::real::Real;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::{Accum, Mat, MatRef, Par};
+
+/// Running sums `G`, `B`, `z_sum`, `y_sum`, `y_sq`, `s_sum`, `n` (see the module docs).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GramAccumulator {
+    /// `sum_i s_i z_i z_i^T`, `D x D`; only the lower triangle is maintained.
+    pub gram: Mat<f64>,
+    /// `sum_i s_i z_i y_i^T`, `D x t`.
+    pub cross: Mat<f64>,
+    /// `sum_i s_i z_i`, length `D`.
+    pub feature_sums: Vec<f64>,
+    /// `sum_i s_i y_i`, length `t`.
+    pub target_sums: Vec<f64>,
+    /// `sum_i s_i y_i^2`, length `t`.
+    pub target_squares: Vec<f64>,
+    /// `sum_i s_i`.
+    pub weight_sum: f64,
+    /// Number of rows accumulated.
+    pub n_samples: usize,
+}
+
+/// Weighted statistics after removing the (weighted) means, for a fit with intercept.
+#[derive(Clone, Debug)]
+pub struct CenteredStats {
+    /// `G_c`, full symmetric `D x D`.
+    pub gram: Mat<f64>,
+    /// `B_c`, `D x t`.
+    pub cross: Mat<f64>,
+    /// `sum_i s_i (y_i - y_mean)^2` per target.
+    pub target_squares: Vec<f64>,
+    /// Weighted mean of each feature (zeros without intercept).
+    pub feature_means: Vec<f64>,
+    /// Weighted mean of each target (zeros without intercept).
+    pub target_means: Vec<f64>,
+}
+
+impl GramAccumulator {
+    /// Empty statistics for `n_components` features and `n_targets` targets.
+    pub fn new(n_components: usize, n_targets: usize) -> Self {
+        Self {
+            gram: Mat::zeros(n_components, n_components),
+            cross: Mat::zeros(n_components, n_targets),
+            feature_sums: vec![0.0; n_components],
+            target_sums: vec![0.0; n_targets],
+            target_squares: vec![0.0; n_targets],
+            weight_sum: 0.0,
+            n_samples: 0,
+        }
+    }
+
+    /// Bytes held by the statistics of `n_components` features and `n_targets` targets.
+    pub fn bytes(n_components: usize, n_targets: usize) -> u128 {
+        let (d, t) = (n_components as u128, n_targets as u128);
+        8 * (d * d + d * t + d + 2 * t + 2)
+    }
+
+    /// Number of features `D`.
+    pub fn n_components(&self) -> usize {
+        self.gram.nrows()
+    }
+
+    /// Number of targets `t`.
+    pub fn n_targets(&self) -> usize {
+        self.cross.ncols()
+    }
+
+    /// Adds the rows of `z` (`rows x D`) with targets `y` (`rows x t`) and weights
+    /// `sample_weight` (all ones when `None`). Parallel inside the products with `par`.
+    ///
+    /// # Panics
+    /// If the shapes disagree with the accumulator's.
+    pub fn update(
+        &mut self,
+        z: MatRef<'_, f64>,
+        y: MatRef<'_, f64>,
+        sample_weight: Option<&[f64]>,
+        par: Par,
+    ) {
+        let (rows, d, t) = (z.nrows(), self.n_components(), self.n_targets());
+        assert!(z.ncols() == d && y.nrows() == rows && y.ncols() == t);
+        let sqrt_weight = |i: usize| sample_weight.map_or(1.0, |s| s[i].sqrt());
+        // Rows scaled by sqrt(s_i); the extra column of y' gives z_sum in the same product.
+        let zw = Mat::from_fn(rows, d, |i, j| sqrt_weight(i) * z[(i, j)]);
+        let yw = Mat::from_fn(rows, t + 1, |i, k| {
+            sqrt_weight(i) * if k < t { y[(i, k)] } else { 1.0 }
+        });
+        triangular::matmul(
+            self.gram.as_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Add,
+            zw.transpose(),
+            BlockStructure::Rectangular,
+            zw.as_ref(),
+            BlockStructure::Rectangular,
+            1.0,
+            par,
+        );
+        let mut cross = Mat::<f64>::zeros(d, t + 1);
+        faer::linalg::matmul::matmul(
+            cross.as_mut(),
+            Accum::Replace,
+            zw.transpose(),
+            &yw,
+            1.0,
+            par,
+        );
+        self.cross += cross.subcols(0, t);
+        for (sum, &c) in self.feature_sums.iter_mut().zip(cross.col(t).iter()) {
+            *sum += c;
+        }
+        for i in 0..rows {
+            let s = sample_weight.map_or(1.0, |s| s[i]);
+            self.weight_sum += s;
+            for k in 0..t {
+                self.target_sums[k] += s * y[(i, k)];
+                self.target_squares[k] += s * y[(i, k)] * y[(i, k)];
+            }
+        }
+        self.n_samples += rows;
+    }
+
+    /// Adds `other`'s statistics (for example of another block of rows).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if the two were accumulated for different `D` or `t`.
+    pub fn merge(&mut self, other: &GramAccumulator) -> Result<()> {
+        if other.n_components() != self.n_components() || other.n_targets() != self.n_targets() {
+            return Err(Error::Shape(format!(
+                "cannot merge statistics of {} features x {} targets into {} x {}",
+                other.n_components(),
+                other.n_targets(),
+                self.n_components(),
+                self.n_targets()
+            )));
+        }
+        self.gram += &other.gram;
+        self.cross += &other.cross;
+        let add = |a: &mut [f64], b: &[f64]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        add(&mut self.feature_sums, &other.feature_sums);
+        add(&mut self.target_sums, &other.target_sums);
+        add(&mut self.target_squares, &other.target_squares);
+        self.weight_sum += other.weight_sum;
+        self.n_samples += other.n_samples;
+        Ok(())
+    }
+
+    /// The statistics a ridge fit uses: centered by the weighted means when
+    /// `fit_intercept`, else as accumulated; the Gram is symmetrized.
+    pub fn centered(&self, fit_intercept: bool) -> CenteredStats {
+        let (d, t) = (self.n_components(), self.n_targets());
+        let s = self.weight_sum;
+        let mean = |sums: &[f64]| -> Vec<f64> {
+            if fit_intercept && s > 0.0 {
+                sums.iter().map(|v| v / s).collect()
+            } else {
+                vec![0.0; sums.len()]
+            }
+        };
+        let (z_mean, y_mean) = (mean(&self.feature_sums), mean(&self.target_sums));
+        let gram = Mat::from_fn(d, d, |i, j| {
+            let (i, j) = if i >= j { (i, j) } else { (j, i) };
+            self.gram[(i, j)] - s * z_mean[i] * z_mean[j]
+        });
+        let cross = Mat::from_fn(d, t, |i, k| self.cross[(i, k)] - s * z_mean[i] * y_mean[k]);
+        let target_squares = (0..t)
+            .map(|k| self.target_squares[k] - s * y_mean[k] * y_mean[k])
+            .collect();
+        CenteredStats {
+            gram,
+            cross,
+            target_squares,
+            feature_means: z_mean,
+            target_means: y_mean,
+        }
+    }
+}
+
+/// Streams over `x` in chunks of `chunk_rows` rows: computes each chunk's random
+/// features (as [`features::transform`]) and adds them to a [`GramAccumulator`].
+///
+/// Peak memory is `O(D^2 + chunk_rows x (d + D))`: no `n x D` matrix is formed.
+///
+/// # Errors
+/// As [`features::transform`]; [`Error::Shape`] if `y` or `sample_weight` do not
+/// have one row per row of `x`.
+#[allow(clippy::too_many_arguments)]
+pub fn accumulate<T: Real>(
+    x: MatRef<'_, T>,
+    y: MatRef<'_, f64>,
+    sample_weight: Option<&[f64]>,
+    weights: MatRef<'_, T>,
+    offsets: &[T],
+    map: FeatureMap,
+    chunk_rows: usize,
+    ctx: &Context,
+) -> Result<GramAccumulator> {
+    let n = x.nrows();
+    if y.nrows() != n || sample_weight.is_some_and(|s| s.len() != n) {
+        return Err(Error::Shape(format!(
+            "X has {n} rows but y has {} and sample_weight {}",
+            y.nrows(),
+            sample_weight.map_or(n, <[f64]>::len)
+        )));
+    }
+    let n_components = weights.ncols() * map.components_per_frequency();
+    let mut stats = GramAccumulator::new(n_components, y.ncols());
+    let chunk_rows = chunk_rows.max(1);
+    let mut z = vec![T::zero(); chunk_rows.min(n) * n_components];
+    for start in (0..n).step_by(chunk_rows) {
+        let rows = chunk_rows.min(n - start);
+        let z = &mut z[..rows * n_components];
+        features::transform(x.subrows(start, rows), weights, offsets, map, z, ctx)?;
+        let z64 = Mat::from_fn(rows, n_components, |i, j| z[i * n_components + j].to_f64());
+        let w = sample_weight.map(|s| &s[start..start + rows]);
+        ctx.install(|| stats.update(z64.as_ref(), y.subrows(start, rows), w, Par::rayon(0)));
+    }
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::Kernel;
+    use crate::linalg::row_major;
+
+    fn data(n: usize, d: usize, salt: usize) -> Vec<f64> {
+        (0..n * d)
+            .map(|i| (((i + salt) * 7919) % 103) as f64 / 51.0 - 1.0)
+            .collect()
+    }
+
+    fn close(a: &[f64], b: &[f64], tol: f64) -> bool {
+        a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= tol * (1.0 + x.abs().max(y.abs())))
+    }
+
+    fn flat(m: MatRef<'_, f64>, lower: bool) -> Vec<f64> {
+        let mut v = vec![];
+        for i in 0..m.nrows() {
+            for j in 0..m.ncols() {
+                if !lower || j <= i {
+                    v.push(m[(i, j)]);
+                }
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn update_matches_direct_sums_with_weights() {
+        let (n, d, t) = (33, 7, 2);
+        let (z, y, s) = (data(n, d, 0), data(n, t, 1), data(n, 1, 2));
+        let s: Vec<f64> = s.iter().map(|v| v.abs() + 0.1).collect();
+        let mut acc = GramAccumulator::new(d, t);
+        acc.update(row_major(&z, n, d), row_major(&y, n, t), Some(&s), Par::Seq);
+        for a in 0..d {
+            for b in 0..=a {
+                let want: f64 = (0..n).map(|i| s[i] * z[i * d + a] * z[i * d + b]).sum();
+                assert!((acc.gram[(a, b)] - want).abs() < 1e-12);
+            }
+            for k in 0..t {
+                let want: f64 = (0..n).map(|i| s[i] * z[i * d + a] * y[i * t + k]).sum();
+                assert!((acc.cross[(a, k)] - want).abs() < 1e-12);
+            }
+            let want: f64 = (0..n).map(|i| s[i] * z[i * d + a]).sum();
+            assert!((acc.feature_sums[a] - want).abs() < 1e-12);
+        }
+        assert!((acc.weight_sum - s.iter().sum::<f64>()).abs() < 1e-12);
+        assert_eq!(acc.n_samples, n);
+    }
+
+    #[test]
+    fn chunks_and_merges_equal_one_pass() {
+        let (n, d, t) = (1000, 9, 3);
+        let (z, y) = (data(n, d, 3), data(n, t, 4));
+        let mut whole = GramAccumulator::new(d, t);
+        whole.update(row_major(&z, n, d), row_major(&y, n, t), None, Par::Seq);
+        for split in [1, 7, 333, 999] {
+            let mut first = GramAccumulator::new(d, t);
+            first.update(
+                row_major(&z[..split * d], split, d),
+                row_major(&y[..split * t], split, t),
+                None,
+                Par::Seq,
+            );
+            let mut second = GramAccumulator::new(d, t);
+            let rest = n - split;
+            second.update(
+                row_major(&z[split * d..], rest, d),
+                row_major(&y[split * t..], rest, t),
+                None,
+                Par::rayon(2),
+            );
+            first.merge(&second).unwrap();
+            assert!(close(
+                &flat(first.gram.as_ref(), true),
+                &flat(whole.gram.as_ref(), true),
+                1e-13
+            ));
+            assert!(close(
+                &flat(first.cross.as_ref(), false),
+                &flat(whole.cross.as_ref(), false),
+                1e-13
+            ));
+            assert!(close(&first.target_squares, &whole.target_squares, 1e-13));
+        }
+        assert!(whole.merge(&GramAccumulator::new(d + 1, t)).is_err());
+    }
+
+    #[test]
+    fn centering_removes_weighted_means() {
+        let (n, d, t) = (50, 4, 1);
+        let (z, y) = (data(n, d, 5), data(n, t, 6));
+        let s: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();
+        let mut acc = GramAccumulator::new(d, t);
+        acc.update(row_major(&z, n, d), row_major(&y, n, t), Some(&s), Par::Seq);
+        let c = acc.centered(true);
+        let sw: f64 = s.iter().sum();
+        let zm: Vec<f64> = (0..d)
+            .map(|a| (0..n).map(|i| s[i] * z[i * d + a]).sum::<f64>() / sw)
+            .collect();
+        let ym: f64 = (0..n).map(|i| s[i] * y[i]).sum::<f64>() / sw;
+        for a in 0..d {
+            for b in 0..d {
+                let want: f64 = (0..n)
+                    .map(|i| s[i] * (z[i * d + a] - zm[a]) * (z[i * d + b] - zm[b]))
+                    .sum();
+                assert!((c.gram[(a, b)] - want).abs() < 1e-12);
+            }
+            let want: f64 = (0..n)
+                .map(|i| s[i] * (z[i * d + a] - zm[a]) * (y[i] - ym))
+                .sum();
+            assert!((c.cross[(a, 0)] - want).abs() < 1e-12);
+        }
+        let want: f64 = (0..n).map(|i| s[i] * (y[i] - ym).powi(2)).sum();
+        assert!((c.target_squares[0] - want).abs() < 1e-12);
+    }
+
+    #[test]
+    fn streaming_features_equal_features_then_update() {
+        let (n, d, m) = (301, 5, 40);
+        let x = data(n, d, 7);
+        let y = data(n, 1, 8);
+        let kernel = Kernel::Rbf { gamma: 0.3 };
+        let (w, b) = features::sample_weights::<f64>(&kernel, 3, d, m, true);
+        let weights = row_major(&w, m, d).transpose();
+        let ctx = Context::global();
+        let mut z = vec![0.0; n * m];
+        features::transform(
+            row_major(&x, n, d),
+            weights,
+            &b,
+            FeatureMap::Cos,
+            &mut z,
+            &ctx,
+        )
+        .unwrap();
+        let mut direct = GramAccumulator::new(m, 1);
+        direct.update(row_major(&z, n, m), row_major(&y, n, 1), None, Par::Seq);
+        for chunk in [1, 64, 300, 1000] {
+            let streamed = accumulate(
+                row_major(&x, n, d),
+                row_major(&y, n, 1),
+                None,
+                weights,
+                &b,
+                FeatureMap::Cos,
+                chunk,
+                &ctx,
+            )
+            .unwrap();
+            assert!(close(
+                &flat(streamed.gram.as_ref(), true),
+                &flat(direct.gram.as_ref(), true),
+                1e-12
+            ));
+            assert!(close(&streamed.feature_sums, &direct.feature_sums, 1e-12));
+        }
+    }
+}
