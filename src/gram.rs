@@ -19,8 +19,9 @@ use crate::error::{Error, Result};
 use crate::features::{self, FeatureMap};
 use crate::parallel::Context;
 use crate::real::Real;
+use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 
 /// Running sums `G`, `B`, `z_sum`, `y_sum`, `y_sq`, `s_sum`, `n` (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
@@ -98,47 +99,29 @@ impl GramAccumulator {
         sample_weight: Option<&[f64]>,
         par: Par,
     ) {
-        let (rows, d, t) = (z.nrows(), self.n_components(), self.n_targets());
-        assert!(z.ncols() == d && y.nrows() == rows && y.ncols() == t);
-        let sqrt_weight = |i: usize| sample_weight.map_or(1.0, |s| s[i].sqrt());
-        // Rows scaled by sqrt(s_i); the extra column of y' gives z_sum in the same product.
-        let zw = Mat::from_fn(rows, d, |i, j| sqrt_weight(i) * z[(i, j)]);
-        let yw = Mat::from_fn(rows, t + 1, |i, k| {
-            sqrt_weight(i) * if k < t { y[(i, k)] } else { 1.0 }
-        });
-        triangular::matmul(
-            self.gram.as_mut(),
-            BlockStructure::TriangularLower,
-            Accum::Add,
-            zw.transpose(),
-            BlockStructure::Rectangular,
-            zw.as_ref(),
-            BlockStructure::Rectangular,
-            1.0,
+        let (gram, cross) = (self.gram.as_mut(), self.cross.as_mut());
+        add_products(
+            gram,
+            cross,
+            &mut self.feature_sums,
+            z,
+            y,
+            sample_weight,
             par,
         );
-        let mut cross = Mat::<f64>::zeros(d, t + 1);
-        faer::linalg::matmul::matmul(
-            cross.as_mut(),
-            Accum::Replace,
-            zw.transpose(),
-            &yw,
-            1.0,
-            par,
-        );
-        self.cross += cross.subcols(0, t);
-        for (sum, &c) in self.feature_sums.iter_mut().zip(cross.col(t).iter()) {
-            *sum += c;
-        }
-        for i in 0..rows {
+        self.add_target_sums(y, sample_weight);
+    }
+
+    fn add_target_sums(&mut self, y: MatRef<'_, f64>, sample_weight: Option<&[f64]>) {
+        for i in 0..y.nrows() {
             let s = sample_weight.map_or(1.0, |s| s[i]);
             self.weight_sum += s;
-            for k in 0..t {
+            for k in 0..y.ncols() {
                 self.target_sums[k] += s * y[(i, k)];
                 self.target_squares[k] += s * y[(i, k)] * y[(i, k)];
             }
         }
-        self.n_samples += rows;
+        self.n_samples += y.nrows();
     }
 
     /// Adds `other`'s statistics (for example of another block of rows).
@@ -197,14 +180,134 @@ impl GramAccumulator {
     }
 }
 
-/// Streams over `x` in chunks of `chunk_rows` rows: computes each chunk's random
-/// features (as [`features::transform`]) and adds them to a [`GramAccumulator`].
+/// Adds `G += Z^T S Z` (lower triangle), `B += Z^T S Y` and `z_sum += Z^T s` for
+/// the rows `z` (`rows x D`), targets `y` and weights `sample_weight`
+/// (`S = diag(s)`, all ones when `None`), parallel inside the products with `par`.
 ///
-/// Peak memory is `O(D^2 + chunk_rows x (d + D))`: no `n x D` matrix is formed.
+/// # Panics
+/// If the shapes disagree.
+pub fn add_products(
+    gram: MatMut<'_, f64>,
+    mut cross: MatMut<'_, f64>,
+    feature_sums: &mut [f64],
+    z: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+    sample_weight: Option<&[f64]>,
+    par: Par,
+) {
+    let (rows, d, t) = (z.nrows(), z.ncols(), y.ncols());
+    assert!(gram.nrows() == d && gram.ncols() == d && cross.nrows() == d && cross.ncols() == t);
+    assert!(y.nrows() == rows && feature_sums.len() == d);
+    let sqrt_weight = |i: usize| sample_weight.map_or(1.0, |s| s[i].sqrt());
+    // Rows scaled by sqrt(s_i); the extra column of y' gives z_sum in the same product.
+    let zw = Mat::from_fn(rows, d, |i, j| sqrt_weight(i) * z[(i, j)]);
+    let yw = Mat::from_fn(rows, t + 1, |i, k| {
+        sqrt_weight(i) * if k < t { y[(i, k)] } else { 1.0 }
+    });
+    triangular::matmul(
+        gram,
+        BlockStructure::TriangularLower,
+        Accum::Add,
+        zw.transpose(),
+        BlockStructure::Rectangular,
+        zw.as_ref(),
+        BlockStructure::Rectangular,
+        1.0,
+        par,
+    );
+    let mut products = Mat::<f64>::zeros(d, t + 1);
+    matmul(
+        products.as_mut(),
+        Accum::Replace,
+        zw.transpose(),
+        &yw,
+        1.0,
+        par,
+    );
+    cross += products.subcols(0, t);
+    for (sum, &c) in feature_sums.iter_mut().zip(products.col(t).iter()) {
+        *sum += c;
+    }
+}
+
+/// Streams over `x` in chunks of `chunk_rows` rows: computes each chunk's random
+/// features (as [`features::transform`]) and adds their products to `gram`,
+/// `cross` and `feature_sums` (see [`add_products`]).
+///
+/// Peak memory is `O(chunk_rows x (d + D))` beyond the outputs: no `n x D`
+/// matrix is formed.
 ///
 /// # Errors
-/// As [`features::transform`]; [`Error::Shape`] if `y` or `sample_weight` do not
-/// have one row per row of `x`.
+/// As [`features::transform`]; [`Error::Shape`] if `y`, `sample_weight` or the
+/// outputs do not fit `x` and the weights.
+#[allow(clippy::too_many_arguments)]
+pub fn accumulate_products<T: Real>(
+    x: MatRef<'_, T>,
+    y: MatRef<'_, f64>,
+    sample_weight: Option<&[f64]>,
+    weights: MatRef<'_, T>,
+    offsets: &[T],
+    map: FeatureMap,
+    chunk_rows: usize,
+    mut gram: MatMut<'_, f64>,
+    mut cross: MatMut<'_, f64>,
+    feature_sums: &mut [f64],
+    ctx: &Context,
+) -> Result<()> {
+    let n = x.nrows();
+    let n_components = weights.ncols() * map.components_per_frequency();
+    if y.nrows() != n || sample_weight.is_some_and(|s| s.len() != n) {
+        return Err(Error::Shape(format!(
+            "X has {n} rows but y has {} and sample_weight {}",
+            y.nrows(),
+            sample_weight.map_or(n, <[f64]>::len)
+        )));
+    }
+    let fits = gram.nrows() == n_components
+        && gram.ncols() == n_components
+        && cross.nrows() == n_components
+        && cross.ncols() == y.ncols()
+        && feature_sums.len() == n_components;
+    if !fits {
+        return Err(Error::Shape(format!(
+            "the statistics must be {n_components} x {n_components}, {n_components} x {} and \
+             {n_components}; got {} x {}, {} x {} and {}",
+            y.ncols(),
+            gram.nrows(),
+            gram.ncols(),
+            cross.nrows(),
+            cross.ncols(),
+            feature_sums.len()
+        )));
+    }
+    let chunk_rows = chunk_rows.max(1);
+    let mut z = vec![T::zero(); chunk_rows.min(n) * n_components];
+    for start in (0..n).step_by(chunk_rows) {
+        let rows = chunk_rows.min(n - start);
+        let z = &mut z[..rows * n_components];
+        features::transform(x.subrows(start, rows), weights, offsets, map, z, ctx)?;
+        let z64 = Mat::from_fn(rows, n_components, |i, j| z[i * n_components + j].to_f64());
+        let w = sample_weight.map(|s| &s[start..start + rows]);
+        let (g, c) = (gram.as_mut(), cross.as_mut());
+        ctx.install(|| {
+            add_products(
+                g,
+                c,
+                feature_sums,
+                z64.as_ref(),
+                y.subrows(start, rows),
+                w,
+                Par::rayon(0),
+            )
+        });
+    }
+    Ok(())
+}
+
+/// [`accumulate_products`] into a new [`GramAccumulator`], with the target sums.
+///
+/// # Errors
+/// As [`accumulate_products`].
 #[allow(clippy::too_many_arguments)]
 pub fn accumulate<T: Real>(
     x: MatRef<'_, T>,
@@ -216,26 +319,24 @@ pub fn accumulate<T: Real>(
     chunk_rows: usize,
     ctx: &Context,
 ) -> Result<GramAccumulator> {
-    let n = x.nrows();
-    if y.nrows() != n || sample_weight.is_some_and(|s| s.len() != n) {
-        return Err(Error::Shape(format!(
-            "X has {n} rows but y has {} and sample_weight {}",
-            y.nrows(),
-            sample_weight.map_or(n, <[f64]>::len)
-        )));
-    }
     let n_components = weights.ncols() * map.components_per_frequency();
     let mut stats = GramAccumulator::new(n_components, y.ncols());
-    let chunk_rows = chunk_rows.max(1);
-    let mut z = vec![T::zero(); chunk_rows.min(n) * n_components];
-    for start in (0..n).step_by(chunk_rows) {
-        let rows = chunk_rows.min(n - start);
-        let z = &mut z[..rows * n_components];
-        features::transform(x.subrows(start, rows), weights, offsets, map, z, ctx)?;
-        let z64 = Mat::from_fn(rows, n_components, |i, j| z[i * n_components + j].to_f64());
-        let w = sample_weight.map(|s| &s[start..start + rows]);
-        ctx.install(|| stats.update(z64.as_ref(), y.subrows(start, rows), w, Par::rayon(0)));
-    }
+    let (gram, cross) = (stats.gram.as_mut(), stats.cross.as_mut());
+    let sums = &mut stats.feature_sums;
+    accumulate_products(
+        x,
+        y,
+        sample_weight,
+        weights,
+        offsets,
+        map,
+        chunk_rows,
+        gram,
+        cross,
+        sums,
+        ctx,
+    )?;
+    stats.add_target_sums(y, sample_weight);
     Ok(stats)
 }
 

@@ -127,19 +127,17 @@ pub fn kernel_matrix(
         )));
     }
     let isa = Isa::detect();
-    match *kernel {
-        Kernel::Rbf { gamma } => {
-            let (x_norms, y_norms) = (row_norms_squared(x), row_norms_squared(y));
-            for_each_row_of_dots(x, y, out, ctx, |i, row| {
-                for (v, &y_norm) in row.iter_mut().zip(&y_norms) {
-                    *v = -gamma * (x_norms[i] + y_norm - 2.0 * *v).max(0.0);
-                }
-                if same {
-                    row[i] = 0.0;
-                }
-                exp_nonpositive_in_place(isa, row);
-            })
-        }
+    let (x_norms, y_norms) = (checked_norms(x, "X")?, checked_norms(y, "Y")?);
+    let filled = match *kernel {
+        Kernel::Rbf { gamma } => for_each_row_of_dots(x, y, out, ctx, |i, row| {
+            for (v, &y_norm) in row.iter_mut().zip(&y_norms) {
+                *v = -gamma * (x_norms[i] + y_norm - 2.0 * *v).max(0.0);
+            }
+            if same {
+                row[i] = 0.0;
+            }
+            exp_nonpositive_in_place(isa, row);
+        }),
         Kernel::Laplacian { gamma } => {
             // y column by column (y^T row-major), so the inner loop runs over y's
             // rows in SIMD.
@@ -169,20 +167,44 @@ pub fn kernel_matrix(
         Kernel::Relu { gamma, bias } | Kernel::Step { gamma, bias } => {
             let relu = matches!(kernel, Kernel::Relu { .. });
             let augmented_norm = |sq: f64| (gamma * sq + bias * bias).sqrt();
-            let x_norms: Vec<f64> = row_norms_squared(x)
-                .into_iter()
-                .map(augmented_norm)
-                .collect();
-            let y_norms: Vec<f64> = row_norms_squared(y)
-                .into_iter()
-                .map(augmented_norm)
-                .collect();
+            let x_norms: Vec<f64> = x_norms.into_iter().map(augmented_norm).collect();
+            let y_norms: Vec<f64> = y_norms.into_iter().map(augmented_norm).collect();
             for_each_row_of_dots(x, y, out, ctx, |i, row| {
                 for (v, &y_norm) in row.iter_mut().zip(&y_norms) {
                     let dot = gamma * *v + bias * bias;
                     *v = arccos_kernel(relu, dot, x_norms[i] * y_norm);
                 }
             })
+        }
+    };
+    filled?;
+    if same {
+        mirror_lower_triangle(out, m);
+    }
+    Ok(())
+}
+
+/// The squared norms of the rows of `x` (`name` in messages), which must be
+/// finite: then every inner product and squared distance is finite too, so no
+/// kernel value can silently become NaN.
+fn checked_norms(x: MatRef<'_, f64>, name: &str) -> Result<Vec<f64>> {
+    let norms = row_norms_squared(x);
+    match norms.iter().position(|v| !v.is_finite()) {
+        Some(row) => Err(Error::NonFinite(format!(
+            "the squared norm of row {row} of {name} is not finite: it overflows, or the row holds NaN or \
+             infinity (rescale the data)"
+        ))),
+        None => Ok(norms),
+    }
+}
+
+/// Copies the strict lower triangle of the row-major `m x m` matrix onto the
+/// upper one, so that `k(x_i, x_j)` and `k(x_j, x_i)` are the same bits (row
+/// chunks of different sizes may round the two products differently).
+fn mirror_lower_triangle(out: &mut [f64], m: usize) {
+    for i in 0..m {
+        for j in 0..i {
+            out[j * m + i] = out[i * m + j];
         }
     }
 }
@@ -271,6 +293,20 @@ mod tests {
     }
 
     #[test]
+    fn self_kernel_is_exactly_symmetric() {
+        // 33 rows: one chunk of 32 and a single-row chunk, whose product rounds
+        // differently from the matching column.
+        let x = data(33, 4);
+        for name in KERNEL_NAMES {
+            let k = matrix(&Kernel::new(name, 0.3, 0.2).unwrap(), &x, None, 4);
+            assert!(
+                (0..33).all(|i| (0..33).all(|j| k[i * 33 + j] == k[j * 33 + i])),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
     fn self_kernel_has_an_exact_unit_diagonal() {
         let x = data(33, 5);
         for kernel in [Kernel::Rbf { gamma: 2.0 }, Kernel::Laplacian { gamma: 2.0 }] {
@@ -303,6 +339,26 @@ mod tests {
             &Context::global(),
         );
         assert!(matches!(result, Err(Error::Shape(_))));
+    }
+
+    #[test]
+    fn overflowing_inputs_are_errors_not_nan() {
+        let x = [1e300, 1e300, 0.0, 1.0];
+        for name in KERNEL_NAMES.iter().filter(|n| **n != "laplacian") {
+            let mut out = vec![0.0; 4];
+            let kernel = Kernel::new(name, 1.0, 0.0).unwrap();
+            let result = kernel_matrix(
+                row_major(&x, 2, 2),
+                None,
+                &kernel,
+                &mut out,
+                &Context::global(),
+            );
+            assert!(
+                matches!(result, Err(Error::NonFinite(msg)) if msg.contains("row 0")),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod features;
 pub mod gram;
 pub mod kernels;
 pub mod linalg;
+pub mod linear;
 pub mod parallel;
 pub mod real;
 pub mod ridge;

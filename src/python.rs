@@ -6,13 +6,19 @@
 
 use crate::error::Error;
 use crate::features::{self, FeatureMap};
+use crate::gram::{self, GramAccumulator};
 use crate::kernels::{self, Kernel};
+use crate::linear;
 use crate::parallel::{Context, Interrupt};
 use crate::real::Real;
+use crate::ridge::{DualPath, PrimalPath};
 use crate::simd::Isa;
-use faer::MatRef;
-use numpy::ndarray::ArrayView2;
-use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
+use faer::{Mat, MatMut, MatRef};
+use numpy::ndarray::{ArrayView2, ArrayViewMut2};
+use numpy::{
+    PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray1,
+    PyReadwriteArray2,
+};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
@@ -66,6 +72,34 @@ fn faer_view<'a, T: Real>(a: &'a ArrayView2<'_, T>) -> MatRef<'a, T> {
     // SAFETY: pointer, shape and element strides come from a live ndarray view
     // that outlives the returned reference.
     unsafe { MatRef::from_raw_parts(a.as_ptr(), a.nrows(), a.ncols(), strides[0], strides[1]) }
+}
+
+/// A mutable faer view of an ndarray view.
+fn faer_view_mut<'a>(a: &'a mut ArrayViewMut2<'_, f64>) -> MatMut<'a, f64> {
+    let (rows, cols, strides) = (a.nrows(), a.ncols(), a.strides().to_vec());
+    // SAFETY: as `faer_view`, with exclusive access through the `&mut` borrow.
+    unsafe { MatMut::from_raw_parts_mut(a.as_mut_ptr(), rows, cols, strides[0], strides[1]) }
+}
+
+/// A faer matrix as a new C-ordered numpy array.
+fn to_numpy<'py>(py: Python<'py>, m: &Mat<f64>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let values: Vec<f64> = (0..m.nrows())
+        .flat_map(|i| (0..m.ncols()).map(move |j| m[(i, j)]))
+        .collect();
+    PyArray1::from_vec(py, values).reshape([m.nrows(), m.ncols()])
+}
+
+/// Coefficients (2-d) and intercepts (1-d) returned to Python.
+type CoefAndIntercept<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>);
+
+fn check_alpha(alpha: f64) -> PyResult<f64> {
+    if alpha >= 0.0 && alpha.is_finite() {
+        Ok(alpha)
+    } else {
+        Err(PyValueError::new_err(format!(
+            "alpha must be a non-negative finite number, got {alpha}"
+        )))
+    }
 }
 
 /// An uninitialized `rows x cols` array, after checking that its size is addressable.
@@ -235,6 +269,418 @@ fn kernel_matrix_py<'py>(
     Ok(out)
 }
 
+#[allow(clippy::too_many_arguments)]
+fn accumulate_gram_typed<T: Real + numpy::Element>(
+    py: Python<'_>,
+    x: PyReadonlyArray2<'_, T>,
+    y: ArrayView2<'_, f64>,
+    sample_weight: Option<&[f64]>,
+    weights: PyReadonlyArray2<'_, T>,
+    offsets: PyReadonlyArray1<'_, T>,
+    map: FeatureMap,
+    chunk_size: usize,
+    mut gram: ArrayViewMut2<'_, f64>,
+    mut cross: ArrayViewMut2<'_, f64>,
+    feature_sums: &mut [f64],
+    n_jobs: Option<usize>,
+) -> PyResult<()> {
+    let (x, weights) = (x.as_array(), weights.as_array());
+    let offsets = offsets
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("offsets must be a contiguous 1-d array"))?;
+    run_detached(py, n_jobs, |ctx| {
+        let (x, weights, y) = (faer_view(&x), faer_view(&weights), faer_view(&y));
+        let (g, c) = (faer_view_mut(&mut gram), faer_view_mut(&mut cross));
+        gram::accumulate_products(
+            x,
+            y,
+            sample_weight,
+            weights,
+            offsets,
+            map,
+            chunk_size,
+            g,
+            c,
+            feature_sums,
+            ctx,
+        )
+    })
+}
+
+/// Adds the weighted feature products of a block of rows to the statistics in
+/// place; see `_core.pyi`.
+#[pyfunction(name = "accumulate_gram")]
+#[pyo3(signature = (
+    x, y, sample_weight, weights, offsets, gram, cross, feature_sums,
+    *, kernel, paired, chunk_size, n_jobs=None
+))]
+#[allow(clippy::too_many_arguments)]
+fn accumulate_gram_py<'py>(
+    py: Python<'py>,
+    x: FloatMatrix<'py>,
+    y: PyReadonlyArray2<'py, f64>,
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    weights: FloatMatrix<'py>,
+    offsets: FloatVector<'py>,
+    mut gram: PyReadwriteArray2<'py, f64>,
+    mut cross: PyReadwriteArray2<'py, f64>,
+    mut feature_sums: PyReadwriteArray1<'py, f64>,
+    kernel: &str,
+    paired: bool,
+    chunk_size: usize,
+    n_jobs: Option<usize>,
+) -> PyResult<()> {
+    let map = FeatureMap::for_kernel_name(kernel, paired)?;
+    let sample_weight = sample_weight
+        .as_ref()
+        .map(|s| s.as_slice())
+        .transpose()
+        .map_err(|_| PyValueError::new_err("sample_weight must be a contiguous 1-d array"))?;
+    let sums = feature_sums
+        .as_slice_mut()
+        .map_err(|_| PyValueError::new_err("feature_sums must be a contiguous 1-d array"))?;
+    let (y, g, c) = (y.as_array(), gram.as_array_mut(), cross.as_array_mut());
+    match (x, weights, offsets) {
+        (FloatMatrix::F64(x), FloatMatrix::F64(w), FloatVector::F64(b)) => accumulate_gram_typed(
+            py,
+            x,
+            y,
+            sample_weight,
+            w,
+            b,
+            map,
+            chunk_size,
+            g,
+            c,
+            sums,
+            n_jobs,
+        ),
+        (FloatMatrix::F32(x), FloatMatrix::F32(w), FloatVector::F32(b)) => accumulate_gram_typed(
+            py,
+            x,
+            y,
+            sample_weight,
+            w,
+            b,
+            map,
+            chunk_size,
+            g,
+            c,
+            sums,
+            n_jobs,
+        ),
+        _ => Err(PyTypeError::new_err(
+            "x, weights and offsets must share one float dtype",
+        )),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn predict_linear_typed<'py, T: Real + numpy::Element>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, T>,
+    weights: PyReadonlyArray2<'py, T>,
+    offsets: PyReadonlyArray1<'py, T>,
+    map: FeatureMap,
+    coef: ArrayView2<'_, f64>,
+    intercept: &[f64],
+    n_jobs: Option<usize>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let (x, weights) = (x.as_array(), weights.as_array());
+    let offsets = offsets
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("offsets must be a contiguous 1-d array"))?;
+    let out = new_output::<f64>(py, x.nrows(), coef.ncols())?;
+    let mut out_rw = out.readwrite();
+    let out_slice = out_rw.as_slice_mut().expect("a new array is contiguous");
+    run_detached(py, n_jobs, |ctx| {
+        let (x, w, c) = (faer_view(&x), faer_view(&weights), faer_view(&coef));
+        linear::predict(x, w, offsets, map, c, intercept, out_slice, ctx)
+    })?;
+    drop(out_rw);
+    Ok(out)
+}
+
+/// Computes `Z(x) @ coef + intercept` without forming `Z`; see `_core.pyi`.
+#[pyfunction(name = "predict_linear")]
+#[pyo3(signature = (x, weights, offsets, coef, intercept, *, kernel, paired, n_jobs=None))]
+#[allow(clippy::too_many_arguments)]
+fn predict_linear_py<'py>(
+    py: Python<'py>,
+    x: FloatMatrix<'py>,
+    weights: FloatMatrix<'py>,
+    offsets: FloatVector<'py>,
+    coef: PyReadonlyArray2<'py, f64>,
+    intercept: PyReadonlyArray1<'py, f64>,
+    kernel: &str,
+    paired: bool,
+    n_jobs: Option<usize>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let map = FeatureMap::for_kernel_name(kernel, paired)?;
+    let intercept = intercept
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("intercept must be a contiguous 1-d array"))?;
+    let coef = coef.as_array();
+    match (x, weights, offsets) {
+        (FloatMatrix::F64(x), FloatMatrix::F64(w), FloatVector::F64(b)) => {
+            predict_linear_typed(py, x, w, b, map, coef, intercept, n_jobs)
+        }
+        (FloatMatrix::F32(x), FloatMatrix::F32(w), FloatVector::F32(b)) => {
+            predict_linear_typed(py, x, w, b, map, coef, intercept, n_jobs)
+        }
+        _ => Err(PyTypeError::new_err(
+            "x, weights and offsets must share one float dtype",
+        )),
+    }
+}
+
+/// The primal ridge path of random features; see `_core.pyi`.
+#[pyclass(name = "PrimalRidgePath", module = "rfkernels._core", frozen)]
+struct PrimalRidgePathPy {
+    path: PrimalPath,
+}
+
+#[pymethods]
+impl PrimalRidgePathPy {
+    #[new]
+    #[pyo3(signature = (
+        gram, cross, feature_sums, target_sums, target_squares, weight_sum, n_samples,
+        *, fit_intercept, n_jobs=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        gram: PyReadonlyArray2<'_, f64>,
+        cross: PyReadonlyArray2<'_, f64>,
+        feature_sums: Vec<f64>,
+        target_sums: Vec<f64>,
+        target_squares: Vec<f64>,
+        weight_sum: f64,
+        n_samples: usize,
+        fit_intercept: bool,
+        n_jobs: Option<usize>,
+    ) -> PyResult<Self> {
+        let (gram, cross) = (gram.as_array(), cross.as_array());
+        let (d, t) = (gram.nrows(), cross.ncols());
+        let shapes_fit = gram.ncols() == d
+            && cross.nrows() == d
+            && feature_sums.len() == d
+            && target_sums.len() == t
+            && target_squares.len() == t;
+        if !shapes_fit {
+            return Err(PyValueError::new_err(
+                "the statistics' shapes disagree: gram (D, D), cross (D, t), feature_sums (D,), \
+                 target_sums (t,), target_squares (t,)",
+            ));
+        }
+        let acc = GramAccumulator {
+            gram: Mat::from_fn(d, d, |i, j| gram[(i, j)]),
+            cross: Mat::from_fn(d, t, |i, k| cross[(i, k)]),
+            feature_sums,
+            target_sums,
+            target_squares,
+            weight_sum,
+            n_samples,
+        };
+        let path = run_detached(py, n_jobs, |ctx| {
+            ctx.install(|| PrimalPath::new(&acc, fit_intercept))
+        })?;
+        Ok(Self { path })
+    }
+
+    /// Eigenvalues of the centered Gram, ascending.
+    #[getter]
+    fn eigenvalues<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        PyArray1::from_slice(py, self.path.eigenvalues())
+    }
+
+    fn coef<'py>(&self, py: Python<'py>, alpha: f64) -> PyResult<CoefAndIntercept<'py>> {
+        let (coef, intercept) = self.path.coef(check_alpha(alpha)?);
+        Ok((to_numpy(py, &coef)?, PyArray1::from_vec(py, intercept)))
+    }
+
+    fn train_errors<'py>(
+        &self,
+        py: Python<'py>,
+        alphas: Vec<f64>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        to_numpy(py, &self.path.train_errors(&alphas)?)
+    }
+
+    fn gcv_errors<'py>(
+        &self,
+        py: Python<'py>,
+        alphas: Vec<f64>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        to_numpy(py, &self.path.gcv_errors(&alphas)?)
+    }
+
+    #[pyo3(signature = (x, y, sample_weight, weights, offsets, alphas, *, kernel, paired, chunk_size, n_jobs=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn loo_error_sums<'py>(
+        &self,
+        py: Python<'py>,
+        x: FloatMatrix<'py>,
+        y: PyReadonlyArray2<'py, f64>,
+        sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+        weights: FloatMatrix<'py>,
+        offsets: FloatVector<'py>,
+        alphas: Vec<f64>,
+        kernel: &str,
+        paired: bool,
+        chunk_size: usize,
+        n_jobs: Option<usize>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let map = FeatureMap::for_kernel_name(kernel, paired)?;
+        let sample_weight = sample_weight
+            .as_ref()
+            .map(|s| s.as_slice())
+            .transpose()
+            .map_err(|_| PyValueError::new_err("sample_weight must be a contiguous 1-d array"))?;
+        let y = y.as_array();
+        let sums = match (x, weights, offsets) {
+            (FloatMatrix::F64(x), FloatMatrix::F64(w), FloatVector::F64(b)) => self.loo_typed(
+                py,
+                x,
+                y,
+                sample_weight,
+                w,
+                b,
+                map,
+                &alphas,
+                chunk_size,
+                n_jobs,
+            ),
+            (FloatMatrix::F32(x), FloatMatrix::F32(w), FloatVector::F32(b)) => self.loo_typed(
+                py,
+                x,
+                y,
+                sample_weight,
+                w,
+                b,
+                map,
+                &alphas,
+                chunk_size,
+                n_jobs,
+            ),
+            _ => Err(PyTypeError::new_err(
+                "x, weights and offsets must share one float dtype",
+            )),
+        }?;
+        to_numpy(py, &sums)
+    }
+}
+
+impl PrimalRidgePathPy {
+    #[allow(clippy::too_many_arguments)]
+    fn loo_typed<T: Real + numpy::Element>(
+        &self,
+        py: Python<'_>,
+        x: PyReadonlyArray2<'_, T>,
+        y: ArrayView2<'_, f64>,
+        sample_weight: Option<&[f64]>,
+        weights: PyReadonlyArray2<'_, T>,
+        offsets: PyReadonlyArray1<'_, T>,
+        map: FeatureMap,
+        alphas: &[f64],
+        chunk_size: usize,
+        n_jobs: Option<usize>,
+    ) -> PyResult<Mat<f64>> {
+        let (x, weights) = (x.as_array(), weights.as_array());
+        let offsets = offsets
+            .as_slice()
+            .map_err(|_| PyValueError::new_err("offsets must be a contiguous 1-d array"))?;
+        run_detached(py, n_jobs, |ctx| {
+            let (x, w, y) = (faer_view(&x), faer_view(&weights), faer_view(&y));
+            self.path.loo_error_sums(
+                x,
+                y,
+                sample_weight,
+                w,
+                offsets,
+                map,
+                alphas,
+                chunk_size,
+                ctx,
+            )
+        })
+    }
+}
+
+/// The dual ridge path on a kernel matrix; see `_core.pyi`.
+#[pyclass(name = "DualRidgePath", module = "rfkernels._core", frozen)]
+struct DualRidgePathPy {
+    path: DualPath,
+}
+
+#[pymethods]
+impl DualRidgePathPy {
+    #[new]
+    #[pyo3(signature = (kernel, y, sample_weight=None, *, fit_intercept, n_jobs=None))]
+    fn new(
+        py: Python<'_>,
+        kernel: PyReadonlyArray2<'_, f64>,
+        y: PyReadonlyArray2<'_, f64>,
+        sample_weight: Option<PyReadonlyArray1<'_, f64>>,
+        fit_intercept: bool,
+        n_jobs: Option<usize>,
+    ) -> PyResult<Self> {
+        let (kernel, y) = (kernel.as_array(), y.as_array());
+        let sample_weight = sample_weight
+            .as_ref()
+            .map(|s| s.as_slice())
+            .transpose()
+            .map_err(|_| PyValueError::new_err("sample_weight must be a contiguous 1-d array"))?;
+        let path = run_detached(py, n_jobs, |ctx| {
+            ctx.install(|| {
+                DualPath::new(
+                    faer_view(&kernel),
+                    faer_view(&y),
+                    sample_weight,
+                    fit_intercept,
+                )
+            })
+        })?;
+        Ok(Self { path })
+    }
+
+    /// Eigenvalues of the centered, weighted kernel matrix, ascending.
+    #[getter]
+    fn eigenvalues<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        PyArray1::from_slice(py, self.path.eigenvalues())
+    }
+
+    fn dual_coef<'py>(&self, py: Python<'py>, alpha: f64) -> PyResult<CoefAndIntercept<'py>> {
+        let (coef, intercept) = self.path.dual_coef(check_alpha(alpha)?);
+        Ok((to_numpy(py, &coef)?, PyArray1::from_vec(py, intercept)))
+    }
+
+    fn train_errors<'py>(
+        &self,
+        py: Python<'py>,
+        alphas: Vec<f64>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        to_numpy(py, &self.path.train_errors(&alphas)?)
+    }
+
+    fn gcv_errors<'py>(
+        &self,
+        py: Python<'py>,
+        alphas: Vec<f64>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        to_numpy(py, &self.path.gcv_errors(&alphas)?)
+    }
+
+    fn loo_errors<'py>(
+        &self,
+        py: Python<'py>,
+        alphas: Vec<f64>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let errors = py.detach(|| self.path.loo_errors(&alphas))?;
+        to_numpy(py, &errors)
+    }
+}
+
 /// The SIMD instruction set the kernels dispatch to on this CPU.
 #[pyfunction(name = "simd_isa")]
 fn simd_isa_py() -> &'static str {
@@ -245,7 +691,10 @@ fn simd_isa_py() -> &'static str {
 #[pymodule]
 mod _core {
     #[pymodule_export]
-    use super::{kernel_matrix_py, sample_weights_py, simd_isa_py, transform_py};
+    use super::{
+        DualRidgePathPy, PrimalRidgePathPy, accumulate_gram_py, kernel_matrix_py,
+        predict_linear_py, sample_weights_py, simd_isa_py, transform_py,
+    };
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {

@@ -244,15 +244,17 @@ impl PrimalPath {
         }
     }
 
-    /// Exact leave-one-out errors `sum_i e_i^2 / n` for every alpha (rows) and
-    /// target, from a second streaming pass over the same data the statistics
-    /// were accumulated from (features regenerated chunk by chunk).
+    /// Sums of squared leave-one-out residuals `sum_i e_i^2` over the rows of `x`
+    /// for every alpha (rows) and target: a second streaming pass over the data
+    /// the statistics were accumulated from (features regenerated chunk by
+    /// chunk). The pass is additive: summed over all rows and divided by
+    /// `n_samples`, it is the leave-one-out error.
     ///
     /// # Errors
-    /// As [`features::transform`]; [`Error::Shape`] if the data does not match
+    /// As [`features::transform`]; [`Error::Shape`] if the shapes do not match
     /// the statistics; [`Error::InvalidParameter`] for a bad alpha.
     #[allow(clippy::too_many_arguments)]
-    pub fn loo_errors<T: Real>(
+    pub fn loo_error_sums<T: Real>(
         &self,
         x: MatRef<'_, T>,
         y: MatRef<'_, f64>,
@@ -276,7 +278,7 @@ impl PrimalPath {
             let s = sample_weight.map(|s| &s[start..start + rows]);
             ctx.install(|| pass.add(self, z64.as_ref(), y.subrows(start, rows), s));
         }
-        Ok(pass.finish())
+        Ok(pass.squared_errors)
     }
 
     /// As [`PrimalPath::loo_errors`], on features `z` (`n x D`) held in memory.
@@ -291,19 +293,25 @@ impl PrimalPath {
         sample_weight: Option<&[f64]>,
         alphas: &[f64],
     ) -> Result<Mat<f64>> {
+        if z.nrows() != self.n_samples {
+            return Err(Error::Shape(format!(
+                "got {} rows for statistics of {} rows",
+                z.nrows(),
+                self.n_samples
+            )));
+        }
         let mut pass = self.loo_pass(z.nrows(), y, alphas)?;
         pass.add(self, z, y, sample_weight);
-        Ok(pass.finish())
+        Ok(pass.squared_errors / (self.n_samples as f64))
     }
 
     fn loo_pass(&self, n: usize, y: MatRef<'_, f64>, alphas: &[f64]) -> Result<LooPass> {
         check_alphas(alphas)?;
         let (d, t, n_alphas) = (self.eigen.values.len(), y.ncols(), alphas.len());
-        if n != self.n_samples || y.nrows() != n || t != self.projected_cross.ncols() {
+        if y.nrows() != n || t != self.projected_cross.ncols() {
             return Err(Error::Shape(format!(
-                "the leave-one-out pass got {n} rows and {t} targets, but the statistics \
-                 hold {} rows and {} targets",
-                self.n_samples,
+                "the leave-one-out pass got {n} rows with {} targets for statistics of {} targets",
+                y.nrows(),
                 self.projected_cross.ncols()
             )));
         }
@@ -317,7 +325,6 @@ impl PrimalPath {
             shrink,
             fitted,
             squared_errors: Mat::zeros(n_alphas, t),
-            n_samples: n,
         })
     }
 }
@@ -329,7 +336,6 @@ struct LooPass {
     /// `(Q^T B_c)_jk g_j(alpha_a)` at column `k * n_alphas + a`.
     fitted: Mat<f64>,
     squared_errors: Mat<f64>,
-    n_samples: usize,
 }
 
 impl LooPass {
@@ -393,10 +399,6 @@ impl LooPass {
             }
         }
     }
-
-    fn finish(self) -> Mat<f64> {
-        self.squared_errors / (self.n_samples as f64)
-    }
 }
 
 /// `(residual / complement)^2`, where `complement` is `1 - H_ii` times a factor
@@ -455,18 +457,18 @@ impl DualPath {
             || sample_weight.is_some_and(|s| s.len() != n)
         {
             return Err(Error::Shape(format!(
-                "the kernel matrix is {} x {} for {n} targets rows; it must be n x n with n > 0",
+                "the kernel matrix is {} x {} for {n} rows of targets; it must be n x n with n > 0",
                 kernel.nrows(),
                 kernel.ncols()
             )));
         }
         let s: Vec<f64> = sample_weight.map_or_else(|| vec![1.0; n], <[f64]>::to_vec);
-        if s.iter().any(|v| !(*v > 0.0 && v.is_finite())) {
+        let s_sum: f64 = s.iter().sum();
+        if s.iter().any(|v| !(*v >= 0.0 && v.is_finite())) || s_sum <= 0.0 {
             return Err(Error::InvalidParameter(
-                "sample weights must be positive and finite".into(),
+                "sample weights must be non-negative and finite, with a positive sum".into(),
             ));
         }
-        let s_sum: f64 = s.iter().sum();
         let p: Vec<f64> = if fit_intercept {
             s.iter().map(|v| v / s_sum).collect()
         } else {
@@ -516,6 +518,11 @@ impl DualPath {
             target_means,
             cutoff,
         })
+    }
+
+    /// The eigenvalues of the centered, weighted kernel matrix, ascending.
+    pub fn eigenvalues(&self) -> &[f64] {
+        &self.eigen.values
     }
 
     /// Dual coefficients `d` (`n x t`, the fit is `f(x) = sum_i d_i k(x, x_i) + b`)
@@ -884,7 +891,7 @@ mod tests {
             .unwrap();
         for chunk in [1, 7, 90, 500] {
             let got = path
-                .loo_errors(
+                .loo_error_sums(
                     xm,
                     ym,
                     None,
@@ -895,7 +902,8 @@ mod tests {
                     chunk,
                     &ctx,
                 )
-                .unwrap();
+                .unwrap()
+                / n as f64;
             for a in 0..ALPHAS.len() {
                 assert!((got[(a, 0)] - want[(a, 0)]).abs() < 1e-10 * want[(a, 0)]);
             }

@@ -4,12 +4,26 @@ The public API:
 
 - :class:`RandomFeatures`: a scikit-learn transformer for random features of the
   rbf, laplacian, relu (arc-cosine 1) and step (arc-cosine 0) kernels;
-- :func:`rfkernels.kernels.kernel_matrix`: the exact kernels they approximate.
+- :class:`RandomFeatureRidge`, :class:`RandomFeatureRidgeClassifier`: ridge
+  regression and classification on streamed random features, with the whole
+  ridge path and exact leave-one-out selection from one eigendecomposition;
+- :class:`KernelRidge`: the same on the exact kernel (the infinite-width limit);
+- :func:`rfkernels.kernels.kernel_matrix`: the exact kernels.
 """
 
 from . import kernels
 from ._core import __version__
 from ._kernels import KERNELS
+from .kernel_ridge import KernelRidge
 from .random_features import RandomFeatures
+from .ridge import RandomFeatureRidge, RandomFeatureRidgeClassifier
 
-__all__ = ["KERNELS", "RandomFeatures", "__version__", "kernels"]
+__all__ = [
+    "KERNELS",
+    "KernelRidge",
+    "RandomFeatureRidge",
+    "RandomFeatureRidgeClassifier",
+    "RandomFeatures",
+    "__version__",
+    "kernels",
+]

@@ -1,12 +1,21 @@
 """Type stubs of the compiled core (src/python.rs); keyword-only as in the bindings."""
 
+from typing import final
+
 import numpy as np
 import numpy.typing as npt
 
+_Floats = npt.NDArray[np.floating]
+_F64 = npt.NDArray[np.float64]
+
 __all__ = [
     "KERNEL_NAMES",
+    "DualRidgePath",
+    "PrimalRidgePath",
     "__version__",
+    "accumulate_gram",
     "kernel_matrix",
+    "predict_linear",
     "sample_weights",
     "simd_isa",
     "transform",
@@ -63,3 +72,120 @@ def kernel_matrix(
 
 def simd_isa() -> str:
     """The SIMD instruction set the kernels use on this CPU: avx512, avx2 or scalar."""
+
+def accumulate_gram(
+    x: _Floats,
+    y: _F64,
+    sample_weight: _F64 | None,
+    weights: _Floats,
+    offsets: _Floats,
+    gram: _F64,
+    cross: _F64,
+    feature_sums: _F64,
+    *,
+    kernel: str,
+    paired: bool,
+    chunk_size: int,
+    n_jobs: int | None = None,
+) -> None:
+    """Add ``Z^T S Z`` (lower triangle), ``Z^T S Y`` and ``Z^T s`` of the rows ``x`` in place.
+
+    The features ``Z`` of ``x`` are computed ``chunk_size`` rows at a time and
+    never stored; ``S = diag(sample_weight)`` (ones when None).
+    """
+
+def predict_linear(
+    x: _Floats,
+    weights: _Floats,
+    offsets: _Floats,
+    coef: _F64,
+    intercept: _F64,
+    *,
+    kernel: str,
+    paired: bool,
+    n_jobs: int | None = None,
+) -> _F64:
+    """Compute ``Z(x) @ coef + intercept`` (coef of shape (D, t)) without forming ``Z``."""
+
+@final
+class PrimalRidgePath:
+    """The ridge path of random features from one eigendecomposition of their Gram.
+
+    Built from the statistics of ``accumulate_gram`` and the weighted target sums;
+    centered by the weighted means when ``fit_intercept``.
+    """
+
+    def __new__(
+        cls,
+        gram: _F64,
+        cross: _F64,
+        feature_sums: npt.ArrayLike,
+        target_sums: npt.ArrayLike,
+        target_squares: npt.ArrayLike,
+        weight_sum: float,
+        n_samples: int,
+        *,
+        fit_intercept: bool,
+        n_jobs: int | None = None,
+    ) -> PrimalRidgePath: ...
+    @property
+    def eigenvalues(self) -> _F64:
+        """Eigenvalues of the centered Gram, ascending."""
+
+    def coef(self, alpha: float) -> tuple[_F64, _F64]:
+        """Coefficients (D, t) and intercepts (t,) at ridge ``alpha`` (0: minimum norm)."""
+
+    def train_errors(self, alphas: list[float]) -> _F64:
+        """Training errors ``sum_i s_i r_i^2 / n``, shape (n_alphas, t)."""
+
+    def gcv_errors(self, alphas: list[float]) -> _F64:
+        """Generalized cross-validation errors, shape (n_alphas, t)."""
+
+    def loo_error_sums(
+        self,
+        x: _Floats,
+        y: _F64,
+        sample_weight: _F64 | None,
+        weights: _Floats,
+        offsets: _Floats,
+        alphas: list[float],
+        *,
+        kernel: str,
+        paired: bool,
+        chunk_size: int,
+        n_jobs: int | None = None,
+    ) -> _F64:
+        """Sums of squared leave-one-out residuals over the rows ``x``, shape (n_alphas, t).
+
+        Additive over blocks of rows; the sum over all rows divided by ``n`` is
+        the leave-one-out error.
+        """
+
+@final
+class DualRidgePath:
+    """The ridge path on an ``n x n`` kernel matrix from one eigendecomposition."""
+
+    def __new__(
+        cls,
+        kernel: _F64,
+        y: _F64,
+        sample_weight: _F64 | None = None,
+        *,
+        fit_intercept: bool,
+        n_jobs: int | None = None,
+    ) -> DualRidgePath: ...
+    @property
+    def eigenvalues(self) -> _F64:
+        """Eigenvalues of the centered, weighted kernel matrix, ascending."""
+
+    def dual_coef(self, alpha: float) -> tuple[_F64, _F64]:
+        """Dual coefficients (n, t) and intercepts (t,): ``f(x) = k(x, X) @ d + b``."""
+
+    def train_errors(self, alphas: list[float]) -> _F64:
+        """Training errors ``sum_i s_i r_i^2 / n``, shape (n_alphas, t)."""
+
+    def gcv_errors(self, alphas: list[float]) -> _F64:
+        """Generalized cross-validation errors, shape (n_alphas, t)."""
+
+    def loo_errors(self, alphas: list[float]) -> _F64:
+        """Exact leave-one-out errors ``sum_i s_i e_i^2 / n``, shape (n_alphas, t)."""

@@ -220,13 +220,21 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         check_fits_in_memory((X.shape[0], self.n_components), X.dtype, "the feature matrix")
+        weights, offsets = self._core_weights(X.dtype)
         return _core.transform(
             X,
-            self.random_weights_.astype(X.dtype, copy=False),
-            self.random_offset_.astype(X.dtype, copy=False),
+            weights,
+            offsets,
             kernel=self.kernel,
             paired=self._paired(),
             n_jobs=resolve_n_jobs(self.n_jobs),
+        )
+
+    def _core_weights(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+        """The fitted weights and offsets in ``dtype``, as the Rust core takes them."""
+        return (
+            self.random_weights_.astype(dtype, copy=False),
+            self.random_offset_.astype(dtype, copy=False),
         )
 
     def __sklearn_tags__(self):

@@ -1,0 +1,168 @@
+"""What the ridge estimators share: the alpha grid, the selection, progress, result shapes.
+
+The engine behind every estimator is one symmetric eigendecomposition (the Rust
+``PrimalRidgePath`` on the ``D x D`` Gram of the random features, or
+``DualRidgePath`` on an ``n x n`` kernel matrix) from which the coefficients,
+training errors, GCV and exact leave-one-out errors of a whole grid of ridges
+follow without refactorizing.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from . import _core
+
+__all__ = [
+    "AUTO_ALPHA_DECADES",
+    "RIDGE_PATH_CONSTRAINTS",
+    "Progress",
+    "auto_alphas",
+    "check_alphas",
+    "dual_kfold_errors",
+    "select_alpha",
+    "shape_results",
+]
+
+#: ``alphas="auto"``: 0 and 23 ridges from 1e-10 to 10 times the Gram's top eigenvalue.
+AUTO_ALPHA_DECADES = (-10.0, 1.0, 23)
+
+RIDGE_PATH_CONSTRAINTS: dict = {
+    "alphas": [StrOptions({"auto"}), "array-like", Interval(Real, 0, None, closed="left")],
+    "cv": [None, StrOptions({"loo", "gcv"}), Interval(Integral, 2, None, closed="left")],
+    "fit_intercept": ["boolean"],
+    "alpha_per_target": ["boolean"],
+    "n_jobs": [Integral, None],
+    "verbose": ["verbose"],
+}
+
+
+def auto_alphas(top_eigenvalue: float) -> np.ndarray:
+    """The ``"auto"`` grid: 0, then a log grid from 1e-10 to 10 times ``top_eigenvalue``.
+
+    The Gram's top eigenvalue sets the scale of the ridge (``alpha`` has the
+    units of ``Z^T Z``); the grid reaches down to the near-ridgeless regime where
+    the optimum often lies for real data, and up past the point where the fit
+    is shrunk to its mean.
+    """
+    low, high, count = AUTO_ALPHA_DECADES
+    scale = top_eigenvalue if top_eigenvalue > 0 else 1.0
+    return np.concatenate([[0.0], scale * np.logspace(low, high, int(count))])
+
+
+def check_alphas(alphas) -> np.ndarray:
+    """``alphas`` (a number or a sequence) as a sorted 1-d float array of valid ridges."""
+    values = np.atleast_1d(np.asarray(alphas, dtype=np.float64))
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"alphas must be a number or a 1-d sequence, got shape {values.shape}")
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError(f"alphas must be finite and >= 0, got {values}")
+    return np.sort(values)
+
+
+def dual_kfold_errors(
+    kernel: np.ndarray,
+    Y: np.ndarray,
+    sample_weight: np.ndarray,
+    folds: list[np.ndarray],
+    alphas: np.ndarray,
+    fit_intercept: bool,
+    n_jobs: int | None,
+) -> np.ndarray:
+    """K-fold errors ``sum_i s_i (y_i - f_(-fold)(x_i))^2 / n`` from a kernel matrix.
+
+    Each fold's training block of ``kernel`` is decomposed once for all alphas;
+    its held-out predictions are ``K[test, train] @ dual_coef + intercept``.
+    """
+    n = len(Y)
+    errors = np.zeros((len(alphas), Y.shape[1]))
+    for test in folds:
+        train = np.setdiff1d(np.arange(n), test)
+        path = _core.DualRidgePath(
+            np.ascontiguousarray(kernel[np.ix_(train, train)]),
+            np.ascontiguousarray(Y[train]),
+            np.ascontiguousarray(sample_weight[train]),
+            fit_intercept=fit_intercept,
+            n_jobs=n_jobs,
+        )
+        cross_kernel = kernel[np.ix_(test, train)]
+        for a, alpha in enumerate(alphas):
+            dual, intercept = path.dual_coef(float(alpha))
+            residuals = Y[test] - (cross_kernel @ dual + intercept)
+            errors[a] += sample_weight[test] @ np.square(residuals)
+    return errors / n
+
+
+def select_alpha(
+    errors: np.ndarray, alphas: np.ndarray, alpha_per_target: bool
+) -> tuple[float | np.ndarray, float | np.ndarray, np.ndarray]:
+    """The ridge with the smallest cross-validation error.
+
+    Parameters
+    ----------
+    errors : ndarray of shape (n_alphas, n_targets)
+        Mean squared cross-validation error of every alpha and target.
+    alphas : ndarray of shape (n_alphas,)
+        The grid.
+    alpha_per_target : bool
+        Choose one alpha per target, or one for all (smallest mean error).
+
+    Returns
+    -------
+    alpha : float or ndarray of shape (n_targets,)
+        The chosen ridge(s); ties go to the smallest alpha.
+    best_score : float or ndarray of shape (n_targets,)
+        Negative mean squared error at the chosen ridge(s), as scikit-learn's
+        ``RidgeCV.best_score_``.
+    index : ndarray of shape (n_targets,)
+        Index of each target's ridge in ``alphas``.
+    """
+    n_targets = errors.shape[1]
+    if alpha_per_target and n_targets > 1:
+        index = np.argmin(errors, axis=0)
+        return alphas[index], -errors[index, np.arange(n_targets)], index
+    best = int(np.argmin(errors.mean(axis=1)))
+    return float(alphas[best]), -float(errors[best].mean()), np.full(n_targets, best)
+
+
+def shape_results(values: np.ndarray, y_was_1d: bool) -> np.ndarray:
+    """``(n_alphas, n_targets)`` results as ``(n_alphas,)`` when ``y`` was 1-d."""
+    return values[:, 0] if y_was_1d else values
+
+
+class Progress:
+    """Progress lines for long fits (``verbose > 0``), with elapsed and estimated time.
+
+    Parameters
+    ----------
+    name : str
+        Prefix of every line (the estimator's class name).
+    verbose : int
+        0 prints nothing; 1 prints each phase; 2 and more also prints blocks.
+    """
+
+    def __init__(self, name: str, verbose: int) -> None:
+        self.name = name
+        self.verbose = int(verbose)
+        self.start = time.perf_counter()
+
+    def phase(self, message: str) -> None:
+        """Announce a phase of the fit."""
+        if self.verbose > 0:
+            self._print(message)
+
+    def block(self, phase: str, done: int, total: int, started: float) -> None:
+        """Report ``done`` of ``total`` rows of ``phase``, begun at time ``started``."""
+        if self.verbose > 1 and total > 0:
+            elapsed = time.perf_counter() - started
+            eta = elapsed * (total - done) / max(done, 1)
+            self._print(f"{phase}: {done}/{total} rows, {elapsed:.1f} s, ~{eta:.1f} s left")
+
+    def _print(self, message: str) -> None:
+        elapsed = time.perf_counter() - self.start
+        print(f"[{self.name}] {elapsed:7.1f} s  {message}", file=sys.stderr, flush=True)

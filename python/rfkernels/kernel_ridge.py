@@ -1,0 +1,241 @@
+"""KernelRidge: exact kernel ridge regression, the infinite-width limit of RandomFeatureRidge."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.model_selection import check_cv
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from . import _core
+from ._kernels import KERNELS, resolve_gamma
+from ._ridge_path import (
+    RIDGE_PATH_CONSTRAINTS,
+    Progress,
+    auto_alphas,
+    check_alphas,
+    dual_kfold_errors,
+    select_alpha,
+    shape_results,
+)
+from ._validation import check_fits_in_memory, resolve_n_jobs
+from .kernels import kernel_matrix
+from .random_features import RandomFeatures
+
+__all__ = ["KernelRidge"]
+
+#: n x n float64 matrices alive at once during a fit: K, its centered copy, the
+#: eigenvectors and their squares.
+FIT_MATRICES = 4
+#: Bytes of kernel rows evaluated at once in ``predict``.
+PREDICT_BLOCK_BYTES = 64 * 2**20
+
+
+class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
+    """Exact kernel ridge regression with the whole ridge path and exact LOO.
+
+    The infinite-width limit of :class:`rfkernels.RandomFeatureRidge`: the same
+    kernels, ``gamma``, ridge convention and selection of ``alpha``, on the
+    exact ``n x n`` kernel matrix (computed in Rust, float64). One
+    eigendecomposition gives the fit, training error, GCV and exact
+    leave-one-out error of every ridge.
+
+    Unlike :class:`sklearn.kernel_ridge.KernelRidge`, it fits an unpenalized
+    intercept by default (as ``RandomFeatureRidge`` does) and chooses ``alpha``.
+
+    Parameters
+    ----------
+    kernel : {"rbf", "laplacian", "relu", "step"}, default="rbf"
+        The kernel (see :func:`rfkernels.kernels.kernel_matrix`).
+    gamma : "scale" or float, default="scale"
+        Kernel scale; ``"scale"`` as in :class:`rfkernels.RandomFeatures`.
+    bias : float, default=0.0
+        Offset scale of the arc-cosine kernels (relu, step).
+    alphas : "auto", float or array-like of shape (n_alphas,), default="auto"
+        Ridges to try, each >= 0; ``"auto"`` is 0 and 23 ridges log-spaced from
+        1e-10 to 10 times the top eigenvalue of the centered kernel matrix.
+    cv : None, "loo", "gcv" or int, default=None
+        Selection of ``alpha``: exact leave-one-out, GCV or k-fold.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept (the kernel is centered).
+    alpha_per_target : bool, default=False
+        One alpha per target instead of one for all.
+    n_jobs : int or None, default=None
+        Threads of the Rust core.
+    verbose : int, default=0
+        1 prints the phases of the fit.
+
+    Attributes
+    ----------
+    dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        Weights of ``k(x, X_fit_)`` in the fit ``f(x) = k(x, X_fit_) @ dual_coef_ + intercept_``.
+    intercept_ : float or ndarray of shape (n_targets,)
+        The intercept(s).
+    X_fit_ : ndarray of shape (n_samples, n_features_in)
+        The training data (float64), needed to predict.
+    gamma_ : float
+        The numeric ``gamma`` used.
+    alpha_, alphas_, best_score_, cv_results_, train_errors_
+        As in :class:`rfkernels.RandomFeatureRidge`.
+    n_features_in_ : int
+        Number of input columns seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Input column names, when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.kernel_ridge.KernelRidge : Kernel ridge for one fixed alpha.
+    rfkernels.RandomFeatureRidge : The finite-width random-feature model.
+
+    Notes
+    -----
+    Memory is about four ``n x n`` float64 matrices; ``fit`` raises
+    ``MemoryError`` before allocating them when they cannot fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rfkernels import KernelRidge
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-3, 3, size=(200, 1))
+    >>> y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(200)
+    >>> model = KernelRidge(kernel="rbf").fit(X, y)
+    >>> bool(model.score(X, y) > 0.95)
+    True
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "kernel": [StrOptions(set(KERNELS))],
+        "gamma": RandomFeatures._parameter_constraints["gamma"],
+        "bias": RandomFeatures._parameter_constraints["bias"],
+        **RIDGE_PATH_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        kernel: str = "rbf",
+        *,
+        gamma: float | str = "scale",
+        bias: float = 0.0,
+        alphas="auto",
+        cv: int | str | None = None,
+        fit_intercept: bool = True,
+        alpha_per_target: bool = False,
+        n_jobs: int | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.kernel = kernel
+        self.gamma = gamma
+        self.bias = bias
+        self.alphas = alphas
+        self.cv = cv
+        self.fit_intercept = fit_intercept
+        self.alpha_per_target = alpha_per_target
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the ridge path on the exact kernel matrix and choose ``alpha``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : KernelRidge
+            The fitted model.
+        """
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, multi_output=True, y_numeric=True, ensure_min_samples=2
+        )
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        n_jobs = resolve_n_jobs(self.n_jobs)
+        progress = Progress(type(self).__name__, self.verbose)
+        n = X.shape[0]
+        check_fits_in_memory(
+            (FIT_MATRICES, n, n), np.float64, "the kernel matrix and its eigendecomposition"
+        )
+        y_was_1d = y.ndim == 1
+        Y = np.asarray(y, dtype=np.float64).reshape(n, -1)
+        self.gamma_ = resolve_gamma(self.kernel, self.gamma, X)
+        progress.phase(f"kernel matrix {n} x {n}")
+        K = kernel_matrix(
+            X, kernel=self.kernel, gamma=self.gamma_, bias=self.bias, n_jobs=self.n_jobs
+        )
+        progress.phase("eigendecomposition of the centered kernel")
+        path = _core.DualRidgePath(
+            K, Y, sample_weight, fit_intercept=self.fit_intercept, n_jobs=n_jobs
+        )
+        if isinstance(self.alphas, str):
+            alphas = auto_alphas(float(path.eigenvalues[-1]))
+        else:
+            alphas = check_alphas(self.alphas)
+        if self.cv == "gcv":
+            errors = path.gcv_errors(list(alphas))
+        elif self.cv is None or self.cv == "loo":
+            errors = path.loo_errors(list(alphas))
+        else:
+            folds = [test for _, test in check_cv(int(self.cv)).split(X)]
+            errors = dual_kfold_errors(
+                K, Y, sample_weight, folds, alphas, self.fit_intercept, n_jobs
+            )
+        alpha, best_score, index = select_alpha(errors, alphas, self.alpha_per_target)
+        fits = {i: path.dual_coef(float(alphas[i])) for i in set(index.tolist())}
+        dual = np.stack([fits[i][0][:, k] for k, i in enumerate(index)], axis=1)
+        intercept = np.array([fits[i][1][k] for k, i in enumerate(index)])
+        self.alphas_ = alphas
+        self.alpha_ = alpha
+        self.best_score_ = best_score
+        self.cv_results_ = shape_results(errors, y_was_1d)
+        self.train_errors_ = shape_results(path.train_errors(list(alphas)), y_was_1d)
+        self.dual_coef_ = dual[:, 0] if y_was_1d else dual
+        self.intercept_ = float(intercept[0]) if y_was_1d else intercept
+        self.X_fit_ = X
+        progress.phase(f"done: alpha_ = {alpha}")
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        """Predict ``k(X, X_fit_) @ dual_coef_ + intercept_``, in blocks of rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predictions (float64).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        step = max(1, PREDICT_BLOCK_BYTES // (8 * len(self.X_fit_)))
+        blocks = [
+            kernel_matrix(
+                X[start : start + step],
+                self.X_fit_,
+                kernel=self.kernel,
+                gamma=self.gamma_,
+                bias=self.bias,
+                n_jobs=self.n_jobs,
+            )
+            @ self.dual_coef_
+            for start in range(0, len(X), step)
+        ]
+        return np.concatenate(blocks) + self.intercept_
+
+    def __sklearn_tags__(self):
+        """Multi-output regression."""
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

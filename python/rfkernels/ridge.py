@@ -1,0 +1,628 @@
+"""Random-feature ridge regression and classification with the whole ridge path.
+
+One streaming pass computes the random features chunk by chunk and accumulates
+their Gram ``Z^T Z`` (never the ``n x D`` matrix ``Z``); one eigendecomposition
+then gives the coefficients, training errors, GCV and exact leave-one-out errors
+of every ridge in the grid. The leave-one-out errors need per-row leverages, so
+the primal fit makes a second streaming pass.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from numbers import Integral
+from typing import ClassVar
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MultiOutputMixin,
+    RegressorMixin,
+    _fit_context,
+    is_classifier,
+)
+from sklearn.model_selection import check_cv
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from . import _core
+from ._ridge_path import (
+    RIDGE_PATH_CONSTRAINTS,
+    Progress,
+    auto_alphas,
+    check_alphas,
+    dual_kfold_errors,
+    select_alpha,
+    shape_results,
+)
+from ._validation import check_fits_in_memory, resolve_n_jobs
+from .random_features import RandomFeatures
+
+__all__ = ["RandomFeatureRidge", "RandomFeatureRidgeClassifier"]
+
+#: Bytes of float64 features a streaming block holds (rows = this / (8 D)).
+BLOCK_BYTES = 64 * 2**20
+
+
+@dataclass
+class GramStatistics:
+    """Additive sufficient statistics of weighted least squares on random features.
+
+    ``gram`` is ``sum_i s_i z_i z_i^T`` (lower triangle), ``cross`` is
+    ``sum_i s_i z_i y_i^T``, then the weighted sums of the features, the targets
+    and the squared targets, the weight total and the row count. Statistics of
+    disjoint row sets add up (``+``, ``-``), which is what chunked, k-fold and
+    (later) partial and distributed fits rely on.
+    """
+
+    gram: np.ndarray
+    cross: np.ndarray
+    feature_sums: np.ndarray
+    target_sums: np.ndarray
+    target_squares: np.ndarray
+    weight_sum: float
+    n_samples: int
+
+    @classmethod
+    def zeros(cls, n_components: int, n_targets: int) -> GramStatistics:
+        """Empty statistics for ``n_components`` features and ``n_targets`` targets."""
+        check_fits_in_memory((n_components, n_components), np.float64, "the Gram matrix")
+        return cls(
+            gram=np.zeros((n_components, n_components)),
+            cross=np.zeros((n_components, n_targets)),
+            feature_sums=np.zeros(n_components),
+            target_sums=np.zeros(n_targets),
+            target_squares=np.zeros(n_targets),
+            weight_sum=0.0,
+            n_samples=0,
+        )
+
+    def add_rows(self, features: RandomFeatures, X, Y, sample_weight, n_jobs) -> None:
+        """Add the rows ``X`` (targets ``Y``, weights ``sample_weight``) in place."""
+        weights, offsets = features._core_weights(X.dtype)
+        _core.accumulate_gram(
+            X,
+            Y,
+            sample_weight,
+            weights,
+            offsets,
+            self.gram,
+            self.cross,
+            self.feature_sums,
+            kernel=features.kernel,
+            paired=features._paired(),
+            chunk_size=max(len(X), 1),
+            n_jobs=n_jobs,
+        )
+        self.target_sums += sample_weight @ Y
+        self.target_squares += sample_weight @ np.square(Y)
+        self.weight_sum += float(sample_weight.sum())
+        self.n_samples += len(X)
+
+    def __sub__(self, other: GramStatistics) -> GramStatistics:
+        return GramStatistics(
+            self.gram - other.gram,
+            self.cross - other.cross,
+            self.feature_sums - other.feature_sums,
+            self.target_sums - other.target_sums,
+            self.target_squares - other.target_squares,
+            self.weight_sum - other.weight_sum,
+            self.n_samples - other.n_samples,
+        )
+
+    def __add__(self, other: GramStatistics) -> GramStatistics:
+        return self - GramStatistics(
+            -other.gram,
+            -other.cross,
+            -other.feature_sums,
+            -other.target_sums,
+            -other.target_squares,
+            -other.weight_sum,
+            -other.n_samples,
+        )
+
+    def path(self, fit_intercept: bool, n_jobs) -> _core.PrimalRidgePath:
+        """The eigendecomposition of the (centered) Gram: the whole ridge path."""
+        return _core.PrimalRidgePath(
+            self.gram,
+            self.cross,
+            self.feature_sums,
+            self.target_sums,
+            self.target_squares,
+            self.weight_sum,
+            self.n_samples,
+            fit_intercept=fit_intercept,
+            n_jobs=n_jobs,
+        )
+
+    def heldout_errors(self, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+        """``sum_i s_i (y_i - z_i.coef - intercept)^2`` over these rows, per target.
+
+        Expanded in the statistics: ``y^2 - 2 c.B - 2 b y + c^T G c + 2 b c.z + b^2 s``.
+        """
+        gram = np.tril(self.gram) + np.tril(self.gram, -1).T
+        quadratic = np.einsum("jk,jl,lk->k", coef, gram, coef)
+        return (
+            self.target_squares
+            - 2 * np.einsum("jk,jk->k", coef, self.cross)
+            - 2 * intercept * self.target_sums
+            + quadratic
+            + 2 * intercept * (self.feature_sums @ coef)
+            + intercept**2 * self.weight_sum
+        )
+
+
+class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
+    """The engine shared by the regressor and the classifier."""
+
+    _parameter_constraints: ClassVar[dict] = {
+        **{k: v for k, v in RandomFeatures._parameter_constraints.items() if k != "n_jobs"},
+        **RIDGE_PATH_CONSTRAINTS,
+        "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(
+        self,
+        kernel: str = "rbf",
+        *,
+        n_components: int = 1024,
+        gamma: float | str = "scale",
+        bias: float = 0.0,
+        fourier: str = "cos",
+        alphas="auto",
+        cv: int | str | None = None,
+        fit_intercept: bool = True,
+        alpha_per_target: bool = False,
+        random_state: int | np.random.RandomState | None = None,
+        chunk_size: int | None = None,
+        n_jobs: int | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.kernel = kernel
+        self.n_components = n_components
+        self.gamma = gamma
+        self.bias = bias
+        self.fourier = fourier
+        self.alphas = alphas
+        self.cv = cv
+        self.fit_intercept = fit_intercept
+        self.alpha_per_target = alpha_per_target
+        self.random_state = random_state
+        self.chunk_size = chunk_size
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _block_rows(self) -> int:
+        """Rows per streaming block: ``chunk_size``, or about 64 MiB of features."""
+        if self.chunk_size is not None:
+            return int(self.chunk_size)
+        return int(min(65536, max(256, BLOCK_BYTES // (8 * self.n_components))))
+
+    def _fit_path(self, X, Y: np.ndarray, sample_weight: np.ndarray, y_was_1d: bool):
+        """Fit features and the ridge path to ``Y`` (``n x t`` float64); set the results."""
+        n_jobs = resolve_n_jobs(self.n_jobs)
+        progress = Progress(type(self).__name__, self.verbose)
+        features = RandomFeatures(
+            self.kernel,
+            n_components=self.n_components,
+            gamma=self.gamma,
+            bias=self.bias,
+            fourier=self.fourier,
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+        ).fit(X)
+        self.random_features_ = features
+        n, D = X.shape[0], self.n_components
+        if n < D:
+            progress.phase(f"dual solve: {n} samples < {D} features, kernel matrix Z Z^T")
+            coef, errors, train, alphas = self._fit_dual(X, Y, sample_weight, n_jobs)
+        else:
+            coef, errors, train, alphas = self._fit_primal(X, Y, sample_weight, n_jobs, progress)
+        alpha, best_score, index = select_alpha(errors, alphas, self.alpha_per_target)
+        fits = {i: coef(float(alphas[i])) for i in set(index.tolist())}
+        chosen_coef = np.stack([fits[i][0][:, k] for k, i in enumerate(index)], axis=1)
+        chosen_intercept = np.array([fits[i][1][k] for k, i in enumerate(index)])
+        self.alphas_ = alphas
+        self.alpha_ = alpha
+        self.best_score_ = best_score
+        self.cv_results_ = shape_results(errors, y_was_1d)
+        self.train_errors_ = shape_results(train, y_was_1d)
+        self.coef_ = chosen_coef[:, 0] if y_was_1d else chosen_coef.T
+        if self.fit_intercept:
+            self.intercept_ = float(chosen_intercept[0]) if y_was_1d else chosen_intercept
+        else:
+            self.intercept_ = 0.0 if y_was_1d else np.zeros(Y.shape[1])
+        progress.phase(f"done: alpha_ = {alpha}, best LOO/CV score = {best_score}")
+
+    def _alphas(self, top_eigenvalue: float) -> np.ndarray:
+        if isinstance(self.alphas, str):
+            return auto_alphas(top_eigenvalue)
+        return check_alphas(self.alphas)
+
+    def _blocks(self, n: int):
+        step = self._block_rows()
+        return [slice(start, min(start + step, n)) for start in range(0, n, step)]
+
+    def _fit_primal(self, X, Y, sample_weight, n_jobs, progress):
+        features = self.random_features_
+        n, t = Y.shape
+        folds = self._folds(X, Y)
+        stats = GramStatistics.zeros(self.n_components, t)
+        fold_stats = [GramStatistics.zeros(self.n_components, t) for _ in folds]
+        progress.phase(f"pass 1: features and Gram, {n} rows x {self.n_components} features")
+        started = time.perf_counter()
+        if folds:
+            for fold, test in zip(fold_stats, folds, strict=True):
+                fold.add_rows(features, X[test], Y[test], sample_weight[test], n_jobs)
+                progress.block("pass 1", sum(len(f) for f in folds[: len(fold_stats)]), n, started)
+            for fold in fold_stats:
+                stats = stats + fold
+        else:
+            for block in self._blocks(n):
+                stats.add_rows(features, X[block], Y[block], sample_weight[block], n_jobs)
+                progress.block("pass 1", block.stop, n, started)
+        progress.phase("eigendecomposition of the Gram")
+        path = stats.path(self.fit_intercept, n_jobs)
+        alphas = self._alphas(float(path.eigenvalues[-1]) if len(path.eigenvalues) else 0.0)
+        if folds:
+            progress.phase(f"{len(folds)}-fold cross-validation from the fold statistics")
+            errors = np.zeros((len(alphas), t))
+            for fold in fold_stats:
+                fold_path = (stats - fold).path(self.fit_intercept, n_jobs)
+                for a, alpha in enumerate(alphas):
+                    errors[a] += fold.heldout_errors(*fold_path.coef(alpha))
+            errors /= n
+        elif self.cv == "gcv":
+            errors = path.gcv_errors(list(alphas))
+        else:
+            progress.phase("pass 2: exact leave-one-out residuals")
+            weights, offsets = features._core_weights(X.dtype)
+            errors = np.zeros((len(alphas), t))
+            started = time.perf_counter()
+            for block in self._blocks(n):
+                errors += path.loo_error_sums(
+                    X[block],
+                    Y[block],
+                    sample_weight[block],
+                    weights,
+                    offsets,
+                    list(alphas),
+                    kernel=features.kernel,
+                    paired=features._paired(),
+                    chunk_size=block.stop - block.start,
+                    n_jobs=n_jobs,
+                )
+                progress.block("pass 2", block.stop, n, started)
+            errors /= n
+        train = path.train_errors(list(alphas))
+        return path.coef, errors, train, alphas
+
+    def _fit_dual(self, X, Y, sample_weight, n_jobs):
+        check_fits_in_memory((X.shape[0], self.n_components), np.float64, "the features Z")
+        Z = self.random_features_.transform(X).astype(np.float64, copy=False)
+        K = Z @ Z.T
+        path = _core.DualRidgePath(
+            K, Y, sample_weight, fit_intercept=self.fit_intercept, n_jobs=n_jobs
+        )
+        alphas = self._alphas(float(path.eigenvalues[-1]) if len(path.eigenvalues) else 0.0)
+        folds = self._folds(X, Y)
+        if folds:
+            errors = dual_kfold_errors(
+                K, Y, sample_weight, folds, alphas, self.fit_intercept, n_jobs
+            )
+        elif self.cv == "gcv":
+            errors = path.gcv_errors(list(alphas))
+        else:
+            errors = path.loo_errors(list(alphas))
+        train = path.train_errors(list(alphas))
+
+        def coef(alpha: float) -> tuple[np.ndarray, np.ndarray]:
+            dual, intercept = path.dual_coef(alpha)
+            return Z.T @ dual, intercept
+
+        return coef, errors, train, alphas
+
+    def _folds(self, X, Y) -> list[np.ndarray]:
+        """Test indices of each fold for ``cv=int``; empty for LOO and GCV."""
+        if not isinstance(self.cv, Integral):
+            return []
+        target = self._fold_target if is_classifier(self) else None
+        splitter = check_cv(int(self.cv), target, classifier=is_classifier(self))
+        return [test for _, test in splitter.split(X, target)]
+
+    def _linear_predict(self, X) -> np.ndarray:
+        """``Z(X) @ coef_ + intercept_`` computed in Rust chunk by chunk."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        features = self.random_features_
+        coef = np.atleast_2d(self.coef_)
+        intercept = np.atleast_1d(np.asarray(self.intercept_, dtype=np.float64))
+        weights, offsets = features._core_weights(X.dtype)
+        scores = _core.predict_linear(
+            X,
+            weights,
+            offsets,
+            np.ascontiguousarray(coef.T, dtype=np.float64),
+            np.ascontiguousarray(np.broadcast_to(intercept, (coef.shape[0],))),
+            kernel=features.kernel,
+            paired=features._paired(),
+            n_jobs=resolve_n_jobs(self.n_jobs),
+        )
+        scores = scores.astype(X.dtype, copy=False)
+        return scores[:, 0] if np.ndim(self.coef_) == 1 else scores
+
+
+class RandomFeatureRidge(RegressorMixin, _BaseRandomFeatureRidge):
+    """Ridge regression on random features, with the whole ridge path and exact LOO.
+
+    Fits ``y ~ z(x) . beta + beta_0`` on the ``n_components`` random features of
+    :class:`RandomFeatures`, choosing the ridge ``alpha`` from a grid by exact
+    leave-one-out (default), generalized cross-validation or k-fold error. All
+    ridges cost one eigendecomposition of the ``D x D`` feature Gram (or of the
+    ``n x n`` kernel matrix when ``n < D``), and the features are streamed in
+    chunks: memory is ``O(D^2 + chunk x (d + D))`` whatever the number of rows.
+
+    As ``n_components`` grows the model tends to :class:`rfkernels.KernelRidge`
+    with the same kernel and ridge: ``alpha`` means the same at every width.
+
+    Parameters
+    ----------
+    kernel : {"rbf", "laplacian", "relu", "step"}, default="rbf"
+        Kernel whose random features are used (see :class:`RandomFeatures`).
+    n_components : int, default=1024
+        Number of random features ``D``.
+    gamma : "scale" or float, default="scale"
+        Kernel scale (see :class:`RandomFeatures`).
+    bias : float, default=0.0
+        Offset scale of relu and step features.
+    fourier : {"cos", "sincos"}, default="cos"
+        Form of rbf and laplacian features.
+    alphas : "auto", float or array-like of shape (n_alphas,), default="auto"
+        Ridges to try, each >= 0 (0 is the minimum-norm least-squares fit).
+        ``"auto"`` is 0 and 23 ridges log-spaced from 1e-10 to 10 times the top
+        eigenvalue of the centered feature Gram.
+    cv : None, "loo", "gcv" or int, default=None
+        How to choose ``alpha``: ``None``/``"loo"`` exact leave-one-out (as
+        scikit-learn's ``RidgeCV``); ``"gcv"`` generalized cross-validation
+        (from the Gram alone, no second pass); an int ``k`` for k-fold.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept (features and targets centered).
+    alpha_per_target : bool, default=False
+        Choose one alpha per target instead of one for all.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the random features.
+    chunk_size : int or None, default=None
+        Rows per streaming block; ``None`` uses about 64 MiB of features.
+    n_jobs : int or None, default=None
+        Threads of the Rust core (``None``: all cores or ``RAYON_NUM_THREADS``).
+    verbose : int, default=0
+        1 prints the phases of the fit; 2 also the progress of each pass.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_components,) or (n_targets, n_components)
+        Coefficients of the features at ``alpha_``.
+    intercept_ : float or ndarray of shape (n_targets,)
+        The intercept(s) (0.0 when ``fit_intercept=False``).
+    alpha_ : float or ndarray of shape (n_targets,)
+        The chosen ridge (one per target with ``alpha_per_target``).
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid of ridges tried, ascending.
+    best_score_ : float or ndarray of shape (n_targets,)
+        Negative mean squared cross-validation error at ``alpha_``.
+    cv_results_ : ndarray of shape (n_alphas,) or (n_alphas, n_targets)
+        Mean squared cross-validation error of every alpha: leave-one-out
+        ``sum_i s_i e_i^2 / n`` (``e_i`` the LOO residual), GCV, or k-fold.
+    train_errors_ : ndarray of shape (n_alphas,) or (n_alphas, n_targets)
+        Training mean squared error ``sum_i s_i r_i^2 / n`` of every alpha.
+    random_features_ : RandomFeatures
+        The fitted feature map; ``random_features_.transform(X)`` gives the
+        features the model is linear in.
+    n_features_in_ : int
+        Number of input columns seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Input column names, when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.linear_model.RidgeCV : Ridge with leave-one-out selection.
+    sklearn.kernel_approximation.RBFSampler : Random Fourier features.
+    rfkernels.KernelRidge : The infinite-width limit of this model.
+
+    Notes
+    -----
+    The objective, as scikit-learn's ``Ridge`` (sums, not means)::
+
+        sum_i s_i (y_i - z_i . beta - beta_0)^2 + alpha ||beta||^2
+
+    With ``Z~`` the centered features scaled by ``sqrt(s_i)``, ``Z~^T Z~ = Q
+    diag(lambda) Q^T`` gives ``beta = Q diag(1 / (lambda + alpha)) Q^T Z~^T y~``
+    for every alpha; at ``alpha = 0`` the pseudo-inverse (eigenvalues below
+    ``max(lambda) * max(n, D) * eps`` dropped) gives the minimum-norm solution.
+    Leave-one-out residuals are ``r_i / (1 - H_ii)`` with the leverages of the
+    hat matrix including the intercept, exactly as ``RidgeCV``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rfkernels import RandomFeatureRidge
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-3, 3, size=(500, 1))
+    >>> y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(500)
+    >>> model = RandomFeatureRidge(n_components=256, random_state=0).fit(X, y)
+    >>> bool(model.score(X, y) > 0.95)
+    True
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the ridge path on random features and choose ``alpha``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in)
+            Training data (float32 data gives float32 features).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : RandomFeatureRidge
+            The fitted model.
+        """
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=[np.float64, np.float32],
+            multi_output=True,
+            y_numeric=True,
+            ensure_min_samples=2,
+        )
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        y_was_1d = y.ndim == 1
+        Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        self._fit_path(X, Y, sample_weight, y_was_1d)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        """Predict with the fitted model, computing the features chunk by chunk.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predictions, in the dtype of ``X`` (float32 or float64).
+        """
+        return self._linear_predict(X)
+
+    def __sklearn_tags__(self):
+        """Multi-output regression; float32 and float64 input."""
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class RandomFeatureRidgeClassifier(ClassifierMixin, _BaseRandomFeatureRidge):
+    """Ridge classification on random features with leave-one-out selection of ``alpha``.
+
+    One-vs-all regression on targets in {-1, +1} with the engine of
+    :class:`RandomFeatureRidge` (like scikit-learn's ``RidgeClassifierCV`` on
+    random features): one decomposition for all classes and all ridges.
+
+    Parameters
+    ----------
+    kernel, n_components, gamma, bias, fourier, alphas, cv, fit_intercept, \
+alpha_per_target, random_state, chunk_size, n_jobs, verbose
+        As in :class:`RandomFeatureRidge`; ``cv=int`` uses stratified folds.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    coef_ : ndarray of shape (1, n_components) or (n_classes, n_components)
+        Coefficients of the decision function(s).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts of the decision function(s).
+    alpha_, alphas_, best_score_, cv_results_, train_errors_, random_features_, \
+n_features_in_, feature_names_in_
+        As in :class:`RandomFeatureRidge`, for the {-1, +1} targets.
+
+    See Also
+    --------
+    sklearn.linear_model.RidgeClassifierCV : The same on explicit features.
+    RandomFeatureRidge : The regressor.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from rfkernels import RandomFeatureRidgeClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = RandomFeatureRidgeClassifier(n_components=512, random_state=0).fit(X, y)
+    >>> bool(clf.score(X, y) > 0.9)
+    True
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit one-vs-all ridge paths on random features and choose ``alpha``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels (numbers or strings).
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : RandomFeatureRidgeClassifier
+            The fitted model.
+        """
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        check_classification_targets(y)
+        binarizer = LabelBinarizer(pos_label=1, neg_label=-1)
+        Y = binarizer.fit_transform(y).astype(np.float64)
+        self.classes_ = binarizer.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes; "
+                f"got 1 class ({self.classes_[0]!r})"
+            )
+        self._fold_target = y
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        self._fit_path(X, Y, sample_weight, y_was_1d=False)
+        del self._fold_target
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """Confidence scores: the ridge fits of the {-1, +1} class indicators.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One score per class, or one (positive for ``classes_[1]``) for two classes.
+        """
+        scores = self._linear_predict(X)
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict(self, X) -> np.ndarray:
+        """Predict class labels: the class with the largest score.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in)
+            Samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Predicted classes.
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def __sklearn_tags__(self):
+        """Multiclass classification; not multi-output."""
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = False
+        return tags
