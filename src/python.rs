@@ -16,8 +16,8 @@ use crate::simd::Isa;
 use faer::{Mat, MatMut, MatRef};
 use numpy::ndarray::{ArrayView2, ArrayViewMut2};
 use numpy::{
-    PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray1,
-    PyReadwriteArray2,
+    PY_ARRAY_API, PyArray1, PyArray2, PyArrayDescrMethods, PyArrayMethods, PyReadonlyArray1,
+    PyReadonlyArray2, PyReadwriteArray1, PyReadwriteArray2, npyffi,
 };
 use pyo3::exceptions::{PyKeyboardInterrupt, PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -102,21 +102,36 @@ fn check_alpha(alpha: f64) -> PyResult<f64> {
     }
 }
 
-/// An uninitialized `rows x cols` array, after checking that its size is addressable.
+/// An uninitialized `rows x cols` array: `MemoryError` (never a panic) when the
+/// size is not addressable or numpy cannot allocate it.
 fn new_output<'py, T: Real + numpy::Element>(
     py: Python<'py>,
     rows: usize,
     cols: usize,
 ) -> PyResult<Bound<'py, PyArray2<T>>> {
-    let bytes = rows
-        .checked_mul(cols)
-        .and_then(|n| n.checked_mul(size_of::<T>()));
+    let bytes = rows.checked_mul(cols).and_then(|n| n.checked_mul(size_of::<T>()));
     if bytes.is_none_or(|b| b > isize::MAX as usize) {
         let bytes_needed = rows as u128 * cols as u128 * size_of::<T>() as u128;
         return Err(Error::TooLarge { bytes_needed }.into());
     }
-    // SAFETY: every caller writes all elements before returning the array.
-    Ok(unsafe { PyArray2::<T>::new(py, [rows, cols], false) })
+    let mut dims = [rows as npyffi::npy_intp, cols as npyffi::npy_intp];
+    // SAFETY: the arguments follow numpy's C API for a new C-ordered array with
+    // uninitialized data; a NULL result carries numpy's MemoryError. Every caller
+    // writes all elements before returning the array.
+    unsafe {
+        let ptr = PY_ARRAY_API.PyArray_NewFromDescr(
+            py,
+            npyffi::get_type_object(py, npyffi::NpyTypes::PyArray_Type),
+            T::get_dtype(py).into_dtype_ptr(),
+            2,
+            dims.as_mut_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+            std::ptr::null_mut(),
+        );
+        Ok(Bound::from_owned_ptr_or_err(py, ptr)?.cast_into_unchecked())
+    }
 }
 
 /// Arrays of either float dtype, dispatched to one generic function.

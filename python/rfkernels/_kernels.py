@@ -97,6 +97,13 @@ def resolve_gamma(kernel: str, gamma: float | str, X: np.ndarray) -> float:
     1 / (n_features * mean(X**2)) for relu and step, so that the random
     projections ``w.x`` have a variance of about one.
     """
-    if isinstance(gamma, str):
-        return KERNELS[kernel].scale_gamma(X)
-    return float(gamma)
+    if not isinstance(gamma, str):
+        return float(gamma)
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = KERNELS[kernel].scale_gamma(X)
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(
+            f"gamma='scale' gives {value} for this X: its scale overflows or underflows "
+            "float64 (values too large or too small); rescale X or pass a numeric gamma"
+        )
+    return value
