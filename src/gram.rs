@@ -17,6 +17,7 @@
 
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureMap};
+use crate::linalg::row_major;
 use crate::parallel::Context;
 use crate::real::Real;
 use faer::linalg::matmul::matmul;
@@ -100,11 +101,14 @@ impl GramAccumulator {
         par: Par,
     ) {
         let (gram, cross) = (self.gram.as_mut(), self.cross.as_mut());
+        let mut z: Vec<f64> = (0..z.nrows())
+            .flat_map(|i| (0..z.ncols()).map(move |j| z[(i, j)]))
+            .collect();
         add_products(
             gram,
             cross,
             &mut self.feature_sums,
-            z,
+            &mut z,
             y,
             sample_weight,
             par,
@@ -181,8 +185,9 @@ impl GramAccumulator {
 }
 
 /// Adds `G += Z^T S Z` (lower triangle), `B += Z^T S Y` and `z_sum += Z^T s` for
-/// the rows `z` (`rows x D`), targets `y` and weights `sample_weight`
-/// (`S = diag(s)`, all ones when `None`), parallel inside the products with `par`.
+/// the row-major rows `z` (`rows x D`, consumed: scaled by `sqrt(s_i)` in place),
+/// targets `y` and weights `sample_weight` (`S = diag(s)`, all ones when `None`),
+/// parallel inside the products with `par`.
 ///
 /// # Panics
 /// If the shapes disagree.
@@ -190,31 +195,27 @@ pub fn add_products(
     gram: MatMut<'_, f64>,
     mut cross: MatMut<'_, f64>,
     feature_sums: &mut [f64],
-    z: MatRef<'_, f64>,
+    z: &mut [f64],
     y: MatRef<'_, f64>,
     sample_weight: Option<&[f64]>,
     par: Par,
 ) {
-    let (rows, d, t) = (z.nrows(), z.ncols(), y.ncols());
-    assert!(gram.nrows() == d && gram.ncols() == d && cross.nrows() == d && cross.ncols() == t);
-    assert!(y.nrows() == rows && feature_sums.len() == d);
+    let (rows, d, t) = (y.nrows(), gram.nrows(), y.ncols());
+    assert!(gram.ncols() == d && cross.nrows() == d && cross.ncols() == t);
+    assert!(z.len() == rows * d && feature_sums.len() == d);
     let sqrt_weight = |i: usize| sample_weight.map_or(1.0, |s| s[i].sqrt());
-    // Rows scaled by sqrt(s_i); the extra column of y' gives z_sum in the same product.
-    let zw = Mat::from_fn(rows, d, |i, j| sqrt_weight(i) * z[(i, j)]);
+    if sample_weight.is_some() {
+        for (i, row) in z.chunks_exact_mut(d.max(1)).enumerate() {
+            let w = sqrt_weight(i);
+            row.iter_mut().for_each(|v| *v *= w);
+        }
+    }
+    let zw = row_major(z, rows, d);
+    // The extra column of y' (sqrt(s_i)) gives z_sum in the same product.
     let yw = Mat::from_fn(rows, t + 1, |i, k| {
         sqrt_weight(i) * if k < t { y[(i, k)] } else { 1.0 }
     });
-    triangular::matmul(
-        gram,
-        BlockStructure::TriangularLower,
-        Accum::Add,
-        zw.transpose(),
-        BlockStructure::Rectangular,
-        zw.as_ref(),
-        BlockStructure::Rectangular,
-        1.0,
-        par,
-    );
+    add_lower_gram(gram, zw, par);
     let mut products = Mat::<f64>::zeros(d, t + 1);
     matmul(
         products.as_mut(),
@@ -228,6 +229,54 @@ pub fn add_products(
     for (sum, &c) in feature_sums.iter_mut().zip(products.col(t).iter()) {
         *sum += c;
     }
+}
+
+/// `G += Z^T Z` on the lower triangle of `G`.
+///
+/// The rows of `Z` are split in two fixed halves whose products are formed
+/// concurrently (the second in a temporary `D x D`) and then added: faer's
+/// sequential triangular product runs near the core's peak, while its parallel
+/// one scales poorly. The split does not depend on the thread count, so neither
+/// do the bits of `G`.
+fn add_lower_gram(mut gram: MatMut<'_, f64>, z: MatRef<'_, f64>, par: Par) {
+    let (rows, d) = (z.nrows(), z.ncols());
+    let half = rows / 2;
+    let inner = match par {
+        Par::Seq => Par::Seq,
+        Par::Rayon(threads) => Par::rayon((threads.get() / 2).max(1)),
+    };
+    let lower_product = |dst: MatMut<'_, f64>, z: MatRef<'_, f64>| {
+        triangular::matmul(
+            dst,
+            BlockStructure::TriangularLower,
+            Accum::Add,
+            z.transpose(),
+            BlockStructure::Rectangular,
+            z,
+            BlockStructure::Rectangular,
+            1.0,
+            inner,
+        );
+    };
+    if half == 0 {
+        lower_product(gram, z);
+        return;
+    }
+    let mut second = Mat::<f64>::zeros(d, d);
+    let (first_rows, second_rows) = (z.subrows(0, half), z.subrows(half, rows - half));
+    match par {
+        Par::Seq => {
+            lower_product(gram.as_mut(), first_rows);
+            lower_product(second.as_mut(), second_rows);
+        }
+        Par::Rayon(_) => {
+            rayon::join(
+                || lower_product(gram.as_mut(), first_rows),
+                || lower_product(second.as_mut(), second_rows),
+            );
+        }
+    }
+    gram += second.as_ref();
 }
 
 /// Streams over `x` in chunks of `chunk_rows` rows: computes each chunk's random
@@ -280,28 +329,13 @@ pub fn accumulate_products<T: Real>(
             feature_sums.len()
         )));
     }
-    let chunk_rows = chunk_rows.max(1);
-    let mut z = vec![T::zero(); chunk_rows.min(n) * n_components];
-    for start in (0..n).step_by(chunk_rows) {
-        let rows = chunk_rows.min(n - start);
-        let z = &mut z[..rows * n_components];
-        features::transform(x.subrows(start, rows), weights, offsets, map, z, ctx)?;
-        let z64 = Mat::from_fn(rows, n_components, |i, j| z[i * n_components + j].to_f64());
+    features::for_each_chunk_f64(x, weights, offsets, map, chunk_rows, ctx, |start, z| {
+        let rows = z.len() / n_components.max(1);
         let w = sample_weight.map(|s| &s[start..start + rows]);
-        let (g, c) = (gram.as_mut(), cross.as_mut());
-        ctx.install(|| {
-            add_products(
-                g,
-                c,
-                feature_sums,
-                z64.as_ref(),
-                y.subrows(start, rows),
-                w,
-                Par::rayon(0),
-            )
-        });
-    }
-    Ok(())
+        let (g, c, y) = (gram.as_mut(), cross.as_mut(), y.subrows(start, rows));
+        ctx.install(|| add_products(g, c, feature_sums, z, y, w, Par::rayon(0)));
+        Ok(())
+    })
 }
 
 /// [`accumulate_products`] into a new [`GramAccumulator`], with the target sums.

@@ -174,6 +174,12 @@ pub fn kernel_matrix(
                     let dot = gamma * *v + bias * bias;
                     *v = arccos_kernel(relu, dot, x_norms[i] * y_norm);
                 }
+                if same {
+                    // The angle of u with itself is exactly 0; acos(dot / norms)
+                    // would only give ~1e-8 (acos is ill-conditioned near 1).
+                    let norm_squared = x_norms[i] * x_norms[i];
+                    row[i] = arccos_kernel(relu, norm_squared, norm_squared);
+                }
             })
         }
     };
@@ -236,7 +242,7 @@ fn arccos_kernel(relu: bool, dot: f64, norms: f64) -> f64 {
         return 0.0;
     }
     let cos_t = (dot / norms).clamp(-1.0, 1.0);
-    let t = cos_t.acos();
+    let t = if dot == norms { 0.0 } else { cos_t.acos() };
     if relu {
         (norms * t.sin() + (PI - t) * dot) / PI
     } else {
@@ -307,11 +313,20 @@ mod tests {
     }
 
     #[test]
-    fn self_kernel_has_an_exact_unit_diagonal() {
+    fn self_kernel_has_an_exact_diagonal() {
         let x = data(33, 5);
-        for kernel in [Kernel::Rbf { gamma: 2.0 }, Kernel::Laplacian { gamma: 2.0 }] {
+        for name in KERNEL_NAMES {
+            let kernel = Kernel::new(name, 2.0, 0.5).unwrap();
             let k = matrix(&kernel, &x, None, 5);
-            assert!((0..33).all(|i| k[i * 33 + i] == 1.0));
+            for i in 0..33 {
+                let norm_squared =
+                    2.0 * x[i * 5..(i + 1) * 5].iter().map(|v| v * v).sum::<f64>() + 0.25;
+                let want = if name == "relu" { norm_squared } else { 1.0 };
+                assert!(
+                    (k[i * 33 + i] - want).abs() <= 4.0 * f64::EPSILON * want,
+                    "{name} {i}"
+                );
+            }
         }
     }
 

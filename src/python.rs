@@ -21,6 +21,8 @@ use numpy::{
 };
 use pyo3::exceptions::{PyKeyboardInterrupt, PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 pyo3::import_exception!(numpy.linalg, LinAlgError);
 
@@ -46,6 +48,24 @@ impl Interrupt for PythonSignals {
     }
 }
 
+/// The thread pool of `n` threads, built on first use and kept for later calls
+/// (starting threads on every call would cost more than small calls do).
+fn pool_of(n: usize) -> PyResult<Arc<rayon::ThreadPool>> {
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let mut pools = POOLS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(pool) = pools.get(&n) {
+        return Ok(Arc::clone(pool));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .map_err(|e| PyValueError::new_err(format!("cannot start {n} threads: {e}")))?;
+    Ok(Arc::clone(pools.entry(n).or_insert(Arc::new(pool))))
+}
+
 /// Runs `work` with the GIL released, on a pool of `n_jobs` threads (the global
 /// rayon pool, sized by `RAYON_NUM_THREADS` or the core count, when `None`).
 fn run_detached<R: Send>(
@@ -53,16 +73,8 @@ fn run_detached<R: Send>(
     n_jobs: Option<usize>,
     work: impl FnOnce(&Context) -> crate::Result<R> + Send,
 ) -> PyResult<R> {
-    let pool = match n_jobs {
-        Some(n) => Some(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .map_err(|e| PyValueError::new_err(format!("cannot start {n} threads: {e}")))?,
-        ),
-        None => None,
-    };
-    py.detach(|| work(&Context::new(pool.as_ref(), &PythonSignals)))
+    let pool = n_jobs.map(pool_of).transpose()?;
+    py.detach(|| work(&Context::new(pool.as_deref(), &PythonSignals)))
         .map_err(PyErr::from)
 }
 
@@ -109,7 +121,9 @@ fn new_output<'py, T: Real + numpy::Element>(
     rows: usize,
     cols: usize,
 ) -> PyResult<Bound<'py, PyArray2<T>>> {
-    let bytes = rows.checked_mul(cols).and_then(|n| n.checked_mul(size_of::<T>()));
+    let bytes = rows
+        .checked_mul(cols)
+        .and_then(|n| n.checked_mul(size_of::<T>()));
     if bytes.is_none_or(|b| b > isize::MAX as usize) {
         let bytes_needed = rows as u128 * cols as u128 * size_of::<T>() as u128;
         return Err(Error::TooLarge { bytes_needed }.into());

@@ -33,6 +33,9 @@ pub trait Real: Float + ComplexField + Default + Send + Sync + std::fmt::Debug +
     /// Converts to `f64` (exactly).
     fn to_f64(self) -> f64;
 
+    /// The slice itself when this type is `f64` (lets float64 callers skip a copy).
+    fn as_f64_mut(values: &mut [Self]) -> Option<&mut [f64]>;
+
     /// A draw from N(0, 1), sampled natively in this type.
     fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> Self;
 
@@ -82,6 +85,9 @@ impl Real for f64 {
     fn to_f64(self) -> f64 {
         self
     }
+    fn as_f64_mut(values: &mut [Self]) -> Option<&mut [f64]> {
+        Some(values)
+    }
     /// rand_distr's ziggurat.
     fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> Self {
         StandardNormal.sample(rng)
@@ -103,6 +109,9 @@ impl Real for f32 {
     }
     fn to_f64(self) -> f64 {
         f64::from(self)
+    }
+    fn as_f64_mut(_: &mut [Self]) -> Option<&mut [f64]> {
+        None
     }
     /// Marsaglia's polar method in f32 arithmetic (rand_distr's f32 normal is an
     /// f64 draw cast down); the second variate of each accepted pair is dropped so

@@ -26,6 +26,7 @@
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureMap};
 use crate::gram::{CenteredStats, GramAccumulator};
+use crate::linalg::row_major;
 use crate::parallel::Context;
 use crate::real::Real;
 use faer::linalg::matmul::matmul;
@@ -94,15 +95,17 @@ fn check_alphas(alphas: &[f64]) -> Result<()> {
 }
 
 /// What training errors and GCV need: eigenvalues `lambda_j`, the targets
-/// projected on the eigenvectors, `c_j = q_j^T Z~^T y~` (`r x t`), and `||y~||^2`.
+/// projected on the eigenvectors, `c_j = q_j^T Z~^T y~` (`r x t`), `||y~||^2`
+/// and the total weight `s_sum` (the number of samples for unit weights).
 ///
 /// Along eigenvector `j` the fit removes `c_j^2 g_j (2 - lambda_j g_j)` from the
-/// residual sum of squares, `g_j = shrinkage(lambda_j, alpha)`.
+/// residual sum of squares, `g_j = shrinkage(lambda_j, alpha)`. Errors are
+/// normalized by `s_sum`, so a weight of 2 is the same as a repeated row.
 pub struct Spectrum<'a> {
     values: &'a [f64],
     projected: MatRef<'a, f64>,
     target_squares: Vec<f64>,
-    n_samples: usize,
+    weight_sum: f64,
     fit_intercept: bool,
     cutoff: f64,
 }
@@ -124,17 +127,17 @@ impl Spectrum<'_> {
         })
     }
 
-    /// Training errors `sum_i s_i r_i^2 / n`.
+    /// Training errors `sum_i s_i r_i^2 / s_sum`.
     fn train_errors(&self, alphas: &[f64]) -> Result<Mat<f64>> {
         check_alphas(alphas)?;
-        Ok(self.residual_sums(alphas) / (self.n_samples as f64))
+        Ok(self.residual_sums(alphas) / self.weight_sum)
     }
 
-    /// `(RSS / n) / (1 - df / n)^2` with `df = sum_j lambda_j g_j` (+ 1 for the
-    /// intercept): Golub, Heath and Wahba's generalized cross-validation.
+    /// `(RSS / n) / (1 - df / n)^2` with `n = s_sum` and `df = sum_j lambda_j g_j`
+    /// (+ 1 for the intercept): Golub, Heath and Wahba's generalized cross-validation.
     fn gcv_errors(&self, alphas: &[f64]) -> Result<Mat<f64>> {
         check_alphas(alphas)?;
-        let n = self.n_samples as f64;
+        let n = self.weight_sum;
         let rss = self.residual_sums(alphas);
         Ok(Mat::from_fn(rss.nrows(), rss.ncols(), |a, k| {
             let df: f64 = self
@@ -217,7 +220,7 @@ impl PrimalPath {
         (coef, intercept)
     }
 
-    /// Training errors `sum_i s_i r_i^2 / n` for every alpha (rows) and target.
+    /// Training errors `sum_i s_i r_i^2 / s_sum` for every alpha (rows) and target.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for a negative or non-finite alpha.
@@ -238,7 +241,7 @@ impl PrimalPath {
             values: &self.eigen.values,
             projected: self.projected_cross.as_ref(),
             target_squares: self.stats.target_squares.clone(),
-            n_samples: self.n_samples,
+            weight_sum: self.weight_sum,
             fit_intercept: self.fit_intercept,
             cutoff: self.cutoff,
         }
@@ -267,17 +270,13 @@ impl PrimalPath {
         ctx: &Context,
     ) -> Result<Mat<f64>> {
         let mut pass = self.loo_pass(x.nrows(), y, alphas)?;
-        let (n, d) = (x.nrows(), self.eigen.values.len());
-        let chunk_rows = chunk_rows.max(1);
-        let mut z = vec![T::zero(); chunk_rows.min(n) * d];
-        for start in (0..n).step_by(chunk_rows) {
-            let rows = chunk_rows.min(n - start);
-            let z = &mut z[..rows * d];
-            features::transform(x.subrows(start, rows), weights, offsets, map, z, ctx)?;
-            let z64 = Mat::from_fn(rows, d, |i, j| z[i * d + j].to_f64());
+        let d = self.eigen.values.len();
+        features::for_each_chunk_f64(x, weights, offsets, map, chunk_rows, ctx, |start, z| {
+            let rows = z.len() / d.max(1);
             let s = sample_weight.map(|s| &s[start..start + rows]);
-            ctx.install(|| pass.add(self, z64.as_ref(), y.subrows(start, rows), s));
-        }
+            ctx.install(|| pass.add(self, z, y.subrows(start, rows), s));
+            Ok(())
+        })?;
         Ok(pass.squared_errors)
     }
 
@@ -301,7 +300,10 @@ impl PrimalPath {
             )));
         }
         let mut pass = self.loo_pass(z.nrows(), y, alphas)?;
-        pass.add(self, z, y, sample_weight);
+        let mut z: Vec<f64> = (0..z.nrows())
+            .flat_map(|i| (0..z.ncols()).map(move |j| z[(i, j)]))
+            .collect();
+        pass.add(self, &mut z, y, sample_weight);
         Ok(pass.squared_errors / (self.n_samples as f64))
     }
 
@@ -339,21 +341,20 @@ struct LooPass {
 }
 
 impl LooPass {
-    /// Adds the rows `z` (uncentered features) with targets `y` and weights `s`:
-    /// `P = Z~ Q`, leverages `(P o P) g`, fits `P (c o g)`, all alphas at once.
-    fn add(
-        &mut self,
-        path: &PrimalPath,
-        z: MatRef<'_, f64>,
-        y: MatRef<'_, f64>,
-        s: Option<&[f64]>,
-    ) {
-        let (rows, d, t) = (z.nrows(), z.ncols(), y.ncols());
+    /// Adds the row-major rows `z` (uncentered features, consumed) with targets `y`
+    /// and weights `s`: `P = Z~ Q`, leverages `(P o P) g`, fits `P (c o g)`, all
+    /// alphas at once.
+    fn add(&mut self, path: &PrimalPath, z: &mut [f64], y: MatRef<'_, f64>, s: Option<&[f64]>) {
+        let (rows, d, t) = (y.nrows(), path.eigen.values.len(), y.ncols());
         let n_alphas = self.shrink.ncols();
         let weight = |i: usize| s.map_or(1.0, |s| s[i]);
-        let centered = Mat::from_fn(rows, d, |i, j| {
-            weight(i).sqrt() * (z[(i, j)] - path.stats.feature_means[j])
-        });
+        for (i, row) in z.chunks_exact_mut(d.max(1)).enumerate() {
+            let w = weight(i).sqrt();
+            for (v, mean) in row.iter_mut().zip(&path.stats.feature_means) {
+                *v = w * (*v - mean);
+            }
+        }
+        let centered = row_major(z, rows, d);
         let par = Par::rayon(0);
         let mut p = Mat::<f64>::zeros(rows, d);
         matmul(
@@ -422,6 +423,8 @@ pub struct DualPath {
     eigen: SymmetricEigen,
     /// `U^T y~`, `n x t`.
     projected_targets: Mat<f64>,
+    /// `sum_i s_i`.
+    weight_sum: f64,
     /// `sqrt(sigma_j) (U^T y~)_jk`: the targets projected as in [`Spectrum`].
     projected_cross: Mat<f64>,
     /// `||y~||^2` per target.
@@ -509,6 +512,7 @@ impl DualPath {
         Ok(Self {
             eigen,
             projected_targets,
+            weight_sum: s_sum,
             projected_cross,
             target_squares,
             fit_intercept,
@@ -548,7 +552,7 @@ impl DualPath {
         (dual, intercept)
     }
 
-    /// Training errors `sum_i s_i r_i^2 / n` for every alpha (rows) and target.
+    /// Training errors `sum_i s_i r_i^2 / s_sum` for every alpha (rows) and target.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for a negative or non-finite alpha.
@@ -569,7 +573,7 @@ impl DualPath {
             values: &self.eigen.values,
             projected: self.projected_cross.as_ref(),
             target_squares: self.target_squares.clone(),
-            n_samples: self.projected_targets.nrows(),
+            weight_sum: self.weight_sum,
             fit_intercept: self.fit_intercept,
             cutoff: self.cutoff,
         }
@@ -751,8 +755,14 @@ mod tests {
                         brute_loo += s_i * (p.y[i * t + k] - predict(&c, &b_i, row, k)).powi(2);
                         brute_train += s_i * (p.y[i * t + k] - predict(&coef, &b, row, k)).powi(2);
                     }
+                    // LOO is a mean over rows (as RidgeCV); training error a weighted mean.
+                    let weight_sum: f64 = if weighted {
+                        p.s.iter().sum()
+                    } else {
+                        p.n as f64
+                    };
                     let (brute_loo, brute_train) =
-                        (brute_loo / p.n as f64, brute_train / p.n as f64);
+                        (brute_loo / p.n as f64, brute_train / weight_sum);
                     assert!(
                         (loo[(a, k)] - brute_loo).abs() < 1e-8 * brute_loo,
                         "{alpha} {intercept} {weighted}: {} vs {brute_loo}",

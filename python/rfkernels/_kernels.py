@@ -34,7 +34,8 @@ class KernelInfo:
     uses_bias : bool
         Whether the ``bias`` hyperparameter (offset scale) applies.
     scale_gamma : callable
-        ``gamma="scale"``: a ``gamma`` from the training data ``X``.
+        ``gamma="scale"``: a ``gamma`` from the (weighted) moments of the training
+        data, ``scale_gamma(n_features, variance, mean_square)``.
     """
 
     name: str
@@ -42,12 +43,26 @@ class KernelInfo:
     feature_map: str
     fourier: bool
     uses_bias: bool
-    scale_gamma: Callable[[np.ndarray], float]
+    scale_gamma: Callable[[int, float, float], float]
 
 
 def _inverse(value: float) -> float:
     """``1 / value``, or 1.0 when ``value`` is 0 (constant data, as RBFSampler does)."""
     return 1.0 / value if value > 0 else 1.0
+
+
+def _moments(X: np.ndarray, sample_weight: np.ndarray | None) -> tuple[float, float]:
+    """Variance and mean square of all entries of ``X``, rows weighted by ``sample_weight``.
+
+    Weights count as repetitions, so a weight of 2 is the same as a repeated row.
+    """
+    weights = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight)
+    total = float(weights.sum()) * X.shape[1]
+    mean = float(np.einsum("i,ij->", weights, X)) / total
+    centered = X - mean  # two passes, as np.var: no cancellation for large means
+    variance = float(np.einsum("i,ij,ij->", weights, centered, centered)) / total
+    mean_square = float(np.einsum("i,ij,ij->", weights, X, X)) / total
+    return variance, mean_square
 
 
 KERNELS: dict[str, KernelInfo] = {
@@ -57,7 +72,7 @@ KERNELS: dict[str, KernelInfo] = {
         feature_map="sqrt(2/D) cos(w.x + b), w ~ N(0, 2 gamma I), b ~ U[0, 2 pi)",
         fourier=True,
         uses_bias=False,
-        scale_gamma=lambda X: _inverse(X.shape[1] * float(X.var())),
+        scale_gamma=lambda d, var, mean_square: _inverse(d * var),
     ),
     "laplacian": KernelInfo(
         name="laplacian",
@@ -65,7 +80,7 @@ KERNELS: dict[str, KernelInfo] = {
         feature_map="sqrt(2/D) cos(w.x + b), w_i ~ Cauchy(0, gamma), b ~ U[0, 2 pi)",
         fourier=True,
         uses_bias=False,
-        scale_gamma=lambda X: _inverse(X.shape[1] * float(X.std())),
+        scale_gamma=lambda d, var, mean_square: _inverse(d * np.sqrt(var)),
     ),
     "relu": KernelInfo(
         name="relu",
@@ -74,7 +89,7 @@ KERNELS: dict[str, KernelInfo] = {
         feature_map="sqrt(2/D) max(0, w.x + b), w ~ N(0, gamma I), b ~ N(0, bias^2)",
         fourier=False,
         uses_bias=True,
-        scale_gamma=lambda X: _inverse(X.shape[1] * float(np.mean(np.square(X)))),
+        scale_gamma=lambda d, var, mean_square: _inverse(d * mean_square),
     ),
     "step": KernelInfo(
         name="step",
@@ -82,25 +97,29 @@ KERNELS: dict[str, KernelInfo] = {
         feature_map="sqrt(2/D) [w.x + b > 0], w ~ N(0, gamma I), b ~ N(0, bias^2)",
         fourier=False,
         uses_bias=True,
-        scale_gamma=lambda X: _inverse(X.shape[1] * float(np.mean(np.square(X)))),
+        scale_gamma=lambda d, var, mean_square: _inverse(d * mean_square),
     ),
 }
 
 assert tuple(KERNELS) == tuple(_core.KERNEL_NAMES), "registry and Rust core disagree"
 
 
-def resolve_gamma(kernel: str, gamma: float | str, X: np.ndarray) -> float:
+def resolve_gamma(
+    kernel: str, gamma: float | str, X: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
     """The numeric ``gamma`` for ``kernel``: ``gamma`` itself, or the data-scaled default.
 
     ``"scale"`` gives 1 / (n_features * X.var()) for rbf (as scikit-learn's
     ``RBFSampler``), 1 / (n_features * X.std()) for laplacian, and
     1 / (n_features * mean(X**2)) for relu and step, so that the random
-    projections ``w.x`` have a variance of about one.
+    projections ``w.x`` have a variance of about one. With ``sample_weight`` the
+    moments are weighted (a weight counts as that many repeated rows).
     """
     if not isinstance(gamma, str):
         return float(gamma)
     with np.errstate(over="ignore", invalid="ignore"):
-        value = KERNELS[kernel].scale_gamma(X)
+        var, mean_square = _moments(X, sample_weight)
+        value = float(KERNELS[kernel].scale_gamma(X.shape[1], var, mean_square))
     if not (np.isfinite(value) and value > 0):
         raise ValueError(
             f"gamma='scale' gives {value} for this X: its scale overflows or underflows "

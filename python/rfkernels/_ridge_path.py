@@ -25,6 +25,7 @@ __all__ = [
     "auto_alphas",
     "check_alphas",
     "dual_kfold_errors",
+    "is_complement",
     "select_alpha",
     "shape_results",
 ]
@@ -34,7 +35,7 @@ AUTO_ALPHA_DECADES = (-10.0, 1.0, 23)
 
 RIDGE_PATH_CONSTRAINTS: dict = {
     "alphas": [StrOptions({"auto"}), "array-like", Interval(Real, 0, None, closed="left")],
-    "cv": [None, StrOptions({"loo", "gcv"}), Interval(Integral, 2, None, closed="left")],
+    "cv": [None, StrOptions({"loo", "gcv"}), "cv_object"],
     "fit_intercept": ["boolean"],
     "alpha_per_target": ["boolean"],
     "n_jobs": [Integral, None],
@@ -65,24 +66,27 @@ def check_alphas(alphas) -> np.ndarray:
     return np.sort(values)
 
 
+def is_complement(train: np.ndarray, test: np.ndarray, n: int) -> bool:
+    """Whether ``train`` and ``test`` split ``range(n)`` into two disjoint parts."""
+    return len(train) + len(test) == n and np.union1d(train, test).size == n
+
+
 def dual_kfold_errors(
     kernel: np.ndarray,
     Y: np.ndarray,
     sample_weight: np.ndarray,
-    folds: list[np.ndarray],
+    splits: list[tuple[np.ndarray, np.ndarray]],
     alphas: np.ndarray,
     fit_intercept: bool,
     n_jobs: int | None,
 ) -> np.ndarray:
-    """K-fold errors ``sum_i s_i (y_i - f_(-fold)(x_i))^2 / n`` from a kernel matrix.
+    """Cross-validation errors ``sum_test s_i (y_i - f_train(x_i))^2 / sum_test s_i``.
 
-    Each fold's training block of ``kernel`` is decomposed once for all alphas;
+    Each split's training block of ``kernel`` is decomposed once for all alphas;
     its held-out predictions are ``K[test, train] @ dual_coef + intercept``.
     """
-    n = len(Y)
     errors = np.zeros((len(alphas), Y.shape[1]))
-    for test in folds:
-        train = np.setdiff1d(np.arange(n), test)
+    for train, test in splits:
         path = _core.DualRidgePath(
             np.ascontiguousarray(kernel[np.ix_(train, train)]),
             np.ascontiguousarray(Y[train]),
@@ -95,7 +99,7 @@ def dual_kfold_errors(
             dual, intercept = path.dual_coef(float(alpha))
             residuals = Y[test] - (cross_kernel @ dual + intercept)
             errors[a] += sample_weight[test] @ np.square(residuals)
-    return errors / n
+    return errors / sum(sample_weight[test].sum() for _, test in splits)
 
 
 def select_alpha(

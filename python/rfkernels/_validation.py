@@ -13,15 +13,18 @@ def resolve_n_jobs(n_jobs: int | None) -> int | None:
     """Threads for the Rust core, from scikit-learn's ``n_jobs`` convention.
 
     ``None`` keeps the shared pool (all cores, or ``RAYON_NUM_THREADS``); a positive
-    number asks for that many threads; ``-1`` means all cores and ``-2`` all but one.
+    number asks for that many threads, at most the number of cores (more threads
+    cannot speed up the core's CPU-bound work); ``-1`` means all cores and ``-2``
+    all but one.
     """
     if n_jobs is None:
         return None
     if n_jobs == 0:
         raise ValueError("n_jobs == 0 has no meaning; use None, a positive count or -1")
+    cores = os.cpu_count() or 1
     if n_jobs > 0:
-        return int(n_jobs)
-    return max(1, (os.cpu_count() or 1) + 1 + int(n_jobs))
+        return min(int(n_jobs), cores)
+    return max(1, cores + 1 + int(n_jobs))
 
 
 def available_memory_bytes() -> int | None:

@@ -167,7 +167,7 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         )
         y_was_1d = y.ndim == 1
         Y = np.asarray(y, dtype=np.float64).reshape(n, -1)
-        self.gamma_ = resolve_gamma(self.kernel, self.gamma, X)
+        self.gamma_ = resolve_gamma(self.kernel, self.gamma, X, sample_weight)
         progress.phase(f"kernel matrix {n} x {n}")
         K = kernel_matrix(
             X, kernel=self.kernel, gamma=self.gamma_, bias=self.bias, n_jobs=self.n_jobs
@@ -185,9 +185,9 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         elif self.cv is None or self.cv == "loo":
             errors = path.loo_errors(list(alphas))
         else:
-            folds = [test for _, test in check_cv(int(self.cv)).split(X)]
+            splits = list(check_cv(self.cv).split(X))
             errors = dual_kfold_errors(
-                K, Y, sample_weight, folds, alphas, self.fit_intercept, n_jobs
+                K, Y, sample_weight, splits, alphas, self.fit_intercept, n_jobs
             )
         alpha, best_score, index = select_alpha(errors, alphas, self.alpha_per_target)
         fits = {i: path.dual_coef(float(alphas[i])) for i in set(index.tolist())}

@@ -14,7 +14,7 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _core
 from ._kernels import KERNELS, resolve_gamma
@@ -163,7 +163,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         return self.fourier == "sincos" and KERNELS[self.kernel].fourier
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Draw the random weights, scaled to ``X`` when ``gamma="scale"``.
 
         Parameters
@@ -173,6 +173,9 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             ``gamma="scale"``) scale are used.
         y : None
             Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in the moments behind ``gamma="scale"`` (a weight
+            counts as that many repeated rows).
 
         Returns
         -------
@@ -180,13 +183,16 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             The fitted transformer.
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
+        resolve_n_jobs(self.n_jobs)  # reject n_jobs=0 at fit, not at the first transform
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         paired = self._paired()
         if paired and self.n_components % 2:
             raise ValueError(
                 f"fourier='sincos' needs an even n_components (cos and sin of each "
                 f"frequency), got {self.n_components}"
             )
-        self.gamma_ = resolve_gamma(self.kernel, self.gamma, X)
+        self.gamma_ = resolve_gamma(self.kernel, self.gamma, X, sample_weight)
         self.seed_ = int(check_random_state(self.random_state).randint(np.iinfo(np.int64).max))
         n_frequencies = self.n_components // 2 if paired else self.n_components
         weights, offsets = _core.sample_weights(

@@ -28,6 +28,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from . import _core
 from ._ridge_path import (
@@ -36,6 +37,7 @@ from ._ridge_path import (
     auto_alphas,
     check_alphas,
     dual_kfold_errors,
+    is_complement,
     select_alpha,
     shape_results,
 )
@@ -44,8 +46,10 @@ from .random_features import RandomFeatures
 
 __all__ = ["RandomFeatureRidge", "RandomFeatureRidgeClassifier"]
 
-#: Bytes of float64 features a streaming block holds (rows = this / (8 D)).
-BLOCK_BYTES = 64 * 2**20
+#: Bytes of float64 features the Rust core holds per chunk (rows = this / (8 D)).
+CHUNK_BYTES = 64 * 2**20
+#: Chunks per block of rows handed to the core at once (progress is per block).
+CHUNKS_PER_BLOCK = 8
 
 
 @dataclass
@@ -71,9 +75,10 @@ class GramStatistics:
     def zeros(cls, n_components: int, n_targets: int) -> GramStatistics:
         """Empty statistics for ``n_components`` features and ``n_targets`` targets."""
         check_fits_in_memory((n_components, n_components), np.float64, "the Gram matrix")
+        # Column-major, as faer's products write them fastest.
         return cls(
-            gram=np.zeros((n_components, n_components)),
-            cross=np.zeros((n_components, n_targets)),
+            gram=np.zeros((n_components, n_components), order="F"),
+            cross=np.zeros((n_components, n_targets), order="F"),
             feature_sums=np.zeros(n_components),
             target_sums=np.zeros(n_targets),
             target_squares=np.zeros(n_targets),
@@ -81,8 +86,13 @@ class GramStatistics:
             n_samples=0,
         )
 
-    def add_rows(self, features: RandomFeatures, X, Y, sample_weight, n_jobs) -> None:
-        """Add the rows ``X`` (targets ``Y``, weights ``sample_weight``) in place."""
+    def add_rows(
+        self, features: RandomFeatures, X, Y, sample_weight, chunk_rows: int, n_jobs
+    ) -> None:
+        """Add the rows ``X`` (targets ``Y``, weights ``sample_weight``) in place.
+
+        The core computes the features ``chunk_rows`` rows at a time.
+        """
         weights, offsets = features._core_weights(X.dtype)
         _core.accumulate_gram(
             X,
@@ -95,11 +105,12 @@ class GramStatistics:
             self.feature_sums,
             kernel=features.kernel,
             paired=features._paired(),
-            chunk_size=max(len(X), 1),
+            chunk_size=chunk_rows,
             n_jobs=n_jobs,
         )
-        self.target_sums += sample_weight @ Y
-        self.target_squares += sample_weight @ np.square(Y)
+        # einsum, not BLAS: OpenBLAS threads left spinning would slow the Rust threads.
+        self.target_sums += np.einsum("i,ik->k", sample_weight, Y)
+        self.target_squares += np.einsum("i,ik->k", sample_weight, np.square(Y))
         self.weight_sum += float(sample_weight.sum())
         self.n_samples += len(X)
 
@@ -196,11 +207,11 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _block_rows(self) -> int:
-        """Rows per streaming block: ``chunk_size``, or about 64 MiB of features."""
+    def _chunk_rows(self) -> int:
+        """Rows per chunk of features: ``chunk_size``, or about 64 MiB of features."""
         if self.chunk_size is not None:
             return int(self.chunk_size)
-        return int(min(65536, max(256, BLOCK_BYTES // (8 * self.n_components))))
+        return int(min(65536, max(256, CHUNK_BYTES // (8 * self.n_components))))
 
     def _fit_path(self, X, Y: np.ndarray, sample_weight: np.ndarray, y_was_1d: bool):
         """Fit features and the ridge path to ``Y`` (``n x t`` float64); set the results."""
@@ -214,14 +225,9 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
             fourier=self.fourier,
             random_state=self.random_state,
             n_jobs=self.n_jobs,
-        ).fit(X)
+        ).fit(X, sample_weight=sample_weight)
         self.random_features_ = features
-        n, D = X.shape[0], self.n_components
-        if n < D:
-            progress.phase(f"dual solve: {n} samples < {D} features, kernel matrix Z Z^T")
-            coef, errors, train, alphas = self._fit_dual(X, Y, sample_weight, n_jobs)
-        else:
-            coef, errors, train, alphas = self._fit_primal(X, Y, sample_weight, n_jobs, progress)
+        coef, errors, train, alphas = self._solve(X, Y, sample_weight, n_jobs, progress)
         alpha, best_score, index = select_alpha(errors, alphas, self.alpha_per_target)
         fits = {i: coef(float(alphas[i])) for i in set(index.tolist())}
         chosen_coef = np.stack([fits[i][0][:, k] for k, i in enumerate(index)], axis=1)
@@ -238,44 +244,69 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
             self.intercept_ = 0.0 if y_was_1d else np.zeros(Y.shape[1])
         progress.phase(f"done: alpha_ = {alpha}, best LOO/CV score = {best_score}")
 
+    def _solve(self, X, Y, sample_weight, n_jobs, progress):
+        """The primal path when ``n >= D``, else the dual one."""
+        n, D = X.shape[0], self.n_components
+        if n < D:
+            progress.phase(f"dual solve: {n} samples < {D} features, kernel matrix Z Z^T")
+            return self._fit_dual(X, Y, sample_weight, n_jobs)
+        # One BLAS thread: numpy's products here are small, and idle OpenBLAS
+        # threads spin on the cores the Rust threads need.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit_primal(X, Y, sample_weight, n_jobs, progress)
+
     def _alphas(self, top_eigenvalue: float) -> np.ndarray:
         if isinstance(self.alphas, str):
             return auto_alphas(top_eigenvalue)
         return check_alphas(self.alphas)
 
-    def _blocks(self, n: int):
-        step = self._block_rows()
+    def _blocks(self, n: int) -> list[slice]:
+        """Blocks of rows for the streaming passes (a few chunks each)."""
+        step = self._chunk_rows() * CHUNKS_PER_BLOCK
         return [slice(start, min(start + step, n)) for start in range(0, n, step)]
+
+    def _statistics(self, X, Y, sample_weight, rows, n_jobs, progress, phase):
+        """Gram statistics of ``X[rows]`` (all rows for ``slice(None)``), block by block."""
+        stats = GramStatistics.zeros(self.n_components, Y.shape[1])
+        index = np.arange(len(X))[rows]
+        started = time.perf_counter()
+        for block in self._blocks(len(index)):
+            part = index[block] if not isinstance(rows, slice) else block
+            stats.add_rows(
+                self.random_features_,
+                X[part],
+                Y[part],
+                sample_weight[part],
+                self._chunk_rows(),
+                n_jobs,
+            )
+            progress.block(phase, block.stop, len(index), started)
+        return stats
 
     def _fit_primal(self, X, Y, sample_weight, n_jobs, progress):
         features = self.random_features_
         n, t = Y.shape
-        folds = self._folds(X, Y)
-        stats = GramStatistics.zeros(self.n_components, t)
-        fold_stats = [GramStatistics.zeros(self.n_components, t) for _ in folds]
         progress.phase(f"pass 1: features and Gram, {n} rows x {self.n_components} features")
-        started = time.perf_counter()
-        if folds:
-            for fold, test in zip(fold_stats, folds, strict=True):
-                fold.add_rows(features, X[test], Y[test], sample_weight[test], n_jobs)
-                progress.block("pass 1", sum(len(f) for f in folds[: len(fold_stats)]), n, started)
-            for fold in fold_stats:
-                stats = stats + fold
-        else:
-            for block in self._blocks(n):
-                stats.add_rows(features, X[block], Y[block], sample_weight[block], n_jobs)
-                progress.block("pass 1", block.stop, n, started)
+        stats = self._statistics(X, Y, sample_weight, slice(None), n_jobs, progress, "pass 1")
         progress.phase("eigendecomposition of the Gram")
         path = stats.path(self.fit_intercept, n_jobs)
         alphas = self._alphas(float(path.eigenvalues[-1]) if len(path.eigenvalues) else 0.0)
-        if folds:
-            progress.phase(f"{len(folds)}-fold cross-validation from the fold statistics")
+        splits = self._splits(X)
+        if splits:
+            progress.phase(f"{len(splits)}-fold cross-validation from the fold statistics")
             errors = np.zeros((len(alphas), t))
-            for fold in fold_stats:
-                fold_path = (stats - fold).path(self.fit_intercept, n_jobs)
+            for train, test in splits:
+                test_stats = self._statistics(X, Y, sample_weight, test, n_jobs, progress, "fold")
+                if is_complement(train, test, n):
+                    train_stats = stats - test_stats
+                else:
+                    train_stats = self._statistics(
+                        X, Y, sample_weight, train, n_jobs, progress, "fold"
+                    )
+                fold_path = train_stats.path(self.fit_intercept, n_jobs)
                 for a, alpha in enumerate(alphas):
-                    errors[a] += fold.heldout_errors(*fold_path.coef(alpha))
-            errors /= n
+                    errors[a] += test_stats.heldout_errors(*fold_path.coef(alpha))
+            errors /= sum(sample_weight[test].sum() for _, test in splits)
         elif self.cv == "gcv":
             errors = path.gcv_errors(list(alphas))
         else:
@@ -293,7 +324,7 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
                     list(alphas),
                     kernel=features.kernel,
                     paired=features._paired(),
-                    chunk_size=block.stop - block.start,
+                    chunk_size=self._chunk_rows(),
                     n_jobs=n_jobs,
                 )
                 progress.block("pass 2", block.stop, n, started)
@@ -309,10 +340,10 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
             K, Y, sample_weight, fit_intercept=self.fit_intercept, n_jobs=n_jobs
         )
         alphas = self._alphas(float(path.eigenvalues[-1]) if len(path.eigenvalues) else 0.0)
-        folds = self._folds(X, Y)
-        if folds:
+        splits = self._splits(X)
+        if splits:
             errors = dual_kfold_errors(
-                K, Y, sample_weight, folds, alphas, self.fit_intercept, n_jobs
+                K, Y, sample_weight, splits, alphas, self.fit_intercept, n_jobs
             )
         elif self.cv == "gcv":
             errors = path.gcv_errors(list(alphas))
@@ -326,13 +357,13 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
 
         return coef, errors, train, alphas
 
-    def _folds(self, X, Y) -> list[np.ndarray]:
-        """Test indices of each fold for ``cv=int``; empty for LOO and GCV."""
-        if not isinstance(self.cv, Integral):
+    def _splits(self, X) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(train, test) indices for a cross-validation ``cv``; empty for LOO and GCV."""
+        if self.cv is None or isinstance(self.cv, str):
             return []
-        target = self._fold_target if is_classifier(self) else None
-        splitter = check_cv(int(self.cv), target, classifier=is_classifier(self))
-        return [test for _, test in splitter.split(X, target)]
+        target = getattr(self, "_fold_target", None)
+        splitter = check_cv(self.cv, target, classifier=is_classifier(self))
+        return list(splitter.split(X, target))
 
     def _linear_predict(self, X) -> np.ndarray:
         """``Z(X) @ coef_ + intercept_`` computed in Rust chunk by chunk."""
@@ -416,9 +447,11 @@ class RandomFeatureRidge(RegressorMixin, _BaseRandomFeatureRidge):
         Negative mean squared cross-validation error at ``alpha_``.
     cv_results_ : ndarray of shape (n_alphas,) or (n_alphas, n_targets)
         Mean squared cross-validation error of every alpha: leave-one-out
-        ``sum_i s_i e_i^2 / n`` (``e_i`` the LOO residual), GCV, or k-fold.
+        ``sum_i s_i e_i^2 / n`` (``e_i`` the LOO residual, as ``RidgeCV``);
+        GCV ``(RSS / S) / (1 - df / S)^2``; or k-fold ``sum_test s_i r_i^2 /
+        sum_test s_i``, with ``S = sum_i s_i`` (``n`` for unit weights).
     train_errors_ : ndarray of shape (n_alphas,) or (n_alphas, n_targets)
-        Training mean squared error ``sum_i s_i r_i^2 / n`` of every alpha.
+        Training mean squared error ``sum_i s_i r_i^2 / sum_i s_i`` of every alpha.
     random_features_ : RandomFeatures
         The fitted feature map; ``random_features_.transform(X)`` gives the
         features the model is linear in.

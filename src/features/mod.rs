@@ -184,6 +184,52 @@ pub fn transform<T: Real>(
     })
 }
 
+/// Streams the features of `x`, `chunk_rows` rows at a time, as row-major float64
+/// buffers: calls `consume(first_row, z)` with each chunk's `rows x D` features
+/// (buffers are reused; float64 features are written in place, float32 ones
+/// converted).
+///
+/// # Errors
+/// As [`transform`], and whatever `consume` returns.
+pub fn for_each_chunk_f64<T: Real>(
+    x: MatRef<'_, T>,
+    weights: MatRef<'_, T>,
+    offsets: &[T],
+    map: FeatureMap,
+    chunk_rows: usize,
+    ctx: &Context,
+    mut consume: impl FnMut(usize, &mut [f64]) -> Result<()>,
+) -> Result<()> {
+    let n = x.nrows();
+    let n_components = weights.ncols() * map.components_per_frequency();
+    let chunk_rows = chunk_rows.max(1);
+    let capacity = chunk_rows.min(n) * n_components;
+    let mut z = vec![T::zero(); capacity];
+    let mut z64 = if T::as_f64_mut(&mut z).is_some() {
+        Vec::new()
+    } else {
+        vec![0.0; capacity]
+    };
+    for start in (0..n).step_by(chunk_rows) {
+        let rows = chunk_rows.min(n - start);
+        let z = &mut z[..rows * n_components];
+        transform(x.subrows(start, rows), weights, offsets, map, z, ctx)?;
+        let features = match T::as_f64_mut(z) {
+            Some(features) => features,
+            None => {
+                let converted = &mut z64[..rows * n_components];
+                converted
+                    .iter_mut()
+                    .zip(z.iter())
+                    .for_each(|(o, &v)| *o = v.to_f64());
+                converted
+            }
+        };
+        consume(start, features)?;
+    }
+    Ok(())
+}
+
 fn check_shapes<T: Real>(
     n_features_in: usize,
     weights: MatRef<'_, T>,

@@ -1,0 +1,110 @@
+"""Plain numpy reference implementations (the oracle) of rfkernels' feature maps and kernels.
+
+Everything here is computed in float64 with numpy's own ``cos``, ``exp``, ``arccos``,
+written for clarity rather than speed, and independent of the Rust core.
+"""
+
+import numpy as np
+
+FOURIER_KERNELS = ("rbf", "laplacian")
+
+
+def as_float64(*arrays):
+    """The arrays as float64 numpy arrays (exact for float32 and small integers)."""
+    return tuple(np.asarray(a, dtype=np.float64) for a in arrays)
+
+
+def projections(X, W, b):
+    """The random projections ``p[i, j] = x_i . w_j + b_j`` in float64."""
+    X, W, b = as_float64(X, W, b)
+    return X @ W + b
+
+
+def feature_map(X, W, b, kernel, fourier="cos"):
+    """Random features of ``X`` (n, d) for weights ``W`` (d, m) and offsets ``b`` (m,).
+
+    - rbf, laplacian with ``fourier="cos"``: ``sqrt(2/D) cos(XW + b)``, D = m;
+    - rbf, laplacian with ``fourier="sincos"``: columns ``cos(p_1), sin(p_1),
+      cos(p_2), sin(p_2), ...`` times ``sqrt(2/D)``, D = 2m (``p = XW + b``; the
+      estimator's offsets are zeros in this mode);
+    - relu: ``sqrt(2/D) max(0, XW + b)``;
+    - step: ``sqrt(2/D) [XW + b > 0]``.
+    """
+    p = projections(X, W, b)
+    n, m = p.shape
+    if kernel in FOURIER_KERNELS and fourier == "sincos":
+        n_components = 2 * m
+        f = np.empty((n, n_components))
+        f[:, 0::2] = np.cos(p)
+        f[:, 1::2] = np.sin(p)
+    elif kernel in FOURIER_KERNELS:
+        n_components = m
+        f = np.cos(p)
+    elif kernel == "relu":
+        n_components = m
+        f = np.maximum(p, 0.0)
+    elif kernel == "step":
+        n_components = m
+        f = (p > 0).astype(np.float64)
+    else:
+        raise ValueError(f"no reference feature map for kernel {kernel!r}")
+    return np.sqrt(2.0 / n_components) * f
+
+
+def augment(X, gamma, bias):
+    """The augmented inputs ``u = (sqrt(gamma) x, bias)`` of the arc-cosine kernels."""
+    (X,) = as_float64(X)
+    return np.hstack([np.sqrt(gamma) * X, np.full((X.shape[0], 1), float(bias))])
+
+
+def kernel_matrix(X, Y=None, *, kernel, gamma, bias=0.0):
+    """The exact kernel matrix ``K[i, j] = k(x_i, y_j)`` (``Y = X`` when None).
+
+    - rbf: ``exp(-gamma ||x - y||_2^2)``;
+    - laplacian: ``exp(-gamma ||x - y||_1)``;
+    - relu: ``(1/pi) |u| |v| (sin t + (pi - t) cos t)`` (arc-cosine, order 1);
+    - step: ``1 - t/pi`` (arc-cosine, order 0);
+
+    where ``u = (sqrt(gamma) x, bias)``, ``v = (sqrt(gamma) y, bias)`` and ``t``
+    is the angle between them; both arc-cosine kernels are 0 when ``|u|`` or
+    ``|v|`` is 0.
+    """
+    (X,) = as_float64(X)
+    (Y,) = as_float64(X if Y is None else Y)
+    if kernel in FOURIER_KERNELS:
+        diff = X[:, None, :] - Y[None, :, :]
+        if kernel == "rbf":
+            return np.exp(-gamma * np.sum(diff**2, axis=-1))
+        return np.exp(-gamma * np.sum(np.abs(diff), axis=-1))
+    if kernel not in ("relu", "step"):
+        raise ValueError(f"no reference kernel for {kernel!r}")
+    U, V = augment(X, gamma, bias), augment(Y, gamma, bias)
+    norms = np.linalg.norm(U, axis=1)[:, None] * np.linalg.norm(V, axis=1)[None, :]
+    dot = U @ V.T
+    nonzero = norms > 0
+    cos_t = np.ones_like(dot)
+    np.divide(dot, norms, out=cos_t, where=nonzero)
+    t = np.arccos(np.clip(cos_t, -1.0, 1.0))
+    if kernel == "relu":
+        K = norms * (np.sin(t) + (np.pi - t) * np.cos(t)) / np.pi
+    else:
+        K = 1.0 - t / np.pi
+    return np.where(nonzero, K, 0.0)
+
+
+def scale_gamma(kernel, X):
+    """``gamma="scale"`` as documented in ``rfkernels._kernels``.
+
+    ``1 / (n_features * X.var())`` for rbf, ``1 / (n_features * X.std())`` for
+    laplacian, ``1 / (n_features * mean(X**2))`` for relu and step; 1.0 when the
+    statistic is 0 (constant data).
+    """
+    X = np.asarray(X)
+    statistic = {
+        "rbf": np.var,
+        "laplacian": np.std,
+        "relu": lambda a: np.mean(a**2),
+        "step": lambda a: np.mean(a**2),
+    }[kernel](X)
+    value = X.shape[1] * float(statistic)
+    return 1.0 / value if value > 0 else 1.0
