@@ -128,10 +128,11 @@ def measure(benchmark: Any) -> Measure:
     """Time ``target()`` in pedantic mode and label the benchmark for summarize.py.
 
     Returns a function ``measure(target, *, group, impl, dtype, flops, reference=False,
-    **extra)`` that runs one untimed warmup round and ``RFK_BENCH_ROUNDS`` timed
-    rounds, and returns the last result. ``flops`` is the GEMM flop count (None when
-    there is no GEMM); the one ``reference=True`` benchmark of a group is what the
-    others are compared with.
+    rounds=None, **extra)`` that runs one untimed warmup round and ``RFK_BENCH_ROUNDS``
+    timed rounds (or, for long fits, ``rounds`` rounds without warmup), and returns
+    the last result; ``measure.record(**values)`` adds results to ``extra_info``.
+    ``flops`` is the GEMM flop count (None when there is no GEMM); the one
+    ``reference=True`` benchmark of a group is what the others are compared with.
     """
 
     def run(
@@ -142,6 +143,7 @@ def measure(benchmark: Any) -> Measure:
         dtype: str,
         flops: float | None,
         reference: bool = False,
+        rounds: int | None = None,
         **extra: Any,
     ) -> Any:
         info = run_info()
@@ -159,6 +161,10 @@ def measure(benchmark: Any) -> Measure:
             scale=SCALE,
             **extra,
         )
-        return benchmark.pedantic(target, rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS)
+        if rounds is None:
+            return benchmark.pedantic(target, rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS)
+        # Long fits: the given rounds, no warmup (each round starts from a fresh model).
+        return benchmark.pedantic(target, rounds=rounds, warmup_rounds=0)
 
+    run.record = benchmark.extra_info.update  # type: ignore[attr-defined]
     return run

@@ -13,7 +13,9 @@ One table per benchmark group. Columns:
 - GFLOP/s: the GEMM flop count in ``extra_info["flops"]`` divided by the min;
 - of GEMM peak: that rate as a fraction of the best numpy GEMM rate of the same dtype
   measured in the same run (bench_gemm_baseline.py: DGEMM for float64, SGEMM for
-  float32), i.e. how close the whole operation gets to a bare GEMM of its size.
+  float32), i.e. how close the whole operation gets to a bare GEMM of its size;
+- for fits (bench_ridge.py): the peak resident memory above the memory in use
+  before the fit, and the test mean squared error.
 """
 
 from __future__ import annotations
@@ -54,10 +56,13 @@ def group_table(benchmarks: list[Benchmark], peaks: dict[str, tuple[float, str]]
     """The markdown lines of one group's table, fastest first."""
     references = [b for b in benchmarks if b["extra_info"].get("reference")]
     ref_min = references[0]["stats"]["min"] if references else None
-    lines = [
-        "| benchmark | min | median | speedup vs reference | GFLOP/s | of GEMM peak |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
+    fits = any("peak_memory_bytes" in b["extra_info"] for b in benchmarks)
+    header = "| benchmark | min | median | speedup vs reference | GFLOP/s | of GEMM peak |"
+    rule = "|---|---:|---:|---:|---:|---:|"
+    if fits:
+        header += " peak memory above start | test MSE |"
+        rule += "---:|---:|"
+    lines = [header, rule]
     for bench in sorted(benchmarks, key=lambda b: b["stats"]["min"]):
         stats, info = bench["stats"], bench["extra_info"]
         rate = gflops(bench)
@@ -71,6 +76,10 @@ def group_table(benchmarks: list[Benchmark], peaks: dict[str, tuple[float, str]]
             f"{rate:.1f}" if rate is not None else "-",
             f"{rate / peak[0]:.0%}" if rate is not None and peak else "-",
         ]
+        if fits:
+            memory = info.get("peak_memory_bytes")
+            cells.append(f"{memory / 2**20:,.0f} MiB" if memory is not None else "-")
+            cells.append(f"{info['test_mse']:.5f}" if "test_mse" in info else "-")
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 

@@ -155,7 +155,10 @@ impl GramAccumulator {
 
     /// The statistics a ridge fit uses: centered by the weighted means when
     /// `fit_intercept`, else as accumulated; the Gram is symmetrized.
-    pub fn centered(&self, fit_intercept: bool) -> CenteredStats {
+    ///
+    /// Consumes the statistics: the Gram is centered and symmetrized in place, so
+    /// no second `D x D` matrix is allocated.
+    pub fn centered(self, fit_intercept: bool) -> CenteredStats {
         let (d, t) = (self.n_components(), self.n_targets());
         let s = self.weight_sum;
         let mean = |sums: &[f64]| -> Vec<f64> {
@@ -166,10 +169,14 @@ impl GramAccumulator {
             }
         };
         let (z_mean, y_mean) = (mean(&self.feature_sums), mean(&self.target_sums));
-        let gram = Mat::from_fn(d, d, |i, j| {
-            let (i, j) = if i >= j { (i, j) } else { (j, i) };
-            self.gram[(i, j)] - s * z_mean[i] * z_mean[j]
-        });
+        let mut gram = self.gram;
+        for j in 0..d {
+            for i in j..d {
+                let centered = gram[(i, j)] - s * z_mean[i] * z_mean[j];
+                gram[(i, j)] = centered;
+                gram[(j, i)] = centered;
+            }
+        }
         let cross = Mat::from_fn(d, t, |i, k| self.cross[(i, k)] - s * z_mean[i] * y_mean[k]);
         let target_squares = (0..t)
             .map(|k| self.target_squares[k] - s * y_mean[k] * y_mean[k])
@@ -472,7 +479,7 @@ mod tests {
         let s: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();
         let mut acc = GramAccumulator::new(d, t);
         acc.update(row_major(&z, n, d), row_major(&y, n, t), Some(&s), Par::Seq);
-        let c = acc.centered(true);
+        let c = acc.clone().centered(true);
         let sw: f64 = s.iter().sum();
         let zm: Vec<f64> = (0..d)
             .map(|a| (0..n).map(|i| s[i] * z[i * d + a]).sum::<f64>() / sw)

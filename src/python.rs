@@ -512,7 +512,7 @@ impl PrimalRidgePathPy {
             n_samples,
         };
         let path = run_detached(py, n_jobs, |ctx| {
-            ctx.install(|| PrimalPath::new(&acc, fit_intercept))
+            ctx.install(|| PrimalPath::new(acc, fit_intercept))
         })?;
         Ok(Self { path })
     }

@@ -163,7 +163,11 @@ pub struct PrimalPath {
     eigen: SymmetricEigen,
     /// `Q^T B_c`, `D x t`.
     projected_cross: Mat<f64>,
-    stats: CenteredStats,
+    /// `sum_i s_i (y_i - y_mean)^2` per target.
+    target_squares: Vec<f64>,
+    /// Weighted means of the features and targets (zeros without intercept).
+    feature_means: Vec<f64>,
+    target_means: Vec<f64>,
     fit_intercept: bool,
     weight_sum: f64,
     n_samples: usize,
@@ -171,28 +175,40 @@ pub struct PrimalPath {
 }
 
 impl PrimalPath {
-    /// Decomposes the statistics `acc` (streamed by [`crate::gram::accumulate`]).
+    /// Decomposes the statistics `acc` (streamed by [`crate::gram::accumulate`]),
+    /// reusing their memory.
     ///
     /// # Errors
     /// [`Error::NoConvergence`] from the eigensolver; [`Error::Shape`] if `acc`
     /// holds no rows.
-    pub fn new(acc: &GramAccumulator, fit_intercept: bool) -> Result<Self> {
+    pub fn new(acc: GramAccumulator, fit_intercept: bool) -> Result<Self> {
         if acc.n_samples == 0 {
             return Err(Error::Shape(
                 "cannot fit a ridge path on zero samples".into(),
             ));
         }
-        let stats = acc.centered(fit_intercept);
-        let mut eigen = SymmetricEigen::new(stats.gram.as_ref())?;
-        let cutoff = eigen.truncate(acc.n_samples.max(acc.n_components()));
-        let projected_cross = eigen.vectors.transpose() * &stats.cross;
+        let (n_samples, n_components, weight_sum) =
+            (acc.n_samples, acc.n_components(), acc.weight_sum);
+        let CenteredStats {
+            gram,
+            cross,
+            target_squares,
+            feature_means,
+            target_means,
+        } = acc.centered(fit_intercept);
+        let mut eigen = SymmetricEigen::new(gram.as_ref())?;
+        drop(gram); // D x D: not needed past the decomposition
+        let cutoff = eigen.truncate(n_samples.max(n_components));
+        let projected_cross = eigen.vectors.transpose() * &cross;
         Ok(Self {
             eigen,
             projected_cross,
-            stats,
+            target_squares,
+            feature_means,
+            target_means,
             fit_intercept,
-            weight_sum: acc.weight_sum,
-            n_samples: acc.n_samples,
+            weight_sum,
+            n_samples,
             cutoff,
         })
     }
@@ -211,10 +227,8 @@ impl PrimalPath {
         let coef = &self.eigen.vectors * scaled;
         let intercept = (0..t)
             .map(|k| {
-                let offset: f64 = (0..d)
-                    .map(|j| self.stats.feature_means[j] * coef[(j, k)])
-                    .sum();
-                self.stats.target_means[k] - offset
+                let offset: f64 = (0..d).map(|j| self.feature_means[j] * coef[(j, k)]).sum();
+                self.target_means[k] - offset
             })
             .collect();
         (coef, intercept)
@@ -240,7 +254,7 @@ impl PrimalPath {
         Spectrum {
             values: &self.eigen.values,
             projected: self.projected_cross.as_ref(),
-            target_squares: self.stats.target_squares.clone(),
+            target_squares: self.target_squares.clone(),
             weight_sum: self.weight_sum,
             fit_intercept: self.fit_intercept,
             cutoff: self.cutoff,
@@ -350,7 +364,7 @@ impl LooPass {
         let weight = |i: usize| s.map_or(1.0, |s| s[i]);
         for (i, row) in z.chunks_exact_mut(d.max(1)).enumerate() {
             let w = weight(i).sqrt();
-            for (v, mean) in row.iter_mut().zip(&path.stats.feature_means) {
+            for (v, mean) in row.iter_mut().zip(&path.feature_means) {
                 *v = w * (*v - mean);
             }
         }
@@ -391,7 +405,7 @@ impl LooPass {
                 0.0
             };
             for k in 0..t {
-                let target = weight(i).sqrt() * (y[(i, k)] - path.stats.target_means[k]);
+                let target = weight(i).sqrt() * (y[(i, k)] - path.target_means[k]);
                 for a in 0..n_alphas {
                     let residual = target - predicted[(i, k * n_alphas + a)];
                     let complement = 1.0 - leverage[(i, a)] - intercept_leverage;
@@ -714,8 +728,8 @@ mod tests {
         let p = problem(40, 6, t);
         for (intercept, weighted) in [(true, true), (false, false), (true, false)] {
             let acc = stats(&p, &(0..p.n).collect::<Vec<_>>(), t, weighted);
-            let path = PrimalPath::new(&acc, intercept).unwrap();
-            let c = acc.centered(intercept);
+            let path = PrimalPath::new(acc.clone(), intercept).unwrap();
+            let c = acc.clone().centered(intercept);
             for alpha in ALPHAS {
                 let (coef, _) = path.coef(alpha);
                 let lhs = &c.gram * &coef + alpha * &coef;
@@ -737,7 +751,7 @@ mod tests {
         let p = problem(25, 4, t);
         for (intercept, weighted) in [(true, true), (false, true), (true, false), (false, false)] {
             let all: Vec<usize> = (0..p.n).collect();
-            let path = PrimalPath::new(&stats(&p, &all, t, weighted), intercept).unwrap();
+            let path = PrimalPath::new(stats(&p, &all, t, weighted), intercept).unwrap();
             let w = if weighted { Some(&p.s[..]) } else { None };
             let loo = loo_on_inputs(&path, &p, t, w, &ALPHAS);
             let train = path.train_errors(&ALPHAS).unwrap();
@@ -747,7 +761,7 @@ mod tests {
                     let (mut brute_loo, mut brute_train) = (0.0, 0.0);
                     for i in 0..p.n {
                         let rest: Vec<usize> = all.iter().copied().filter(|&r| r != i).collect();
-                        let (c, b_i) = PrimalPath::new(&stats(&p, &rest, t, weighted), intercept)
+                        let (c, b_i) = PrimalPath::new(stats(&p, &rest, t, weighted), intercept)
                             .unwrap()
                             .coef(alpha);
                         let s_i = if weighted { p.s[i] } else { 1.0 };
@@ -799,7 +813,7 @@ mod tests {
             (problem(12, 30, t), false, false),
         ] {
             let all: Vec<usize> = (0..p.n).collect();
-            let path = PrimalPath::new(&stats(&p, &all, t, weighted), intercept).unwrap();
+            let path = PrimalPath::new(stats(&p, &all, t, weighted), intercept).unwrap();
             let k = Mat::from_fn(p.n, p.n, |i, j| {
                 (0..p.d)
                     .map(|c| p.x[i * p.d + c] * p.x[j * p.d + c])
@@ -867,7 +881,7 @@ mod tests {
         let t = 1;
         let p = problem(30, 4, t);
         let all: Vec<usize> = (0..p.n).collect();
-        let path = PrimalPath::new(&stats(&p, &all, t, false), true).unwrap();
+        let path = PrimalPath::new(stats(&p, &all, t, false), true).unwrap();
         let alpha = 0.5;
         let train = path.train_errors(&[alpha]).unwrap()[(0, 0)];
         let df: f64 = path
@@ -893,7 +907,7 @@ mod tests {
         let (xm, ym) = (row_major(&x, n, d), row_major(&y, n, 1));
         let acc =
             crate::gram::accumulate(xm, ym, None, weights, &b, FeatureMap::Cos, 32, &ctx).unwrap();
-        let path = PrimalPath::new(&acc, true).unwrap();
+        let path = PrimalPath::new(acc, true).unwrap();
         let mut z = vec![0.0; n * m];
         features::transform(xm, weights, &b, FeatureMap::Cos, &mut z, &ctx).unwrap();
         let want = path

@@ -59,7 +59,7 @@ INTERRUPT_SCRIPT = textwrap.dedent(
     """
     import json, os, signal, sys, threading, time
     import numpy as np
-    from rfkernels import RandomFeatures
+    from rfkernels import RandomFeatureRidge, RandomFeatures
     from rfkernels.kernels import kernel_matrix
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -68,6 +68,11 @@ INTERRUPT_SCRIPT = textwrap.dedent(
     if what == "transform":
         X = rng.standard_normal((n_rows, 1024), dtype=np.float32)
         run = RandomFeatures(n_components=8192, random_state=0).fit(X[:2]).transform
+    elif what == "fit":
+        X = rng.standard_normal((n_rows, 32))
+        y = X[:, 0] + rng.standard_normal(n_rows)
+        model = RandomFeatureRidge(n_components=2048, random_state=0)
+        run = lambda X: model.fit(X, y[: len(X)])
     else:
         X = rng.standard_normal((n_rows, 1024))
         Y = rng.standard_normal((2000, 1024))
@@ -95,6 +100,8 @@ INTERRUPT_SCRIPT = textwrap.dedent(
         ("transform", 50_000),
         # laplacian 14_000 x 2000, 1024 features: ~6 s on 2 cores, 220 MB out.
         ("kernel_matrix", 14_000),
+        # RandomFeatureRidge, 60_000 x 32 -> 2048 features, LOO: ~8 s on 2 cores.
+        ("fit", 60_000),
     ],
 )
 def test_ctrl_c_interrupts_a_long_call(what, n_rows):

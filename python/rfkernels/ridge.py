@@ -292,6 +292,8 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         path = stats.path(self.fit_intercept, n_jobs)
         alphas = self._alphas(float(path.eigenvalues[-1]) if len(path.eigenvalues) else 0.0)
         splits = self._splits(X)
+        if not splits:
+            del stats  # the path holds what is left to do: free the D x D Gram
         if splits:
             progress.phase(f"{len(splits)}-fold cross-validation from the fold statistics")
             errors = np.zeros((len(alphas), t))
