@@ -30,7 +30,7 @@ use crate::linalg::row_major;
 use crate::parallel::Context;
 use crate::real::Real;
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par, Side};
+use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
 
 /// Eigendecomposition of a symmetric positive semi-definite matrix.
 #[derive(Clone, Debug)]
@@ -341,6 +341,7 @@ impl PrimalPath {
             shrink,
             fitted,
             squared_errors: Mat::zeros(n_alphas, t),
+            projections: Vec::new(),
         })
     }
 }
@@ -352,6 +353,8 @@ struct LooPass {
     /// `(Q^T B_c)_jk g_j(alpha_a)` at column `k * n_alphas + a`.
     fitted: Mat<f64>,
     squared_errors: Mat<f64>,
+    /// Column-major `rows x D` buffer for `P`, reused across chunks.
+    projections: Vec<f64>,
 }
 
 impl LooPass {
@@ -370,31 +373,30 @@ impl LooPass {
         }
         let centered = row_major(z, rows, d);
         let par = Par::rayon(0);
-        let mut p = Mat::<f64>::zeros(rows, d);
-        matmul(
-            p.as_mut(),
-            Accum::Replace,
-            &centered,
-            &path.eigen.vectors,
-            1.0,
-            par,
-        );
-        let p_squared = Mat::from_fn(rows, d, |i, j| p[(i, j)] * p[(i, j)]);
-        let mut leverage = Mat::<f64>::zeros(rows, n_alphas);
-        matmul(
-            leverage.as_mut(),
-            Accum::Replace,
-            &p_squared,
-            &self.shrink,
-            1.0,
-            par,
-        );
+        self.projections.resize(rows * d, 0.0);
+        let p = &mut self.projections[..rows * d];
         let mut predicted = Mat::<f64>::zeros(rows, t * n_alphas);
+        let mut leverage = Mat::<f64>::zeros(rows, n_alphas);
+        {
+            let p = MatMut::from_column_major_slice_mut(p, rows, d);
+            matmul(p, Accum::Replace, centered, &path.eigen.vectors, 1.0, par);
+        }
+        let fitted_view = MatRef::from_column_major_slice(p, rows, d);
         matmul(
             predicted.as_mut(),
             Accum::Replace,
-            &p,
+            fitted_view,
             &self.fitted,
+            1.0,
+            par,
+        );
+        p.iter_mut().for_each(|v| *v *= *v); // P o P, in place: P is no longer needed
+        let squared = MatRef::from_column_major_slice(p, rows, d);
+        matmul(
+            leverage.as_mut(),
+            Accum::Replace,
+            squared,
+            &self.shrink,
             1.0,
             par,
         );

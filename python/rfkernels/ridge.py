@@ -52,6 +52,11 @@ CHUNK_BYTES = 64 * 2**20
 CHUNKS_PER_BLOCK = 8
 
 
+def unit_weights_as_none(sample_weight: np.ndarray) -> np.ndarray | None:
+    """``None`` when every weight is 1, so the core skips weighting the rows."""
+    return None if np.all(sample_weight == 1.0) else sample_weight
+
+
 @dataclass
 class GramStatistics:
     """Additive sufficient statistics of weighted least squares on random features.
@@ -97,7 +102,7 @@ class GramStatistics:
         _core.accumulate_gram(
             X,
             Y,
-            sample_weight,
+            unit_weights_as_none(sample_weight),
             weights,
             offsets,
             self.gram,
@@ -320,7 +325,7 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
                 errors += path.loo_error_sums(
                     X[block],
                     Y[block],
-                    sample_weight[block],
+                    unit_weights_as_none(sample_weight[block]),
                     weights,
                     offsets,
                     list(alphas),
