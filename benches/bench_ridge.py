@@ -17,7 +17,7 @@ allocations count) and its test mean squared error in ``extra_info``.
 
 The scale group fits n=1,000,000 x D=4096 with leave-one-out (rfkernels only: the
 features alone would take 32 GB), and measures the Gram accumulation rate against
-numpy's ``Z.T @ Z`` (dsyrk) on one block. KernelRidge is compared on n=10k.
+numpy's ``Z.T @ Z`` (dsyrk) on one block. KernelRidge is compared on n=4000.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ N_COMPONENTS = 1024
 ALPHAS = np.logspace(-4, 3, 20)
 N_LARGE = scaled(1_000_000)
 D_LARGE = 4096
-N_KERNEL = scaled(10_000, exponent=3.0)
+N_KERNEL = scaled(4000, exponent=3.0)
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
