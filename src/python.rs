@@ -39,12 +39,20 @@ impl From<Error> for PyErr {
     }
 }
 
-/// Polls Python's signal handlers (Ctrl-C) from the thread that released the GIL.
-struct PythonSignals;
+/// Polls Python's signal handlers (Ctrl-C) from the thread that released the GIL,
+/// keeping the exception a handler raised (KeyboardInterrupt, or e.g. a timeout's
+/// own exception) to re-raise it unchanged once the core has stopped.
+#[derive(Default)]
+struct PythonSignals {
+    raised: Mutex<Option<PyErr>>,
+}
 
 impl Interrupt for PythonSignals {
     fn check(&self) -> crate::Result<()> {
-        Python::attach(|py| py.check_signals()).map_err(|_| Error::Interrupted)
+        Python::attach(|py| py.check_signals()).map_err(|err| {
+            *self.raised.lock().unwrap_or_else(|e| e.into_inner()) = Some(err);
+            Error::Interrupted
+        })
     }
 }
 
@@ -74,8 +82,12 @@ fn run_detached<R: Send>(
     work: impl FnOnce(&Context) -> crate::Result<R> + Send,
 ) -> PyResult<R> {
     let pool = n_jobs.map(pool_of).transpose()?;
-    py.detach(|| work(&Context::new(pool.as_deref(), &PythonSignals)))
-        .map_err(PyErr::from)
+    let signals = PythonSignals::default();
+    let result = py.detach(|| work(&Context::new(pool.as_deref(), &signals)));
+    result.map_err(|error| match signals.raised.into_inner() {
+        Ok(Some(raised)) => raised,
+        _ => PyErr::from(error),
+    })
 }
 
 /// A faer view of an ndarray view (strides in elements, any sign).
