@@ -22,6 +22,7 @@ __all__ = [
     "AUTO_ALPHA_DECADES",
     "RIDGE_PATH_CONSTRAINTS",
     "Progress",
+    "apply_selection",
     "auto_alphas",
     "check_alphas",
     "dual_kfold_errors",
@@ -132,6 +133,26 @@ def select_alpha(
         return alphas[index], -errors[index, np.arange(n_targets)], index
     best = int(np.argmin(errors.mean(axis=1)))
     return float(alphas[best]), -float(errors[best].mean()), np.full(n_targets, best)
+
+
+def apply_selection(estimator, coef_at, errors, train, alphas, y_was_1d: bool):
+    """Choose ``alpha`` and set the selection attributes of a fitted ``estimator``.
+
+    Sets ``alphas_``, ``alpha_``, ``best_score_``, ``cv_results_`` and
+    ``train_errors_``; ``coef_at(alpha)`` gives ``(coef, intercept)`` of shapes
+    ``(p, n_targets)`` and ``(n_targets,)`` from the path. Returns the coefficients
+    and intercepts at each target's chosen alpha, with the same shapes.
+    """
+    alpha, best_score, index = select_alpha(errors, alphas, estimator.alpha_per_target)
+    fits = {i: coef_at(float(alphas[i])) for i in set(index.tolist())}
+    coef = np.stack([fits[i][0][:, k] for k, i in enumerate(index)], axis=1)
+    intercept = np.array([fits[i][1][k] for k, i in enumerate(index)])
+    estimator.alphas_ = alphas
+    estimator.alpha_ = alpha
+    estimator.best_score_ = best_score
+    estimator.cv_results_ = shape_results(errors, y_was_1d)
+    estimator.train_errors_ = shape_results(train, y_was_1d)
+    return coef, intercept
 
 
 def shape_results(values: np.ndarray, y_was_1d: bool) -> np.ndarray:

@@ -15,11 +15,10 @@ from ._kernels import KERNELS, resolve_gamma
 from ._ridge_path import (
     RIDGE_PATH_CONSTRAINTS,
     Progress,
+    apply_selection,
     auto_alphas,
     check_alphas,
     dual_kfold_errors,
-    select_alpha,
-    shape_results,
 )
 from ._validation import check_fits_in_memory, resolve_n_jobs
 from .kernels import kernel_matrix
@@ -189,19 +188,12 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
             errors = dual_kfold_errors(
                 K, Y, sample_weight, splits, alphas, self.fit_intercept, n_jobs
             )
-        alpha, best_score, index = select_alpha(errors, alphas, self.alpha_per_target)
-        fits = {i: path.dual_coef(float(alphas[i])) for i in set(index.tolist())}
-        dual = np.stack([fits[i][0][:, k] for k, i in enumerate(index)], axis=1)
-        intercept = np.array([fits[i][1][k] for k, i in enumerate(index)])
-        self.alphas_ = alphas
-        self.alpha_ = alpha
-        self.best_score_ = best_score
-        self.cv_results_ = shape_results(errors, y_was_1d)
-        self.train_errors_ = shape_results(path.train_errors(list(alphas)), y_was_1d)
+        train = path.train_errors(list(alphas))
+        dual, intercept = apply_selection(self, path.dual_coef, errors, train, alphas, y_was_1d)
         self.dual_coef_ = dual[:, 0] if y_was_1d else dual
         self.intercept_ = float(intercept[0]) if y_was_1d else intercept
         self.X_fit_ = X
-        progress.phase(f"done: alpha_ = {alpha}")
+        progress.phase(f"done: alpha_ = {self.alpha_}")
         return self
 
     def predict(self, X) -> np.ndarray:

@@ -34,12 +34,11 @@ from . import _core
 from ._ridge_path import (
     RIDGE_PATH_CONSTRAINTS,
     Progress,
+    apply_selection,
     auto_alphas,
     check_alphas,
     dual_kfold_errors,
     is_complement,
-    select_alpha,
-    shape_results,
 )
 from ._validation import check_fits_in_memory, resolve_n_jobs
 from .random_features import RandomFeatures
@@ -232,22 +231,16 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
             n_jobs=self.n_jobs,
         ).fit(X, sample_weight=sample_weight)
         self.random_features_ = features
-        coef, errors, train, alphas = self._solve(X, Y, sample_weight, n_jobs, progress)
-        alpha, best_score, index = select_alpha(errors, alphas, self.alpha_per_target)
-        fits = {i: coef(float(alphas[i])) for i in set(index.tolist())}
-        chosen_coef = np.stack([fits[i][0][:, k] for k, i in enumerate(index)], axis=1)
-        chosen_intercept = np.array([fits[i][1][k] for k, i in enumerate(index)])
-        self.alphas_ = alphas
-        self.alpha_ = alpha
-        self.best_score_ = best_score
-        self.cv_results_ = shape_results(errors, y_was_1d)
-        self.train_errors_ = shape_results(train, y_was_1d)
+        coef_at, errors, train, alphas = self._solve(X, Y, sample_weight, n_jobs, progress)
+        chosen_coef, chosen_intercept = apply_selection(
+            self, coef_at, errors, train, alphas, y_was_1d
+        )
         self.coef_ = chosen_coef[:, 0] if y_was_1d else chosen_coef.T
         if self.fit_intercept:
             self.intercept_ = float(chosen_intercept[0]) if y_was_1d else chosen_intercept
         else:
             self.intercept_ = 0.0 if y_was_1d else np.zeros(Y.shape[1])
-        progress.phase(f"done: alpha_ = {alpha}, best LOO/CV score = {best_score}")
+        progress.phase(f"done: alpha_ = {self.alpha_}, best score = {self.best_score_}")
 
     def _solve(self, X, Y, sample_weight, n_jobs, progress):
         """The primal path when ``n >= D``, else the dual one."""
