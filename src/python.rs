@@ -11,7 +11,7 @@ use crate::kernels::{self, Kernel};
 use crate::linear;
 use crate::parallel::{Context, Interrupt};
 use crate::real::Real;
-use crate::ridge::{DualPath, PrimalPath};
+use crate::ridge::{DualPath, PrimalPath, SpectralPath};
 use crate::simd::Isa;
 use faer::{Mat, MatMut, MatRef};
 use numpy::ndarray::{ArrayView2, ArrayViewMut2};

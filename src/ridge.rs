@@ -156,6 +156,49 @@ impl Spectrum<'_> {
     }
 }
 
+/// What the primal and dual paths share: training errors and GCV from their
+/// [`Spectrum`], for every alpha at once.
+pub trait SpectralPath {
+    /// The eigenvalues, projected targets and totals of the path.
+    fn spectrum(&self) -> Spectrum<'_>;
+
+    /// Training errors `sum_i s_i r_i^2 / s_sum` for every alpha (rows) and target.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a negative or non-finite alpha.
+    fn train_errors(&self, alphas: &[f64]) -> Result<Mat<f64>> {
+        self.spectrum().train_errors(alphas)
+    }
+
+    /// Generalized cross-validation errors for every alpha and target (see [`Spectrum`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a negative or non-finite alpha.
+    fn gcv_errors(&self, alphas: &[f64]) -> Result<Mat<f64>> {
+        self.spectrum().gcv_errors(alphas)
+    }
+}
+
+macro_rules! impl_spectral_path {
+    ($path:ty) => {
+        impl SpectralPath for $path {
+            fn spectrum(&self) -> Spectrum<'_> {
+                Spectrum {
+                    values: &self.eigen.values,
+                    projected: self.projected_cross.as_ref(),
+                    target_squares: self.target_squares.clone(),
+                    weight_sum: self.weight_sum,
+                    fit_intercept: self.fit_intercept,
+                    cutoff: self.cutoff,
+                }
+            }
+        }
+    };
+}
+
+impl_spectral_path!(PrimalPath);
+impl_spectral_path!(DualPath);
+
 /// The primal ridge path of `D` random features: one eigendecomposition of the
 /// centered, weighted `D x D` Gram.
 #[derive(Clone, Debug)]
@@ -232,33 +275,6 @@ impl PrimalPath {
             })
             .collect();
         (coef, intercept)
-    }
-
-    /// Training errors `sum_i s_i r_i^2 / s_sum` for every alpha (rows) and target.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] for a negative or non-finite alpha.
-    pub fn train_errors(&self, alphas: &[f64]) -> Result<Mat<f64>> {
-        self.spectrum().train_errors(alphas)
-    }
-
-    /// Generalized cross-validation errors for every alpha and target (see [`Spectrum`]).
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] for a negative or non-finite alpha.
-    pub fn gcv_errors(&self, alphas: &[f64]) -> Result<Mat<f64>> {
-        self.spectrum().gcv_errors(alphas)
-    }
-
-    fn spectrum(&self) -> Spectrum<'_> {
-        Spectrum {
-            values: &self.eigen.values,
-            projected: self.projected_cross.as_ref(),
-            target_squares: self.target_squares.clone(),
-            weight_sum: self.weight_sum,
-            fit_intercept: self.fit_intercept,
-            cutoff: self.cutoff,
-        }
     }
 
     /// Sums of squared leave-one-out residuals `sum_i e_i^2` over the rows of `x`
@@ -566,33 +582,6 @@ impl DualPath {
             })
             .collect();
         (dual, intercept)
-    }
-
-    /// Training errors `sum_i s_i r_i^2 / s_sum` for every alpha (rows) and target.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] for a negative or non-finite alpha.
-    pub fn train_errors(&self, alphas: &[f64]) -> Result<Mat<f64>> {
-        self.spectrum().train_errors(alphas)
-    }
-
-    /// Generalized cross-validation errors for every alpha and target (see [`Spectrum`]).
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] for a negative or non-finite alpha.
-    pub fn gcv_errors(&self, alphas: &[f64]) -> Result<Mat<f64>> {
-        self.spectrum().gcv_errors(alphas)
-    }
-
-    fn spectrum(&self) -> Spectrum<'_> {
-        Spectrum {
-            values: &self.eigen.values,
-            projected: self.projected_cross.as_ref(),
-            target_squares: self.target_squares.clone(),
-            weight_sum: self.weight_sum,
-            fit_intercept: self.fit_intercept,
-            cutoff: self.cutoff,
-        }
     }
 
     /// Per eigenvector `j`, the weight of `I - H` (up to a common factor, which
