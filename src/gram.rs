@@ -17,12 +17,13 @@
 
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureMap};
-use crate::linalg::row_major;
+use crate::linalg::column_major;
 use crate::parallel::Context;
 use crate::real::Real;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
+use rayon::prelude::*;
 
 /// Running sums `G`, `B`, `z_sum`, `y_sum`, `y_sq`, `s_sum`, `n` (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
@@ -101,9 +102,7 @@ impl GramAccumulator {
         par: Par,
     ) {
         let (gram, cross) = (self.gram.as_mut(), self.cross.as_mut());
-        let mut z: Vec<f64> = (0..z.nrows())
-            .flat_map(|i| (0..z.ncols()).map(move |j| z[(i, j)]))
-            .collect();
+        let mut z = column_major(z);
         add_products(
             gram,
             cross,
@@ -192,7 +191,7 @@ impl GramAccumulator {
 }
 
 /// Adds `G += Z^T S Z` (lower triangle), `B += Z^T S Y` and `z_sum += Z^T s` for
-/// the row-major rows `z` (`rows x D`, consumed: scaled by `sqrt(s_i)` in place),
+/// the column-major rows `z` (`rows x D`, consumed: scaled by `sqrt(s_i)` in place),
 /// targets `y` and weights `sample_weight` (`S = diag(s)`, all ones when `None`),
 /// parallel inside the products with `par`.
 ///
@@ -211,13 +210,16 @@ pub fn add_products(
     assert!(gram.ncols() == d && cross.nrows() == d && cross.ncols() == t);
     assert!(z.len() == rows * d && feature_sums.len() == d);
     let sqrt_weight = |i: usize| sample_weight.map_or(1.0, |s| s[i].sqrt());
-    if sample_weight.is_some() {
-        for (i, row) in z.chunks_exact_mut(d.max(1)).enumerate() {
-            let w = sqrt_weight(i);
-            row.iter_mut().for_each(|v| *v *= w);
+    if let Some(s) = sample_weight {
+        let sqrt_weights: Vec<f64> = s.iter().map(|v| v.sqrt()).collect();
+        for column in z.chunks_exact_mut(rows.max(1)) {
+            column
+                .iter_mut()
+                .zip(&sqrt_weights)
+                .for_each(|(v, w)| *v *= w);
         }
     }
-    let zw = row_major(z, rows, d);
+    let zw = MatRef::from_column_major_slice(z, rows, d);
     // The extra column of y' (sqrt(s_i)) gives z_sum in the same product.
     let yw = Mat::from_fn(rows, t + 1, |i, k| {
         sqrt_weight(i) * if k < t { y[(i, k)] } else { 1.0 }
@@ -238,52 +240,59 @@ pub fn add_products(
     }
 }
 
-/// `G += Z^T Z` on the lower triangle of `G`.
+/// Width of the column panels (and height of the tiles) of [`add_lower_gram`].
+const GRAM_TILE: usize = 256;
+
+/// `G += Z^T Z` on the lower triangle of `G`, a symmetric rank-`rows` update.
 ///
-/// The rows of `Z` are split in two fixed halves whose products are formed
-/// concurrently (the second in a temporary `D x D`) and then added: faer's
-/// sequential triangular product runs near the core's peak, while its parallel
-/// one scales poorly. The split does not depend on the thread count, so neither
-/// do the bits of `G`.
-fn add_lower_gram(mut gram: MatMut<'_, f64>, z: MatRef<'_, f64>, par: Par) {
-    let (rows, d) = (z.nrows(), z.ncols());
-    let half = rows / 2;
-    let inner = match par {
-        Par::Seq => Par::Seq,
-        Par::Rayon(threads) => Par::rayon((threads.get() / 2).max(1)),
-    };
-    let lower_product = |dst: MatMut<'_, f64>, z: MatRef<'_, f64>| {
-        triangular::matmul(
-            dst,
-            BlockStructure::TriangularLower,
-            Accum::Add,
-            z.transpose(),
-            BlockStructure::Rectangular,
-            z,
-            BlockStructure::Rectangular,
-            1.0,
-            inner,
-        );
-    };
-    if half == 0 {
-        lower_product(gram, z);
-        return;
-    }
-    let mut second = Mat::<f64>::zeros(d, d);
-    let (first_rows, second_rows) = (z.subrows(0, half), z.subrows(half, rows - half));
-    match par {
-        Par::Seq => {
-            lower_product(gram.as_mut(), first_rows);
-            lower_product(second.as_mut(), second_rows);
+/// The lower triangle is cut into `GRAM_TILE`-wide column panels, each into a
+/// triangular diagonal tile and rectangular tiles below it; every tile is one
+/// sequential product and the tiles run in parallel. Each entry of `G` is thus
+/// computed by one fixed sequence of operations whatever the thread count, so
+/// the bits of `G` do not depend on it.
+fn add_lower_gram(gram: MatMut<'_, f64>, z: MatRef<'_, f64>, par: Par) {
+    let d = gram.nrows();
+    let mut tiles = Vec::new();
+    let mut right = gram;
+    let mut start = 0;
+    while start < d {
+        let width = GRAM_TILE.min(d - start);
+        let (panel, rest) = right.split_at_col_mut(width);
+        right = rest;
+        let (_, mut below) = panel.split_at_row_mut(start);
+        let mut row = start;
+        while row < d {
+            let height = GRAM_TILE.min(d - row);
+            let (tile, rest) = below.split_at_row_mut(height);
+            below = rest;
+            tiles.push((tile, row, start));
+            row += height;
         }
-        Par::Rayon(_) => {
-            rayon::join(
-                || lower_product(gram.as_mut(), first_rows),
-                || lower_product(second.as_mut(), second_rows),
+        start += width;
+    }
+    let add_tile = |(tile, row, col): (MatMut<'_, f64>, usize, usize)| {
+        let lhs = z.subcols(row, tile.nrows()).transpose();
+        let rhs = z.subcols(col, tile.ncols());
+        if row == col {
+            triangular::matmul(
+                tile,
+                BlockStructure::TriangularLower,
+                Accum::Add,
+                lhs,
+                BlockStructure::Rectangular,
+                rhs,
+                BlockStructure::Rectangular,
+                1.0,
+                Par::Seq,
             );
+        } else {
+            matmul(tile, Accum::Add, lhs, rhs, 1.0, Par::Seq);
         }
+    };
+    match par {
+        Par::Seq => tiles.into_iter().for_each(add_tile),
+        Par::Rayon(_) => tiles.into_par_iter().for_each(add_tile),
     }
-    gram += second.as_ref();
 }
 
 /// Streams over `x` in chunks of `chunk_rows` rows: computes each chunk's random

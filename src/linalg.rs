@@ -24,6 +24,14 @@ pub fn row_major<T: Real>(data: &[T], nrows: usize, ncols: usize) -> MatRef<'_, 
     MatRef::from_row_major_slice(data, nrows, ncols).as_dyn_stride()
 }
 
+/// The entries of `m` in column-major order (a copy in the layout the streaming
+/// products take).
+pub fn column_major<T: Real>(m: MatRef<'_, T>) -> Vec<T> {
+    (0..m.ncols())
+        .flat_map(|j| (0..m.nrows()).map(move |i| m[(i, j)]))
+        .collect()
+}
+
 /// Squared Euclidean norm of every row of `x`, accumulated in order.
 pub fn row_norms_squared<T: Real>(x: MatRef<'_, T>) -> Vec<T> {
     (0..x.nrows())

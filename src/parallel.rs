@@ -5,6 +5,7 @@
 //! every output element is computed by the same operations whatever the pool.
 
 use crate::error::Result;
+use faer::MatMut;
 use rayon::prelude::*;
 
 /// Something that can ask a long computation to stop (Ctrl-C in Python).
@@ -71,16 +72,44 @@ impl<'a> Context<'a> {
         work: impl Fn(usize, &mut [T]) -> Result<()> + Sync,
     ) -> Result<()> {
         let chunk_len = (row_len * rows_per_chunk).max(1);
-        let batch_len = chunk_len * 4 * self.n_threads();
-        for (batch_index, batch) in out.chunks_mut(batch_len).enumerate() {
+        let chunks = out.chunks_mut(chunk_len).enumerate();
+        self.for_each_task(chunks, |(i, rows)| work(i * rows_per_chunk, rows))
+    }
+
+    /// As [`Context::for_each_row_chunk`], on the row blocks of the matrix `out`
+    /// (any layout): `work(first_row, block)` with blocks of `rows_per_block` rows.
+    pub fn for_each_row_block<T: Send>(
+        &self,
+        out: MatMut<'_, T>,
+        rows_per_block: usize,
+        work: impl Fn(usize, MatMut<'_, T>) -> Result<()> + Sync,
+    ) -> Result<()> {
+        let rows_per_block = rows_per_block.max(1);
+        let mut blocks = Vec::with_capacity(out.nrows().div_ceil(rows_per_block));
+        let mut rest = out;
+        while rest.nrows() > 0 {
+            let height = rows_per_block.min(rest.nrows());
+            let (block, below) = rest.split_at_row_mut(height);
+            blocks.push(block);
+            rest = below;
+        }
+        let blocks = blocks.into_iter().enumerate();
+        self.for_each_task(blocks, |(i, block)| work(i * rows_per_block, block))
+    }
+
+    /// Runs `work` on every task, in parallel batches of a few tasks per thread,
+    /// polling the interrupt before each batch and after the last.
+    pub fn for_each_task<W: Send>(
+        &self,
+        tasks: impl Iterator<Item = W>,
+        work: impl Fn(W) -> Result<()> + Sync,
+    ) -> Result<()> {
+        let batch_len = 4 * self.n_threads();
+        let mut tasks = tasks.peekable();
+        while tasks.peek().is_some() {
             self.interrupt.check()?;
-            let first_chunk = batch_index * (batch_len / chunk_len);
-            self.install(|| {
-                batch
-                    .par_chunks_mut(chunk_len)
-                    .enumerate()
-                    .try_for_each(|(i, rows)| work((first_chunk + i) * rows_per_chunk, rows))
-            })?;
+            let batch: Vec<W> = tasks.by_ref().take(batch_len).collect();
+            self.install(|| batch.into_par_iter().try_for_each(&work))?;
         }
         self.interrupt.check()
     }
@@ -106,6 +135,24 @@ mod tests {
                 .unwrap();
             let expected: Vec<usize> = (0..n_rows).flat_map(|i| [i; 3]).collect();
             assert_eq!(out, expected);
+        }
+    }
+
+    #[test]
+    fn every_row_block_is_visited_once_with_its_index() {
+        for n_rows in [0usize, 1, 2, 7, 33, 1000] {
+            let mut out = faer::Mat::<usize>::from_fn(n_rows, 3, |_, _| usize::MAX);
+            Context::global()
+                .for_each_row_block(out.as_mut(), 5, |first, mut block| {
+                    for i in 0..block.nrows() {
+                        for j in 0..block.ncols() {
+                            block[(i, j)] = first + i;
+                        }
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            assert!((0..n_rows).all(|i| (0..3).all(|j| out[(i, j)] == i)));
         }
     }
 

@@ -556,7 +556,7 @@ impl PrimalRidgePathPy {
         to_numpy(py, &self.path.gcv_errors(&alphas)?)
     }
 
-    #[pyo3(signature = (x, y, sample_weight, weights, offsets, alphas, *, kernel, paired, chunk_size, n_jobs=None))]
+    #[pyo3(signature = (x, y, sample_weight, weights, offsets, alphas, *, kernel, paired, n_jobs=None))]
     #[allow(clippy::too_many_arguments)]
     fn loo_error_sums<'py>(
         &self,
@@ -569,7 +569,6 @@ impl PrimalRidgePathPy {
         alphas: Vec<f64>,
         kernel: &str,
         paired: bool,
-        chunk_size: usize,
         n_jobs: Option<usize>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let map = FeatureMap::for_kernel_name(kernel, paired)?;
@@ -580,30 +579,12 @@ impl PrimalRidgePathPy {
             .map_err(|_| PyValueError::new_err("sample_weight must be a contiguous 1-d array"))?;
         let y = y.as_array();
         let sums = match (x, weights, offsets) {
-            (FloatMatrix::F64(x), FloatMatrix::F64(w), FloatVector::F64(b)) => self.loo_typed(
-                py,
-                x,
-                y,
-                sample_weight,
-                w,
-                b,
-                map,
-                &alphas,
-                chunk_size,
-                n_jobs,
-            ),
-            (FloatMatrix::F32(x), FloatMatrix::F32(w), FloatVector::F32(b)) => self.loo_typed(
-                py,
-                x,
-                y,
-                sample_weight,
-                w,
-                b,
-                map,
-                &alphas,
-                chunk_size,
-                n_jobs,
-            ),
+            (FloatMatrix::F64(x), FloatMatrix::F64(w), FloatVector::F64(b)) => {
+                self.loo_typed(py, x, y, sample_weight, w, b, map, &alphas, n_jobs)
+            }
+            (FloatMatrix::F32(x), FloatMatrix::F32(w), FloatVector::F32(b)) => {
+                self.loo_typed(py, x, y, sample_weight, w, b, map, &alphas, n_jobs)
+            }
             _ => Err(PyTypeError::new_err(
                 "x, weights and offsets must share one float dtype",
             )),
@@ -624,7 +605,6 @@ impl PrimalRidgePathPy {
         offsets: PyReadonlyArray1<'_, T>,
         map: FeatureMap,
         alphas: &[f64],
-        chunk_size: usize,
         n_jobs: Option<usize>,
     ) -> PyResult<Mat<f64>> {
         let (x, weights) = (x.as_array(), weights.as_array());
@@ -633,17 +613,8 @@ impl PrimalRidgePathPy {
             .map_err(|_| PyValueError::new_err("offsets must be a contiguous 1-d array"))?;
         run_detached(py, n_jobs, |ctx| {
             let (x, w, y) = (faer_view(&x), faer_view(&weights), faer_view(&y));
-            self.path.loo_error_sums(
-                x,
-                y,
-                sample_weight,
-                w,
-                offsets,
-                map,
-                alphas,
-                chunk_size,
-                ctx,
-            )
+            self.path
+                .loo_error_sums(x, y, sample_weight, w, offsets, map, alphas, ctx)
         })
     }
 }

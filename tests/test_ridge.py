@@ -27,6 +27,7 @@ import textwrap
 import numpy as np
 import pytest
 from rfkernels import KERNELS, RandomFeatureRidge, RandomFeatureRidgeClassifier
+from rfkernels._ridge_path import select_alpha
 from sklearn.linear_model import Ridge, RidgeClassifierCV, RidgeCV
 from sklearn.model_selection import KFold
 
@@ -631,3 +632,18 @@ def test_classifier_rejects_continuous_targets():
     X, y = make_data(20)
     with pytest.raises(ValueError, match="Unknown label type"):
         RandomFeatureRidgeClassifier(n_components=8).fit(X, y)
+
+
+def test_errors_tied_to_rounding_select_the_largest_ridge():
+    # Alphas deliberately unsorted: the tie rule compares ridges, not positions.
+    alphas = np.array([0.0, 3.0, 1.0, 2.0, 10.0])
+    tied = np.array([[1.0], [1.0 + 1e-14], [1.0], [1.0 - 1e-14], [2.0]])
+    alpha, score, index = select_alpha(tied, alphas, alpha_per_target=False)
+    assert alpha == 3.0 and index[0] == 1 and score == -tied[1, 0]
+    distinct = np.array([[1.0], [1.0 + 1e-6], [1.0], [1.0 - 1e-6], [2.0]])
+    assert select_alpha(distinct, alphas, alpha_per_target=False)[0] == 2.0
+    per_target = np.hstack([tied, distinct])
+    alpha, _, _ = select_alpha(per_target, alphas, alpha_per_target=True)
+    np.testing.assert_array_equal(alpha, [3.0, 2.0])
+    all_infinite = np.full((5, 1), np.inf)
+    assert select_alpha(all_infinite, alphas, alpha_per_target=False)[0] == 10.0

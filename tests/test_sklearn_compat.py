@@ -198,25 +198,6 @@ RIDGE_ESTIMATORS = [
 ]
 
 
-# One expected failure. On the data of check_sample_weight_equivalence_on_dense_data
-# (15 distinct rows, integer targets, 20 features) every fit with a ridge below
-# ~1e-9 of the Gram's top eigenvalue interpolates, so GCV is ~0 for all of them:
-# the weighted fit and the fit on repeated rows break that near-tie differently
-# (alpha 0 vs 4.5e-10) and their predictions differ by ~1e-8, above the check's
-# atol of 1e-9. With leave-one-out (the instances above) the check passes.
-GCV_NEAR_TIE = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "GCV near-tie among interpolating ridges; predictions agree to ~1e-8"
-    )
-}
-
-
-def _expected_failed_ridge_checks(estimator):
-    return GCV_NEAR_TIE if getattr(estimator, "cv", None) == "gcv" else {}
-
-
-@parametrize_with_checks(
-    RIDGE_ESTIMATORS, expected_failed_checks=_expected_failed_ridge_checks, xfail_strict=True
-)
+@parametrize_with_checks(RIDGE_ESTIMATORS)
 def test_sklearn_estimator_checks_ridge(estimator, check):
     check(estimator)

@@ -152,7 +152,6 @@ class PrimalRidgePath:
         *,
         kernel: str,
         paired: bool,
-        chunk_size: int,
         n_jobs: int | None = None,
     ) -> _F64:
         """Sums of squared leave-one-out residuals over the rows ``x``, shape (n_alphas, t).

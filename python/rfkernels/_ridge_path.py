@@ -103,6 +103,12 @@ def dual_kfold_errors(
     return errors / sum(sample_weight[test].sum() for _, test in splits)
 
 
+#: Cross-validation errors within this fraction of the largest finite error of the
+#: grid are ties (rounding noise, e.g. among interpolating ridges); the largest
+#: tied ridge wins, so equivalent fits (weights vs repeated rows) agree.
+TIE_RTOL = 1e-10
+
+
 def select_alpha(
     errors: np.ndarray, alphas: np.ndarray, alpha_per_target: bool
 ) -> tuple[float | np.ndarray, float | np.ndarray, np.ndarray]:
@@ -120,7 +126,8 @@ def select_alpha(
     Returns
     -------
     alpha : float or ndarray of shape (n_targets,)
-        The chosen ridge(s); ties go to the smallest alpha.
+        The chosen ridge(s). Errors within ``TIE_RTOL`` times the grid's largest
+        finite error of the smallest one are ties, won by the largest ridge.
     best_score : float or ndarray of shape (n_targets,)
         Negative mean squared error at the chosen ridge(s), as scikit-learn's
         ``RidgeCV.best_score_``.
@@ -129,10 +136,20 @@ def select_alpha(
     """
     n_targets = errors.shape[1]
     if alpha_per_target and n_targets > 1:
-        index = np.argmin(errors, axis=0)
+        index = np.array([_best_index(errors[:, k], alphas) for k in range(n_targets)])
         return alphas[index], -errors[index, np.arange(n_targets)], index
-    best = int(np.argmin(errors.mean(axis=1)))
+    best = _best_index(errors.mean(axis=1), alphas)
     return float(alphas[best]), -float(errors[best].mean()), np.full(n_targets, best)
+
+
+def _best_index(errors: np.ndarray, alphas: np.ndarray) -> int:
+    """Index of the smallest error, ties (see ``TIE_RTOL``) to the largest alpha."""
+    finite = errors[np.isfinite(errors)]
+    if finite.size == 0:
+        return int(np.argmax(alphas))
+    tolerance = TIE_RTOL * np.abs(finite).max()
+    tied = np.flatnonzero(errors <= finite.min() + tolerance)
+    return int(tied[np.argmax(alphas[tied])])
 
 
 def apply_selection(estimator, coef_at, errors, train, alphas, y_was_1d: bool):

@@ -324,7 +324,6 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
                     list(alphas),
                     kernel=features.kernel,
                     paired=features._paired(),
-                    chunk_size=self._chunk_rows(),
                     n_jobs=n_jobs,
                 )
                 progress.block("pass 2", block.stop, n, started)

@@ -24,7 +24,7 @@ use crate::parallel::Context;
 use crate::real::Real;
 use crate::rng::feature_stream;
 use crate::simd::{self, Isa, Piecewise};
-use faer::MatRef;
+use faer::{MatMut, MatRef};
 use rayon::prelude::*;
 
 /// Rows per parallel task (tuned on benches/: 64 to 512 are within 10%).
@@ -184,10 +184,13 @@ pub fn transform<T: Real>(
     })
 }
 
-/// Streams the features of `x`, `chunk_rows` rows at a time, as row-major float64
-/// buffers: calls `consume(first_row, z)` with each chunk's `rows x D` features
-/// (buffers are reused; float64 features are written in place, float32 ones
-/// converted).
+/// Streams the features of `x`, `chunk_rows` rows at a time, as column-major
+/// float64 buffers: calls `consume(first_row, z)` with each chunk's `rows x D`
+/// features, column `j` at `z[j * rows..(j + 1) * rows]` (the buffer is reused).
+///
+/// Column-major chunks are what the Gram and projection products run fastest
+/// on. Each parallel task computes its rows as [`transform_rows`] does (same
+/// bits as [`transform`]) and writes them transposed, while they are in cache.
 ///
 /// # Errors
 /// As [`transform`], and whatever `consume` returns.
@@ -200,32 +203,74 @@ pub fn for_each_chunk_f64<T: Real>(
     ctx: &Context,
     mut consume: impl FnMut(usize, &mut [f64]) -> Result<()>,
 ) -> Result<()> {
+    check_shapes(x.ncols(), weights, offsets)?;
     let n = x.nrows();
     let n_components = weights.ncols() * map.components_per_frequency();
     let chunk_rows = chunk_rows.max(1);
-    let capacity = chunk_rows.min(n) * n_components;
-    let mut z = vec![T::zero(); capacity];
-    let mut z64 = if T::as_f64_mut(&mut z).is_some() {
-        Vec::new()
-    } else {
-        vec![0.0; capacity]
-    };
+    let mut z = vec![0.0; chunk_rows.min(n) * n_components];
     for start in (0..n).step_by(chunk_rows) {
         let rows = chunk_rows.min(n - start);
         let z = &mut z[..rows * n_components];
-        transform(x.subrows(start, rows), weights, offsets, map, z, ctx)?;
-        let features = match T::as_f64_mut(z) {
-            Some(features) => features,
-            None => {
-                let converted = &mut z64[..rows * n_components];
-                converted
-                    .iter_mut()
-                    .zip(z.iter())
-                    .for_each(|(o, &v)| *o = v.to_f64());
-                converted
+        let chunk = MatMut::from_column_major_slice_mut(z, rows, n_components);
+        ctx.for_each_row_block(chunk, ROWS_PER_CHUNK, |first, block| {
+            let first = start + first;
+            let x = x.subrows(first, block.nrows());
+            write_columns(x, first, weights, offsets, map, block)
+        })?;
+        consume(start, z)?;
+    }
+    Ok(())
+}
+
+/// The features of the rows `x` (`first` is the first one's index) written into
+/// the column-major `out`, one block of frequencies at a time: each block's
+/// features are made in a small row-major buffer (as [`transform_rows`] makes
+/// them) and copied transposed while they are in cache.
+fn write_columns<T: Real>(
+    x: MatRef<'_, T>,
+    first: usize,
+    weights: MatRef<'_, T>,
+    offsets: &[T],
+    map: FeatureMap,
+    out: MatMut<'_, f64>,
+) -> Result<()> {
+    let per = map.components_per_frequency();
+    let m = weights.ncols();
+    let scale = feature_scale::<T>(m * per);
+    let mut columns: Vec<&mut [f64]> = out
+        .col_iter_mut()
+        .map(|c| {
+            c.try_as_col_major_mut()
+                .expect("column-major")
+                .as_slice_mut()
+        })
+        .collect();
+    let (mut features, mut scratch) = (Vec::new(), Vec::new());
+    for block_start in (0..m).step_by(COLS_PER_BLOCK) {
+        let width = COLS_PER_BLOCK.min(m - block_start);
+        let len = width * per;
+        features.resize(x.nrows() * len, T::zero());
+        let block = weights.subcols(block_start, width);
+        let b = &offsets[block_start..block_start + width];
+        map_block(
+            x,
+            first,
+            block,
+            b,
+            map,
+            scale,
+            &mut scratch,
+            &mut features,
+            len,
+        )?;
+        let block_columns = &mut columns[block_start * per..block_start * per + len];
+        // Down each column: strided reads hit the cache lines the previous
+        // columns loaded; the writes are contiguous.
+        for (c, column) in block_columns.iter_mut().enumerate() {
+            for (v, &f) in column.iter_mut().zip(features[c..].iter().step_by(len)) {
+                *v = f.to_f64();
             }
-        };
-        consume(start, features)?;
+        }
     }
     Ok(())
 }
@@ -283,25 +328,62 @@ pub fn transform_rows<T: Real>(
     let (n_rows, m) = (x.nrows(), weights.ncols());
     let n_components = m * per;
     assert_eq!(out.len(), n_rows * n_components);
-    let scale = T::from_f64((2.0 / n_components as f64).sqrt());
-    let isa = Isa::detect();
+    let scale = feature_scale::<T>(n_components);
     for block_start in (0..m).step_by(COLS_PER_BLOCK) {
         let width = COLS_PER_BLOCK.min(m - block_start);
-        scratch.resize(n_rows * width, T::zero());
-        let projections = &mut scratch[..n_rows * width];
-        matmul_into(projections, x, weights.subcols(block_start, width));
+        let block = weights.subcols(block_start, width);
         let b = &offsets[block_start..block_start + width];
-        for (i, p) in projections.chunks_exact(width).enumerate() {
-            let start = i * n_components + block_start * per;
-            let dst = &mut out[start..start + width * per];
-            let applied = match map {
-                FeatureMap::Cos => simd::cos_affine(isa, p, b, scale, dst),
-                FeatureMap::SinCos => simd::sincos_interleaved(isa, p, scale, dst),
-                FeatureMap::Relu => simd::piecewise_affine(isa, Piecewise::Relu, p, b, scale, dst),
-                FeatureMap::Step => simd::piecewise_affine(isa, Piecewise::Step, p, b, scale, dst),
-            };
-            applied.map_err(|_| non_finite_error(first_row + i))?;
-        }
+        let dst = &mut out[block_start * per..];
+        map_block(
+            x,
+            first_row,
+            block,
+            b,
+            map,
+            scale,
+            scratch,
+            dst,
+            n_components,
+        )?;
+    }
+    Ok(())
+}
+
+/// The `sqrt(2 / D)` scale of `D`-component features.
+fn feature_scale<T: Real>(n_components: usize) -> T {
+    T::from_f64((2.0 / n_components as f64).sqrt())
+}
+
+/// The features of the rows `x` for the frequencies `weights` (a block of
+/// columns) with offsets `b`, scaled by `scale`: row `i` is written to
+/// `dst[i * dst_stride..]`. The projections go through `scratch`.
+#[allow(clippy::too_many_arguments)]
+fn map_block<T: Real>(
+    x: MatRef<'_, T>,
+    first_row: usize,
+    weights: MatRef<'_, T>,
+    b: &[T],
+    map: FeatureMap,
+    scale: T,
+    scratch: &mut Vec<T>,
+    dst: &mut [T],
+    dst_stride: usize,
+) -> Result<()> {
+    let (n_rows, width) = (x.nrows(), weights.ncols());
+    let len = width * map.components_per_frequency();
+    let isa = Isa::detect();
+    scratch.resize(n_rows * width, T::zero());
+    let projections = &mut scratch[..n_rows * width];
+    matmul_into(projections, x, weights);
+    for (i, p) in projections.chunks_exact(width.max(1)).enumerate() {
+        let dst = &mut dst[i * dst_stride..i * dst_stride + len];
+        let applied = match map {
+            FeatureMap::Cos => simd::cos_affine(isa, p, b, scale, dst),
+            FeatureMap::SinCos => simd::sincos_interleaved(isa, p, scale, dst),
+            FeatureMap::Relu => simd::piecewise_affine(isa, Piecewise::Relu, p, b, scale, dst),
+            FeatureMap::Step => simd::piecewise_affine(isa, Piecewise::Step, p, b, scale, dst),
+        };
+        applied.map_err(|_| non_finite_error(first_row + i))?;
     }
     Ok(())
 }
@@ -399,6 +481,52 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    fn streamed<T: Real>(kernel: &Kernel, paired: bool, x: &[T], d: usize, m: usize) -> Vec<f64> {
+        let map = FeatureMap::for_kernel(kernel, paired).unwrap();
+        let (w, b) = sample_weights::<T>(kernel, 42, d, m, map.uses_offsets());
+        let (n, n_components) = (x.len() / d, m * map.components_per_frequency());
+        let mut out = vec![f64::NAN; n * n_components];
+        let weights = row_major(&w, m, d).transpose();
+        let ctx = Context::global();
+        for_each_chunk_f64(
+            row_major(x, n, d),
+            weights,
+            &b,
+            map,
+            150,
+            &ctx,
+            |start, z| {
+                let rows = z.len() / n_components;
+                for (j, column) in z.chunks_exact(rows).enumerate() {
+                    for (i, &v) in column.iter().enumerate() {
+                        out[(start + i) * n_components + j] = v;
+                    }
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn streamed_column_major_chunks_hold_the_transform_bits() {
+        // 333 rows: chunks of 150 (two full, one partial), blocks of 128 inside.
+        for (kernel, paired) in all_maps() {
+            let x = data::<f64>(333, 3);
+            assert_eq!(
+                streamed(&kernel, paired, &x, 3, 21),
+                features(&kernel, paired, &x, 3, 21)
+            );
+            let x = data::<f32>(333, 3);
+            let expected: Vec<f64> = features(&kernel, paired, &x, 3, 21)
+                .iter()
+                .map(|v| v.to_f64())
+                .collect();
+            assert_eq!(streamed(&kernel, paired, &x, 3, 21), expected);
         }
     }
 
