@@ -376,7 +376,18 @@ impl PrimalPath {
         let fitted = Mat::from_fn(d, t * n_alphas, |j, col| {
             self.projected_cross[(j, col / n_alphas)] * shrink[(j, col % n_alphas)]
         });
-        Ok(LooPass { shrink, fitted })
+        let mut projector = Mat::<f64>::zeros(d, d + t * n_alphas);
+        projector.subcols_mut(0, d).copy_from(&self.eigen.vectors);
+        let coefficients = projector.subcols_mut(d, t * n_alphas);
+        matmul(
+            coefficients,
+            Accum::Replace,
+            &self.eigen.vectors,
+            &fitted,
+            1.0,
+            Par::rayon(0),
+        );
+        Ok(LooPass { shrink, projector })
     }
 }
 
@@ -389,8 +400,10 @@ const LOO_BLOCK_ROWS: usize = 512;
 struct LooPass {
     /// `g_j(alpha_a)`, `D x n_alphas`.
     shrink: Mat<f64>,
-    /// `(Q^T B_c)_jk g_j(alpha_a)` at column `k * n_alphas + a`.
-    fitted: Mat<f64>,
+    /// `[Q | C]`, `D x (D + t n_alphas)`: the eigenvectors, then the coefficients
+    /// of every target and alpha (`C = Q diag(g(alpha_a)) Q^T B_c` at column
+    /// `k * n_alphas + a`), so one product gives the projections and the fits.
+    projector: Mat<f64>,
 }
 
 impl LooPass {
@@ -429,7 +442,7 @@ impl LooPass {
 
     /// Squared leave-one-out residuals summed over the row-major rows `z`
     /// (uncentered features, consumed) with targets `y` and weights `s`, for every
-    /// alpha and target: `P = Z~ Q`, leverages `(P o P) g`, fits `P (c o g)`.
+    /// alpha and target: `[P | F] = Z~ [Q | C]`, leverages `(P o P) g`, fits `F`.
     fn block_sums(
         &self,
         path: &PrimalPath,
@@ -446,26 +459,18 @@ impl LooPass {
                 *v = w * (*v - mean);
             }
         }
-        let mut p = Mat::<f64>::zeros(rows, d);
-        let mut predicted = Mat::<f64>::zeros(rows, t * n_alphas);
+        let mut products = Mat::<f64>::zeros(rows, self.projector.ncols());
         let mut leverage = Mat::<f64>::zeros(rows, n_alphas);
         let centered = row_major(z, rows, d);
         matmul(
-            p.as_mut(),
+            products.as_mut(),
             Accum::Replace,
             centered,
-            &path.eigen.vectors,
+            &self.projector,
             1.0,
             Par::Seq,
         );
-        matmul(
-            predicted.as_mut(),
-            Accum::Replace,
-            &p,
-            &self.fitted,
-            1.0,
-            Par::Seq,
-        );
+        let (mut p, predicted) = products.as_mut().split_at_col_mut(d);
         p.as_mut()
             .col_iter_mut()
             .for_each(|c| c.iter_mut().for_each(|v| *v *= *v)); // P o P
