@@ -26,11 +26,11 @@
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureMap};
 use crate::gram::{CenteredStats, GramAccumulator};
-use crate::linalg::row_major;
+use crate::linalg::column_major;
 use crate::parallel::Context;
 use crate::real::Real;
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par, Side};
+use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
 
 /// Eigendecomposition of a symmetric positive semi-definite matrix.
 #[derive(Clone, Debug)]
@@ -307,18 +307,8 @@ impl PrimalPath {
             )));
         }
         pass.sums(self, y, sample_weight, ctx, |start, rows, z| {
-            let mut features = vec![T::zero(); rows * d];
-            let x = x.subrows(start, rows);
-            let mut scratch = Vec::new();
-            features::transform_rows(x, start, weights, offsets, map, &mut features, &mut scratch)?;
-            match T::as_f64_mut(&mut features) {
-                Some(features) => z.copy_from_slice(features),
-                None => z
-                    .iter_mut()
-                    .zip(&features)
-                    .for_each(|(o, &v)| *o = v.to_f64()),
-            }
-            Ok(())
+            let out = MatMut::from_column_major_slice_mut(z, rows, d);
+            features::write_columns(x.subrows(start, rows), start, weights, offsets, map, out)
         })
     }
 
@@ -342,21 +332,11 @@ impl PrimalPath {
             )));
         }
         let pass = self.loo_pass(z.nrows(), y, alphas)?;
-        let sums = pass.sums(
-            self,
-            y,
-            sample_weight,
-            &Context::global(),
-            |start, _, dst| {
-                let d = z.ncols();
-                for (i, row) in dst.chunks_exact_mut(d.max(1)).enumerate() {
-                    row.iter_mut()
-                        .enumerate()
-                        .for_each(|(j, v)| *v = z[(start + i, j)]);
-                }
-                Ok(())
-            },
-        )?;
+        let global = Context::global();
+        let sums = pass.sums(self, y, sample_weight, &global, |start, rows, dst| {
+            dst.copy_from_slice(&column_major(z.subrows(start, rows)));
+            Ok(())
+        })?;
         Ok(sums / (self.n_samples as f64))
     }
 
@@ -408,7 +388,7 @@ struct LooPass {
 
 impl LooPass {
     /// Squared leave-one-out residuals summed over all rows (`n_alphas x t`):
-    /// `features(start, rows, z)` writes the row-major features of rows
+    /// `features(start, rows, z)` writes the column-major features of rows
     /// `start..start + rows` into `z`. Runs in parallel blocks of
     /// [`LOO_BLOCK_ROWS`] rows whose sums are added in order, so the result does
     /// not depend on the thread count.
@@ -440,7 +420,7 @@ impl LooPass {
         Ok(total)
     }
 
-    /// Squared leave-one-out residuals summed over the row-major rows `z`
+    /// Squared leave-one-out residuals summed over the column-major rows `z`
     /// (uncentered features, consumed) with targets `y` and weights `s`, for every
     /// alpha and target: `[P | F] = Z~ [Q | C]`, leverages `(P o P) g`, fits `F`.
     fn block_sums(
@@ -453,15 +433,15 @@ impl LooPass {
         let (rows, d, t) = (y.nrows(), path.eigen.values.len(), y.ncols());
         let n_alphas = self.shrink.ncols();
         let weight = |i: usize| s.map_or(1.0, |s| s[i]);
-        for (i, row) in z.chunks_exact_mut(d.max(1)).enumerate() {
-            let w = weight(i).sqrt();
-            for (v, mean) in row.iter_mut().zip(&path.feature_means) {
+        let sqrt_weights: Vec<f64> = (0..rows).map(|i| weight(i).sqrt()).collect();
+        for (column, mean) in z.chunks_exact_mut(rows.max(1)).zip(&path.feature_means) {
+            for (v, w) in column.iter_mut().zip(&sqrt_weights) {
                 *v = w * (*v - mean);
             }
         }
         let mut products = Mat::<f64>::zeros(rows, self.projector.ncols());
         let mut leverage = Mat::<f64>::zeros(rows, n_alphas);
-        let centered = row_major(z, rows, d);
+        let centered = MatRef::from_column_major_slice(z, rows, d);
         matmul(
             products.as_mut(),
             Accum::Replace,
@@ -726,6 +706,7 @@ impl DualPath {
 mod tests {
     use super::*;
     use crate::kernels::Kernel;
+    use crate::linalg::column_major;
     use crate::linalg::row_major;
 
     fn data(n: usize, d: usize, salt: u64) -> Vec<f64> {

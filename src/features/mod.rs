@@ -225,8 +225,14 @@ pub fn for_each_chunk_f64<T: Real>(
 /// The features of the rows `x` (`first` is the first one's index) written into
 /// the column-major `out`, one block of frequencies at a time: each block's
 /// features are made in a small row-major buffer (as [`transform_rows`] makes
-/// them) and copied transposed while they are in cache.
-fn write_columns<T: Real>(
+/// them, same bits) and copied transposed while they are in cache.
+///
+/// # Errors
+/// As [`transform`].
+///
+/// # Panics
+/// If `out` is not column-major with `x.nrows()` rows and `D` columns.
+pub fn write_columns<T: Real>(
     x: MatRef<'_, T>,
     first: usize,
     weights: MatRef<'_, T>,
