@@ -706,7 +706,6 @@ impl DualPath {
 mod tests {
     use super::*;
     use crate::kernels::Kernel;
-    use crate::linalg::column_major;
     use crate::linalg::row_major;
 
     fn data(n: usize, d: usize, salt: u64) -> Vec<f64> {
