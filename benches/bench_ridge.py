@@ -142,7 +142,7 @@ def test_ridge_fit(measure: Measure, impl: str) -> None:
         dtype="float64",
         flops=None,
         reference=impl == "sklearn-ridgecv",
-        rounds=1,
+        rounds=3,
         shape=[N_TRAIN, N_FEATURES, N_COMPONENTS],
     )
     test_mse = mean_squared_error(y_test, model.predict(X_test))

@@ -8,10 +8,12 @@ The public API:
   regression and classification on streamed random features, with the whole
   ridge path and exact leave-one-out selection from one eigendecomposition;
 - :class:`KernelRidge`: the same on the exact kernel (the infinite-width limit);
-- :func:`rfkernels.kernels.kernel_matrix`: the exact kernels.
+- :func:`rfkernels.kernels.kernel_matrix`: the exact kernels;
+- :mod:`rfkernels.theory`: predicted test and train risk of kernel and
+  random-feature ridge regression from a task's eigenstructure.
 """
 
-from . import kernels
+from . import kernels, theory
 from ._core import __version__
 from ._kernels import KERNELS
 from .kernel_ridge import KernelRidge
@@ -26,4 +28,5 @@ __all__ = [
     "RandomFeatures",
     "__version__",
     "kernels",
+    "theory",
 ]
