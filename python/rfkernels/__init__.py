@@ -10,10 +10,12 @@ The public API:
 - :class:`KernelRidge`: the same on the exact kernel (the infinite-width limit);
 - :func:`rfkernels.kernels.kernel_matrix`: the exact kernels;
 - :mod:`rfkernels.theory`: predicted test and train risk of kernel and
-  random-feature ridge regression from a task's eigenstructure.
+  random-feature ridge regression from a task's eigenstructure;
+- :mod:`rfkernels.sweep`: width, sample-size and ridge sweeps with the theory's
+  predictions beside the measurements, as tables, data frames and figures.
 """
 
-from . import kernels, theory
+from . import kernels, sweep, theory
 from ._core import __version__
 from ._kernels import KERNELS
 from .kernel_ridge import KernelRidge
@@ -28,5 +30,6 @@ __all__ = [
     "RandomFeatures",
     "__version__",
     "kernels",
+    "sweep",
     "theory",
 ]

@@ -10,6 +10,7 @@ the primal fit makes a second streaming pass.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral
 from typing import ClassVar
@@ -54,6 +55,59 @@ CHUNKS_PER_BLOCK = 8
 def unit_weights_as_none(sample_weight: np.ndarray) -> np.ndarray | None:
     """``None`` when every weight is 1, so the core skips weighting the rows."""
     return None if np.all(sample_weight == 1.0) else sample_weight
+
+
+def default_chunk_rows(n_components: int) -> int:
+    """Rows per chunk of ``n_components`` float64 features: about ``CHUNK_BYTES``."""
+    return int(min(65536, max(256, CHUNK_BYTES // (8 * n_components))))
+
+
+def row_blocks(n: int, chunk_rows: int) -> list[slice]:
+    """Blocks of ``CHUNKS_PER_BLOCK`` chunks of rows for the streaming passes."""
+    step = chunk_rows * CHUNKS_PER_BLOCK
+    return [slice(start, min(start + step, n)) for start in range(0, n, step)]
+
+
+def leave_one_out_errors(
+    path: _core.PrimalRidgePath,
+    features: RandomFeatures,
+    X: np.ndarray,
+    Y: np.ndarray,
+    sample_weight: np.ndarray,
+    alphas: np.ndarray,
+    chunk_rows: int,
+    n_jobs: int | None,
+    n_components: int | None = None,
+    on_block: Callable[[slice], None] | None = None,
+) -> np.ndarray:
+    """Mean squared leave-one-out errors of ``path``, shape ``(n_alphas, n_targets)``.
+
+    The second streaming pass of a primal fit: the core regenerates the features of
+    ``X`` block by block (those of the first ``n_components`` features of
+    ``features`` when given: features are nested) and sums the squared residuals.
+    ``on_block(block)`` is called after each block (progress reports).
+    """
+    weights, offsets = features._core_weights(X.dtype)
+    if n_components is not None:
+        frequencies = n_components // 2 if features._paired() else n_components
+        weights, offsets = weights[:, :frequencies], offsets[:frequencies]
+    grid = [float(alpha) for alpha in alphas]
+    errors = np.zeros((len(grid), Y.shape[1]))
+    for block in row_blocks(len(X), chunk_rows):
+        errors += path.loo_error_sums(
+            X[block],
+            Y[block],
+            unit_weights_as_none(sample_weight[block]),
+            weights,
+            offsets,
+            grid,
+            kernel=features.kernel,
+            paired=features._paired(),
+            n_jobs=n_jobs,
+        )
+        if on_block is not None:
+            on_block(block)
+    return errors / len(X)
 
 
 @dataclass
@@ -140,6 +194,29 @@ class GramStatistics:
             -other.n_samples,
         )
 
+    def leading(self, n_components: int) -> GramStatistics:
+        """The statistics of the ``n_components``-feature map, from those of a wider one.
+
+        Features are nested (:class:`RandomFeatures`): the first ``k`` of ``D``
+        features times ``sqrt(D / k)`` are the ``k``-feature map with the same
+        ``random_state``, so ``G_k = (D/k) G[:k, :k]``, ``cross_k = sqrt(D/k)
+        cross[:k]`` and ``feature_sums_k = sqrt(D/k) feature_sums[:k]``; the
+        target sums are shared.
+        """
+        k, width = int(n_components), len(self.feature_sums)
+        if not 1 <= k <= width:
+            raise ValueError(f"n_components must be in [1, {width}], got {n_components}")
+        scale = width / k
+        return GramStatistics(
+            np.asfortranarray(self.gram[:k, :k] * scale),
+            np.asfortranarray(self.cross[:k] * np.sqrt(scale)),
+            self.feature_sums[:k] * np.sqrt(scale),
+            self.target_sums.copy(),
+            self.target_squares.copy(),
+            self.weight_sum,
+            self.n_samples,
+        )
+
     def path(self, fit_intercept: bool, n_jobs) -> _core.PrimalRidgePath:
         """The eigendecomposition of the (centered) Gram: the whole ridge path."""
         return _core.PrimalRidgePath(
@@ -215,7 +292,7 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         """Rows per chunk of features: ``chunk_size``, or about 64 MiB of features."""
         if self.chunk_size is not None:
             return int(self.chunk_size)
-        return int(min(65536, max(256, CHUNK_BYTES // (8 * self.n_components))))
+        return default_chunk_rows(self.n_components)
 
     def _fit_path(self, X, Y: np.ndarray, sample_weight: np.ndarray, y_was_1d: bool):
         """Fit features and the ridge path to ``Y`` (``n x t`` float64); set the results."""
@@ -260,8 +337,7 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
 
     def _blocks(self, n: int) -> list[slice]:
         """Blocks of rows for the streaming passes (a few chunks each)."""
-        step = self._chunk_rows() * CHUNKS_PER_BLOCK
-        return [slice(start, min(start + step, n)) for start in range(0, n, step)]
+        return row_blocks(n, self._chunk_rows())
 
     def _statistics(self, X, Y, sample_weight, rows, n_jobs, progress, phase):
         """Gram statistics of ``X[rows]`` (all rows for ``slice(None)``), block by block."""
@@ -311,23 +387,18 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
             errors = path.gcv_errors(list(alphas))
         else:
             progress.phase("pass 2: exact leave-one-out residuals")
-            weights, offsets = features._core_weights(X.dtype)
-            errors = np.zeros((len(alphas), t))
             started = time.perf_counter()
-            for block in self._blocks(n):
-                errors += path.loo_error_sums(
-                    X[block],
-                    Y[block],
-                    unit_weights_as_none(sample_weight[block]),
-                    weights,
-                    offsets,
-                    list(alphas),
-                    kernel=features.kernel,
-                    paired=features._paired(),
-                    n_jobs=n_jobs,
-                )
-                progress.block("pass 2", block.stop, n, started)
-            errors /= n
+            errors = leave_one_out_errors(
+                path,
+                features,
+                X,
+                Y,
+                sample_weight,
+                alphas,
+                self._chunk_rows(),
+                n_jobs,
+                on_block=lambda block: progress.block("pass 2", block.stop, n, started),
+            )
         train = path.train_errors(list(alphas))
         return path.coef, errors, train, alphas
 

@@ -1,0 +1,1439 @@
+"""Sweeps of random-feature ridge regression over width, samples and ridge, beside the theory.
+
+:func:`width_sweep` fits random-feature ridge regression at several widths (numbers of
+random features ``D``, ``n_components``), :func:`sample_sweep` at several training
+sizes ``n``, and :func:`ridge_path` is a width sweep meant to be read against the
+ridge. Every sweep averages over seeds, records the train, test and exact
+leave-one-out (LOO) mean squared errors at every ridge of one shared grid, the same
+for the kernel (the infinite-width limit, :class:`rfkernels.KernelRidge`) and the
+predictions of :mod:`rfkernels.theory`, and returns a :class:`SweepResult` that
+tabulates (:meth:`SweepResult.table`, :meth:`SweepResult.to_frame`) and draws
+(:meth:`SweepResult.plot`) the figures of Simon et al. [1]_: risk against width at
+the tuned ridge with the infinite-width line, risk against ridge for several widths,
+and train against test risk at the optimum.
+
+The engine is that of :class:`rfkernels.RandomFeatureRidge`, reused across the values
+(nested features, additive Gram statistics) so that a sweep costs little more than one
+fit at its largest width or size (see the Notes of :func:`width_sweep`).
+
+References
+----------
+.. [1] J. B. Simon, D. Karkada, N. Ghosh, M. Belkin, "More is Better in Modern
+   Machine Learning: when Infinite Overparameterization is Optimal and Overfitting
+   is Obligatory", ICLR 2024, arXiv:2311.14646.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from numbers import Integral
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_X_y
+from threadpoolctl import threadpool_limits
+
+from . import _core
+from ._kernels import KERNELS, resolve_gamma
+from ._ridge_path import _best_index, check_alphas
+from ._validation import check_fits_in_memory, resolve_n_jobs
+from .kernel_ridge import FIT_MATRICES, PREDICT_BLOCK_BYTES
+from .kernels import kernel_matrix
+from .random_features import RandomFeatures
+from .ridge import (
+    GramStatistics,
+    default_chunk_rows,
+    leave_one_out_errors,
+    row_blocks,
+)
+from .theory import _MIN_ROWS, estimate_eigenstructure, krr_risk, rf_risk
+
+if TYPE_CHECKING:
+    import pandas
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["SweepResult", "ridge_path", "sample_sweep", "width_sweep"]
+
+#: ``alphas="auto"``: ridges from ``AUTO_RIDGE_RANGE[0] n_min s`` to
+#: ``AUTO_RIDGE_RANGE[1] n_max s`` (``s`` the mean of ``K(x, x)``), plus 0.
+AUTO_RIDGE_RANGE = (1e-6, 10.0)
+#: ``alphas="auto"``: ridges per decade.
+AUTO_RIDGES_PER_DECADE = 4
+#: Rows of the training pool whose mean ``K(x, x)`` sets the scale of the auto grid.
+SCALE_ROWS = 256
+#: The kinds of :meth:`SweepResult.plot`.
+PLOT_KINDS = ("tuned", "ridge", "fit")
+#: Keyword arguments of the sweeps that are passed on to the features and the kernel.
+KERNEL_PARAMS = ("bias", "fourier")
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True, eq=False)
+class SweepResult:
+    """Train, test and leave-one-out risks of a sweep, at every ridge, with kernel and theory.
+
+    Returned by :func:`width_sweep`, :func:`sample_sweep` and :func:`ridge_path`. All
+    risks are mean squared errors, averaged over the rows and over the outputs (as
+    ``RidgeCV.cv_results_``), in float64.
+
+    Attributes
+    ----------
+    parameter : {"n_components", "n_samples"}
+        What is swept: the width ``D`` or the number of training samples ``n``.
+    values : ndarray of shape (n_values,)
+        The swept widths or training sizes, ascending.
+    alphas : ndarray of shape (n_alphas,)
+        The ridge grid shared by every value and seed, ascending.
+    train, test, loo : ndarray of shape (n_seeds, n_values, n_alphas)
+        Training, test and exact leave-one-out MSE of random-feature ridge regression.
+    kernel_train, kernel_test, kernel_loo : ndarray of shape (n_seeds, n_values, n_alphas) or None
+        The same for :class:`rfkernels.KernelRidge` (infinite width) on the same rows;
+        for a width sweep the same for every value. ``None`` with ``exact_kernel=False``.
+    theory_train, theory_test : ndarray of shape (n_values, n_alphas) or None
+        :func:`rfkernels.theory.rf_risk` predictions, divided by the number of
+        outputs. ``None`` with ``theory=False``.
+    theory_kernel_train, theory_kernel_test : ndarray of shape (n_values, n_alphas) or None
+        :func:`rfkernels.theory.krr_risk` predictions (infinite width), likewise.
+    fixed : dict
+        Everything else: ``kernel``, ``gamma`` (the number used), ``bias``, ``fourier``,
+        ``n_samples`` (width sweeps) or ``n_components`` (sample sweeps), ``n_pool``
+        (rows the training sets are drawn from), ``n_test``, ``n_outputs``, ``seeds``,
+        ``fit_intercept`` and, with the theory, ``n_eigen`` and the exponents
+        ``eigen_alpha`` and ``eigen_beta`` of the estimated eigenstructure.
+    default_plot : str
+        The kind :meth:`plot` draws by default: "ridge" for :func:`ridge_path`,
+        "tuned" otherwise.
+    """
+
+    parameter: str
+    values: np.ndarray
+    alphas: np.ndarray
+    train: np.ndarray
+    test: np.ndarray
+    loo: np.ndarray
+    kernel_train: np.ndarray | None
+    kernel_test: np.ndarray | None
+    kernel_loo: np.ndarray | None
+    theory_train: np.ndarray | None
+    theory_test: np.ndarray | None
+    theory_kernel_train: np.ndarray | None
+    theory_kernel_test: np.ndarray | None
+    fixed: dict
+    default_plot: str = "tuned"
+
+    def __repr__(self) -> str:
+        seeds, _, alphas = self.test.shape
+        return (
+            f"SweepResult({self.parameter}={self.values.tolist()}, {alphas} alphas, "
+            f"{seeds} seeds, kernel={self.kernel_test is not None}, "
+            f"theory={self.theory_test is not None})"
+        )
+
+    # ------------------------------------------------------------------ selection
+
+    def tuned_index(self) -> np.ndarray:
+        """Index in ``alphas`` of the ridge leave-one-out chooses, per seed and value.
+
+        Returns
+        -------
+        index : ndarray of int of shape (n_seeds, n_values)
+            The argmin of ``loo`` over the grid; errors within a relative 1e-10 of
+            the smallest are ties, won by the largest ridge (as the estimators'
+            ``alpha_``).
+        """
+        return _tuned_index(self.loo, self.alphas)
+
+    def tuned(self) -> dict[str, np.ndarray]:
+        """Risks at the ridge tuned by leave-one-out, per value.
+
+        Returns
+        -------
+        tuned : dict of str to ndarray of shape (n_values,)
+            - ``"alpha"``: median over seeds of the tuned ridge;
+            - ``"train"``, ``"test"``: mean over seeds of the MSE at each seed's
+              tuned ridge; ``"train_sem"``, ``"test_sem"``: their standard errors
+              (``std / sqrt(n_seeds)``, NaN for one seed);
+            - ``"theory_train"``, ``"theory_test"``: the prediction at each seed's
+              tuned ridge, averaged over seeds (NaN without theory);
+            - ``"kernel_train"``, ``"kernel_test"``: kernel ridge at its own
+              leave-one-out ridge, mean over seeds (NaN without the kernel);
+              ``"theory_kernel_test"``: the kernel prediction at those ridges.
+        """
+        index = self.tuned_index()
+        train, test = _at(self.train, index), _at(self.test, index)
+        values = np.arange(len(self.values))
+        nan = np.full(len(self.values), np.nan)
+        result = {
+            "alpha": np.median(self.alphas[index], axis=0),
+            "train": train.mean(axis=0),
+            "train_sem": _sem(train),
+            "test": test.mean(axis=0),
+            "test_sem": _sem(test),
+            "theory_train": nan,
+            "theory_test": nan,
+            "kernel_train": nan,
+            "kernel_test": nan,
+            "theory_kernel_test": nan,
+        }
+        if self.theory_test is not None and self.theory_train is not None:
+            result["theory_train"] = self.theory_train[values, index].mean(axis=0)
+            result["theory_test"] = self.theory_test[values, index].mean(axis=0)
+        if self.kernel_loo is not None:
+            kernel_index = _tuned_index(self.kernel_loo, self.alphas)
+            result["kernel_train"] = _at(self.kernel_train, kernel_index).mean(axis=0)
+            result["kernel_test"] = _at(self.kernel_test, kernel_index).mean(axis=0)
+            if self.theory_kernel_test is not None:
+                chosen = self.theory_kernel_test[values, kernel_index]
+                result["theory_kernel_test"] = chosen.mean(axis=0)
+        return result
+
+    # ------------------------------------------------------------------ reports
+
+    def _header(self) -> str:
+        """Two lines saying what is swept and what is fixed."""
+        fixed = self.fixed
+        seeds = ", ".join(str(s) for s in fixed["seeds"])
+        if self.parameter == "n_components":
+            swept = "width sweep: the number of random features D (n_components) varies"
+            held = f"n = {fixed['n_samples']} training samples per seed"
+        else:
+            swept = "sample sweep: the number of training samples n varies"
+            held = f"D = {fixed['n_components']} random features"
+        return (
+            f"{swept}.\nFixed: {held}, {fixed['n_test']} test samples, kernel "
+            f"{fixed['kernel']} (gamma = {fixed['gamma']:.4g}), fit_intercept = "
+            f"{fixed['fit_intercept']}, seeds {seeds}."
+        )
+
+    def table(self) -> str:
+        """A plain-text table of the risks at the tuned ridge, one row per value.
+
+        Returns
+        -------
+        str
+            A header saying what is swept and fixed, then per value: the tuned
+            ridge (median over seeds), train and test MSE (mean over seeds, test
+            with its standard error), the theory's test MSE and the kernel's.
+        """
+        tuned = self.tuned()
+        symbol = _SYMBOL[self.parameter]
+        header = (
+            f"{symbol:>8}  {'tuned alpha':>11}  {'train MSE':>10}  {'test MSE (+- sem)':>20}  "
+            f"{'theory test':>11}  {'kernel test':>11}"
+        )
+        lines = [
+            self._header(),
+            f"Ridge alpha chosen per seed by exact leave-one-out among {len(self.alphas)} "
+            f"values; MSE averaged over {self.test.shape[0]} seed(s) and the outputs. Theory: "
+            "eigenlearning prediction at the same ridges; kernel: KernelRidge (infinite "
+            "width) at its own leave-one-out ridge.",
+            "",
+            header,
+            "-" * len(header),
+        ]
+        for v, value in enumerate(self.values):
+            sem = tuned["test_sem"][v]
+            test = f"{tuned['test'][v]:.4g}" + ("" if np.isnan(sem) else f" +- {sem:.2g}")
+            lines.append(
+                f"{value:>8}  {tuned['alpha'][v]:>11.3g}  {tuned['train'][v]:>10.4g}  "
+                f"{test:>20}  {_cell(tuned['theory_test'][v]):>11}  "
+                f"{_cell(tuned['kernel_test'][v]):>11}"
+            )
+        return "\n".join(lines)
+
+    def to_frame(self) -> pandas.DataFrame:
+        """The risks in long format: one row per seed, value and ridge.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``seed``, ``value`` (the swept width or size; ``frame.attrs
+            ["parameter"]`` says which), ``alpha``, ``tuned`` (whether leave-one-out
+            chose this ridge for this seed and value), ``train``, ``test``, ``loo``,
+            ``theory_train``, ``theory_test``, ``kernel_train``, ``kernel_test``,
+            ``kernel_loo``, ``theory_kernel_train``, ``theory_kernel_test`` (NaN
+            where not computed).
+
+        Raises
+        ------
+        ImportError
+            If pandas is not installed (``pip install 'rfkernels[plot]'``).
+        """
+        pd = _require("pandas", "to_frame")
+        n_seeds, n_values, n_alphas = self.test.shape
+        shape = (n_seeds, n_values, n_alphas)
+        seeds = np.asarray(self.fixed["seeds"])
+        tuned = np.zeros(shape, dtype=bool)
+        np.put_along_axis(tuned, self.tuned_index()[..., None], True, axis=2)
+
+        def column(values: np.ndarray | None, per_seed: bool = True) -> np.ndarray:
+            if values is None:
+                return np.full(tuned.size, np.nan)
+            return np.broadcast_to(values if per_seed else values[None], shape).ravel()
+
+        frame = pd.DataFrame(
+            {
+                "seed": np.broadcast_to(seeds[:, None, None], shape).ravel(),
+                "value": np.broadcast_to(self.values[None, :, None], shape).ravel(),
+                "alpha": np.broadcast_to(self.alphas, shape).ravel(),
+                "tuned": tuned.ravel(),
+                "train": column(self.train),
+                "test": column(self.test),
+                "loo": column(self.loo),
+                "theory_train": column(self.theory_train, per_seed=False),
+                "theory_test": column(self.theory_test, per_seed=False),
+                "kernel_train": column(self.kernel_train),
+                "kernel_test": column(self.kernel_test),
+                "kernel_loo": column(self.kernel_loo),
+                "theory_kernel_train": column(self.theory_kernel_train, per_seed=False),
+                "theory_kernel_test": column(self.theory_kernel_test, per_seed=False),
+            }
+        )
+        frame.attrs["parameter"] = self.parameter
+        return frame
+
+    # ------------------------------------------------------------------ figures
+
+    def plot(self, kind: str | None = None, ax: Axes | None = None) -> Figure:
+        """Draw one of the paper's figures.
+
+        Parameters
+        ----------
+        kind : {"tuned", "ridge", "fit"} or None, default=None
+            - ``"tuned"``: test (solid) and train (dotted) MSE at the ridge tuned by
+              leave-one-out against the swept value, log-log: mean over seeds with
+              a min-to-max band, the theory as thin lines, the kernel (infinite
+              width) as a horizontal line (width sweeps) or a curve (sample sweeps);
+            - ``"ridge"``: test MSE against the ridge for every value (mean over
+              seeds), the theory dashed; ``alpha = 0`` is drawn at the left edge
+              past a dotted break, with a tick labelled 0;
+            - ``"fit"``: the fitting ratio train MSE / test MSE at the tuned ridge
+              against the swept value, with the theory's.
+
+            ``None`` draws ``default_plot``.
+        ax : matplotlib.axes.Axes, default=None
+            Axes to draw on; ``None`` makes a new figure (without pyplot).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure drawn on.
+
+        Raises
+        ------
+        ImportError
+            If matplotlib is not installed (``pip install 'rfkernels[plot]'``).
+        """
+        kind = self.default_plot if kind is None else kind
+        if kind not in PLOT_KINDS:
+            raise ValueError(f"kind must be one of {PLOT_KINDS} or None, got {kind!r}")
+        figure_module = _require("matplotlib.figure", "plot")
+        if ax is None:
+            size = (8.5, 5.0) if kind == "ridge" else (7.0, 5.0)  # the ridge legend is outside
+            figure = figure_module.Figure(figsize=size, layout="constrained")
+            ax = figure.add_subplot()
+        else:
+            figure = ax.figure
+        {"tuned": self._plot_tuned, "ridge": self._plot_ridge, "fit": self._plot_fit}[kind](ax)
+        return figure
+
+    def _plot_tuned(self, ax: Axes) -> None:
+        tuned, index = self.tuned(), self.tuned_index()
+        x = self.values
+        for name, style, shade in (("test", "o-", 0.25), ("train", "o:", 0.12)):
+            per_seed = _at(getattr(self, name), index)
+            ax.fill_between(x, per_seed.min(axis=0), per_seed.max(axis=0), color="C0", alpha=shade)
+            ax.plot(x, tuned[name], style, color="C0", label=f"{name} MSE, experiment")
+        if self.theory_test is not None:
+            ax.plot(x, tuned["theory_test"], "-", color="C1", label="test MSE, theory")
+            ax.plot(x, tuned["theory_train"], ":", color="C1", label="train MSE, theory")
+        if self.kernel_test is not None:
+            label = "test MSE, kernel ridge (infinite width)"
+            if self.parameter == "n_components":
+                ax.axhline(tuned["kernel_test"][0], color="k", linestyle="--", label=label)
+            else:
+                ax.plot(x, tuned["kernel_test"], "s--", color="k", label=label)
+        ax.set_xscale("log")
+        ax.set_yscale("log", nonpositive="mask")
+        _value_ticks(ax, x)
+        _clip_bottom(ax, np.nanmin(tuned["test"]))
+        ax.set_xlabel(_AXIS_LABEL[self.parameter])
+        ax.set_ylabel("mean squared error")
+        ax.set_title(
+            f"Risk at the ridge tuned by leave-one-out ({_seed_note(self)})\n{self._fixed_note()}",
+            fontsize="medium",
+        )
+        ax.legend(fontsize="small")
+
+    def _plot_ridge(self, ax: Axes) -> None:
+        from matplotlib.lines import Line2D
+
+        positive = self.alphas > 0
+        grid = self.alphas[positive]
+        has_zero = not positive.all()
+        step = grid[1] / grid[0] if len(grid) > 1 else 10.0
+        left = grid[0] / step**3 if len(grid) else 1.0  # where alpha = 0 is drawn
+        handles = []
+        for v, value in enumerate(self.values):
+            color = f"C{v % 10}"
+            mean = self.test[:, v].mean(axis=0)
+            ax.plot(grid, mean[positive], "-", color=color)
+            handles.append(
+                Line2D([], [], color=color, label=f"{_SYMBOL[self.parameter]} = {value}")
+            )
+            if has_zero:
+                ax.plot([left], mean[~positive], "o", color=color)
+            if self.theory_test is not None:
+                ax.plot(grid, self.theory_test[v, positive], "--", color=color)
+                if has_zero:
+                    ax.plot([left], self.theory_test[v, ~positive], "x", color=color)
+        if self.kernel_test is not None and self.parameter == "n_components":
+            mean = self.kernel_test[:, 0].mean(axis=0)
+            ax.plot(grid, mean[positive], "-", color="k", linewidth=2)
+            handles.append(Line2D([], [], color="k", linewidth=2, label="kernel (infinite width)"))
+        handles += [
+            Line2D([], [], color="0.4", linestyle="-", label="experiment (mean over seeds)"),
+        ]
+        if self.theory_test is not None:
+            handles.append(Line2D([], [], color="0.4", linestyle="--", label="theory"))
+        ax.set_xscale("log")
+        ax.set_yscale("log", nonpositive="mask")
+        if has_zero and len(grid):
+            _zero_ridge_axis(ax, left, grid)
+        ax.set_xlabel(
+            "ridge alpha (scikit-learn's alpha: the penalty on ||coef||^2, not divided by n)"
+        )
+        ax.set_ylabel("test mean squared error")
+        ax.set_title(
+            f"Test risk against the ridge ({_seed_note(self)})\n{self._fixed_note()}",
+            fontsize="medium",
+        )
+        ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+    def _plot_fit(self, ax: Axes) -> None:
+        index, x = self.tuned_index(), self.values
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = _at(self.train, index) / _at(self.test, index)
+        ax.fill_between(x, ratio.min(axis=0), ratio.max(axis=0), color="C0", alpha=0.25)
+        ax.plot(x, ratio.mean(axis=0), "o-", color="C0", label="experiment (mean over seeds)")
+        if self.theory_test is not None and self.theory_train is not None:
+            values = np.arange(len(x))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                predicted = self.theory_train[values, index] / self.theory_test[values, index]
+            ax.plot(x, predicted.mean(axis=0), "-", color="C1", label="theory")
+        if self.kernel_loo is not None:
+            kernel_index = _tuned_index(self.kernel_loo, self.alphas)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                kernel = _at(self.kernel_train, kernel_index) / _at(self.kernel_test, kernel_index)
+            label = "kernel ridge (infinite width)"
+            if self.parameter == "n_components":
+                ax.axhline(kernel.mean(), color="k", linestyle="--", label=label)
+            else:
+                ax.plot(x, kernel.mean(axis=0), "s--", color="k", label=label)
+        ax.set_xscale("log")
+        _value_ticks(ax, x)
+        top = np.nanmax(ratio, initial=1.0)
+        ax.set_ylim(0.0, max(1.05, 1.05 * top) if np.isfinite(top) else 1.05)
+        ax.set_xlabel(_AXIS_LABEL[self.parameter])
+        ax.set_ylabel("fitting ratio: train MSE / test MSE\n(0: interpolation, 1: no overfitting)")
+        ax.set_title(
+            f"Train vs test risk at the ridge tuned by leave-one-out ({_seed_note(self)})\n"
+            f"{self._fixed_note()}",
+            fontsize="medium",
+        )
+        ax.legend(fontsize="small")
+
+    def _fixed_note(self) -> str:
+        fixed = self.fixed
+        held = (
+            f"n = {fixed['n_samples']}"
+            if self.parameter == "n_components"
+            else f"D = {fixed['n_components']}"
+        )
+        return f"{fixed['kernel']} kernel, gamma = {fixed['gamma']:.3g}, {held}"
+
+
+_SYMBOL = {"n_components": "D", "n_samples": "n"}
+_AXIS_LABEL = {
+    "n_components": "number of random features D (width)",
+    "n_samples": "number of training samples n",
+}
+
+
+def _tuned_index(loo: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+    """``_best_index`` (the estimators' selection) over the last axis."""
+    flat = loo.reshape(-1, loo.shape[-1])
+    return np.array([_best_index(errors, alphas) for errors in flat]).reshape(loo.shape[:-1])
+
+
+def _at(values: np.ndarray | None, index: np.ndarray) -> np.ndarray:
+    """``values[s, v, index[s, v]]``: the risks at the chosen ridges."""
+    assert values is not None
+    return np.take_along_axis(values, index[..., None], axis=-1)[..., 0]
+
+
+def _sem(per_seed: np.ndarray) -> np.ndarray:
+    """Standard error of the mean over seeds (axis 0), NaN for one seed."""
+    if per_seed.shape[0] < 2:
+        return np.full(per_seed.shape[1:], np.nan)
+    return per_seed.std(axis=0, ddof=1) / np.sqrt(per_seed.shape[0])
+
+
+def _cell(value: float) -> str:
+    return "-" if np.isnan(value) else f"{value:.4g}"
+
+
+def _seed_note(result: SweepResult) -> str:
+    count = result.test.shape[0]
+    return f"{count} seed" + ("" if count == 1 else "s")
+
+
+def _require(module: str, method: str) -> Any:
+    """Import an optional dependency, or say which extra provides it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        package = module.split(".")[0]
+        raise ImportError(
+            f"SweepResult.{method}() needs {package}, an optional dependency: install the "
+            "`plot` extra with pip install 'rfkernels[plot]'"
+        ) from error
+
+
+def _value_ticks(ax: Axes, values: np.ndarray) -> None:
+    """Label the swept values themselves on a log axis (when there are few)."""
+    if len(values) <= 12:
+        from matplotlib.ticker import NullLocator
+
+        ax.set_xticks(values, labels=[str(v) for v in values])
+        ax.xaxis.set_minor_locator(NullLocator())
+
+
+def _clip_bottom(ax: Axes, smallest_test: float) -> None:
+    """Keep near-zero training errors (interpolation) from squashing a log axis."""
+    bottom, top = ax.get_ylim()
+    if np.isfinite(smallest_test) and smallest_test > 0 and bottom < 1e-3 * smallest_test:
+        ax.set_ylim(1e-3 * smallest_test, top)
+
+
+def _zero_ridge_axis(ax: Axes, left: float, grid: np.ndarray) -> None:
+    """Ticks at the decades of ``grid`` and a "0" tick at ``left``, past a dotted break."""
+    from matplotlib.ticker import NullLocator
+
+    decades = np.arange(math.ceil(np.log10(grid[0])), math.floor(np.log10(grid[-1])) + 1)
+    ax.set_xticks(
+        np.concatenate([[left], 10.0**decades]),
+        labels=["0"] + [f"$10^{{{int(e)}}}$" for e in decades],
+    )
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.axvline(np.sqrt(left * grid[0]), color="0.6", linestyle=":", linewidth=1)
+    ax.set_xlim(left / 2, grid[-1] * 2)
+
+
+# --------------------------------------------------------------------------- engine
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """Validated data and settings shared by every fit of a sweep."""
+
+    X: np.ndarray  # training pool (n_pool, d), float64
+    Y: np.ndarray  # (n_pool, n_outputs)
+    X_test: np.ndarray
+    Y_test: np.ndarray
+    kernel: str
+    gamma: float
+    bias: float
+    fourier: str
+    fit_intercept: bool
+    n_jobs: int | None
+
+    def features(self, width: int, seed: int) -> RandomFeatures:
+        """The ``width``-feature map of ``seed``: its first ``k`` columns nest the narrower ones."""
+        return RandomFeatures(
+            self.kernel,
+            n_components=int(width),
+            gamma=self.gamma,
+            bias=self.bias,
+            fourier=self.fourier,
+            random_state=int(seed),
+            n_jobs=self.n_jobs,
+        ).fit(self.X)
+
+    def kernel_matrix(self, X: np.ndarray, Y: np.ndarray | None = None) -> np.ndarray:
+        """The exact kernel, as :class:`rfkernels.KernelRidge` computes it."""
+        return kernel_matrix(
+            X, Y, kernel=self.kernel, gamma=self.gamma, bias=self.bias, n_jobs=self.n_jobs
+        )
+
+    def paired(self) -> bool:
+        """Whether the features come in (cos, sin) pairs, two columns per frequency."""
+        return self.fourier == "sincos" and KERNELS[self.kernel].fourier
+
+
+@dataclass
+class _Fit:
+    """One ridge path on one training set, at every ridge of the grid.
+
+    ``train`` and ``loo`` have shape (n_alphas, n_outputs); the predictions at ridge
+    ``a`` are ``design @ coef[:, a] + intercept[a]``, where the design is the features
+    (primal) or the kernel against the training rows (dual, then coef is the dual one).
+    """
+
+    train: np.ndarray
+    loo: np.ndarray
+    coef: np.ndarray  # (n_columns, n_alphas, n_outputs)
+    intercept: np.ndarray  # (n_alphas, n_outputs)
+
+
+def _add_rows(problem: _Problem, stats: GramStatistics, features: RandomFeatures, rows) -> None:
+    """Add the training rows ``rows`` (indices into the pool) to ``stats``, block by block."""
+    chunk_rows = default_chunk_rows(features.n_components)
+    for block in row_blocks(len(rows), chunk_rows):
+        part = rows[block]
+        stats.add_rows(
+            features,
+            problem.X[part],
+            problem.Y[part],
+            np.ones(len(part)),
+            chunk_rows,
+            problem.n_jobs,
+        )
+
+
+def _primal_fit(
+    problem: _Problem,
+    stats: GramStatistics,
+    features: RandomFeatures,
+    width: int,
+    rows: np.ndarray,
+    alphas: np.ndarray,
+) -> _Fit:
+    """The path of the first ``width`` features of ``features`` from their Gram ``stats``.
+
+    Train errors come from the eigendecomposition; leave-one-out errors from a second
+    streaming pass over ``rows`` that regenerates the ``width``-feature map (the
+    leading columns of ``features``' weights), as ``RandomFeatureRidge`` does.
+    """
+    path = stats.path(problem.fit_intercept, problem.n_jobs)
+    grid = [float(alpha) for alpha in alphas]
+    X, Y = problem.X[rows], problem.Y[rows]
+    loo = leave_one_out_errors(
+        path,
+        features,
+        X,
+        Y,
+        np.ones(len(rows)),
+        alphas,
+        default_chunk_rows(width),
+        problem.n_jobs,
+        n_components=width,
+    )
+    solutions = [path.coef(alpha) for alpha in grid]
+    return _Fit(
+        path.train_errors(grid),
+        loo,
+        np.stack([coef for coef, _ in solutions], axis=1),
+        np.stack([intercept for _, intercept in solutions]),
+    )
+
+
+def _dual_fit(problem: _Problem, K: np.ndarray, Y: np.ndarray, alphas: np.ndarray) -> _Fit:
+    """The path on the ``n x n`` kernel matrix ``K``, with dual coefficients."""
+    path = _core.DualRidgePath(
+        np.ascontiguousarray(K),
+        np.ascontiguousarray(Y),
+        np.ones(len(Y)),
+        fit_intercept=problem.fit_intercept,
+        n_jobs=problem.n_jobs,
+    )
+    grid = [float(alpha) for alpha in alphas]
+    solutions = [path.dual_coef(alpha) for alpha in grid]
+    return _Fit(
+        path.train_errors(grid),
+        path.loo_errors(grid),
+        np.stack([dual for dual, _ in solutions], axis=1),
+        np.stack([intercept for _, intercept in solutions]),
+    )
+
+
+def _features_fit(Z: np.ndarray, scale: float, dual: _Fit) -> _Fit:
+    """A dual fit on features ``sqrt(scale) Z`` as coefficients of those features."""
+    n, n_alphas, n_outputs = dual.coef.shape
+    coef = np.sqrt(scale) * (Z.T @ dual.coef.reshape(n, -1))
+    return _Fit(dual.train, dual.loo, coef.reshape(-1, n_alphas, n_outputs), dual.intercept)
+
+
+def _test_errors(
+    problem: _Problem,
+    design: Callable[[np.ndarray], np.ndarray],
+    n_columns: int,
+    models: Sequence[tuple[int, float, _Fit]],
+) -> list[np.ndarray]:
+    """Test MSE (n_alphas, n_outputs) of several fits sharing one design, block by block.
+
+    ``design(X_block)`` has ``n_columns`` columns; model ``(c, scale, fit)`` predicts
+    ``scale * design[:, :c] @ fit.coef + fit.intercept``: the leading columns of the
+    widest features (rescaled) or of the kernel against the largest training set.
+    """
+    step = max(1, PREDICT_BLOCK_BYTES // (8 * n_columns))
+    totals = [np.zeros(fit.intercept.shape) for _, _, fit in models]
+    n_test = len(problem.X_test)
+    for start in range(0, n_test, step):
+        F = design(problem.X_test[start : start + step])
+        Y = problem.Y_test[start : start + step]
+        for total, (columns, scale, fit) in zip(totals, models, strict=True):
+            predictions = scale * (F[:, :columns] @ fit.coef.reshape(columns, -1))
+            residuals = predictions.reshape(len(Y), *fit.intercept.shape) + fit.intercept
+            residuals -= Y[:, None, :]
+            total += np.einsum("iat,iat->at", residuals, residuals)
+    return [total / n_test for total in totals]
+
+
+def _width_fits(
+    problem: _Problem, widths: np.ndarray, rows: np.ndarray, alphas: np.ndarray, seed: int, step
+) -> list[tuple[_Fit, np.ndarray]]:
+    """Fits and test errors of every width on the training ``rows``, with nested features.
+
+    Widths up to ``n`` share one Gram of the widest of them (primal); wider ones share
+    the features of the widest width and accumulate ``Z Z^T`` column block by block
+    (dual); the test features are computed once, at the widest width.
+    """
+    n = len(rows)
+    primal, dual = widths[widths <= n], widths[widths > n]
+    fits: list[_Fit] = []
+    widest: RandomFeatures | None = None
+    if len(primal):
+        widest = problem.features(primal[-1], seed)
+        # One BLAS thread, as the estimator: idle OpenBLAS threads would spin on the
+        # cores the Rust threads need.
+        with threadpool_limits(limits=1, user_api="blas"):
+            stats = GramStatistics.zeros(int(primal[-1]), problem.Y.shape[1])
+            _add_rows(problem, stats, widest, rows)
+            for width in primal:
+                nested = stats if width == primal[-1] else stats.leading(width)
+                fits.append(_primal_fit(problem, nested, widest, width, rows, alphas))
+                step(f"seed {seed}, D = {width}")
+            del stats
+    if len(dual):
+        widest = problem.features(dual[-1], seed)
+        Z = widest.transform(problem.X[rows]).astype(np.float64, copy=False)
+        gram, done = np.zeros((n, n)), 0
+        for width in dual:
+            gram += Z[:, done:width] @ Z[:, done:width].T
+            done = int(width)
+            scale = widest.n_components / width
+            solution = _dual_fit(problem, scale * gram, problem.Y[rows], alphas)
+            fits.append(_features_fit(Z[:, :width], scale, solution))
+            step(f"seed {seed}, D = {width}")
+        del Z, gram
+    assert widest is not None
+    D = widest.n_components
+    test = _test_errors(
+        problem,
+        widest.transform,
+        D,
+        [(int(k), np.sqrt(D / k), fit) for k, fit in zip(widths, fits, strict=True)],
+    )
+    return list(zip(fits, test, strict=True))
+
+
+def _sample_fits(
+    problem: _Problem,
+    width: int,
+    sizes: np.ndarray,
+    order: np.ndarray,
+    alphas: np.ndarray,
+    seed: int,
+    step,
+) -> list[tuple[_Fit, np.ndarray]]:
+    """Fits and test errors at width ``width`` on the training sets ``order[:n]``.
+
+    Sizes below ``width`` take leading blocks of one kernel matrix ``Z Z^T`` (dual);
+    the others add the new rows to one running Gram (primal), since Gram statistics
+    are additive. The test features are computed once.
+    """
+    features = problem.features(width, seed)
+    dual, primal = sizes[sizes < width], sizes[sizes >= width]
+    fits: list[_Fit] = []
+    if len(dual):
+        Z = features.transform(problem.X[order[: dual[-1]]]).astype(np.float64, copy=False)
+        gram = Z @ Z.T
+        for n in dual:
+            solution = _dual_fit(problem, gram[:n, :n], problem.Y[order[:n]], alphas)
+            fits.append(_features_fit(Z[:n], 1.0, solution))
+            step(f"seed {seed}, n = {n}")
+        del Z, gram
+    if len(primal):
+        with threadpool_limits(limits=1, user_api="blas"):
+            stats, done = GramStatistics.zeros(width, problem.Y.shape[1]), 0
+            for n in primal:
+                _add_rows(problem, stats, features, order[done:n])
+                done = int(n)
+                fits.append(_primal_fit(problem, stats, features, width, order[:n], alphas))
+                step(f"seed {seed}, n = {n}")
+    test = _test_errors(problem, features.transform, width, [(width, 1.0, fit) for fit in fits])
+    return list(zip(fits, test, strict=True))
+
+
+def _kernel_fits(
+    problem: _Problem, rows: np.ndarray, sizes: Sequence[int], alphas: np.ndarray
+) -> list[tuple[_Fit, np.ndarray]]:
+    """Kernel ridge (``KernelRidge``'s path) on ``rows[:n]`` for each ``n`` in ``sizes``.
+
+    One kernel matrix of the largest set; smaller sets use its leading blocks.
+    """
+    X = problem.X[rows[: sizes[-1]]]
+    K = problem.kernel_matrix(X)
+    fits = [_dual_fit(problem, K[:n, :n], problem.Y[rows[:n]], alphas) for n in sizes]
+    test = _test_errors(
+        problem,
+        lambda block: problem.kernel_matrix(block, X),
+        len(X),
+        [(int(n), 1.0, fit) for n, fit in zip(sizes, fits, strict=True)],
+    )
+    return list(zip(fits, test, strict=True))
+
+
+def _check_kernel_memory(n: int) -> None:
+    """Fail before any fit when the kernel line of ``n`` training rows cannot fit in memory."""
+    try:
+        check_fits_in_memory(
+            (FIT_MATRICES, n, n), np.float64, "the kernel matrix and its eigendecomposition"
+        )
+    except MemoryError as error:
+        raise MemoryError(f"{error}; or pass exact_kernel=False to skip the kernel") from error
+
+
+def _predictions(
+    problem: _Problem, n_eigen: int, n_train: np.ndarray, widths: np.ndarray, alphas: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Predicted risks (n_values, n_alphas) per output, and the estimated exponents.
+
+    The eigenstructure is estimated on ``min(n_eigen, n_pool)`` rows of the training
+    pool (``random_state=0``); the theory sums the squared coefficients over outputs,
+    so its risks are divided by the number of outputs to compare with MSEs averaged
+    over outputs.
+    """
+    n_pool, n_outputs = problem.Y.shape
+    eigen = estimate_eigenstructure(
+        problem.X,
+        problem.Y,
+        kernel=problem.kernel,
+        n=None if n_eigen >= n_pool else n_eigen,
+        random_state=0,
+        gamma=problem.gamma,
+        bias=problem.bias,
+        n_jobs=problem.n_jobs,
+    )
+    n, k, ridge = n_train[:, None], widths[:, None], alphas[None, :]
+    rf = rf_risk(eigen.eigenvalues, eigen.target_coeffs, n=n, k=k, ridge=ridge)
+    krr = krr_risk(eigen.eigenvalues, eigen.target_coeffs, n=n, ridge=ridge)
+    shape = (len(n_train), len(alphas))
+    arrays = {
+        "theory_train": rf.train,
+        "theory_test": rf.test,
+        "theory_kernel_train": krr.train,
+        "theory_kernel_test": krr.test,
+    }
+    arrays = {name: np.broadcast_to(a, shape) / n_outputs for name, a in arrays.items()}
+    exponents = {
+        "n_eigen": min(n_eigen, n_pool),
+        "eigen_alpha": eigen.alpha,
+        "eigen_beta": eigen.beta,
+    }
+    return arrays, exponents
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _check_counts(
+    values: Any, name: str, *, minimum: int, maximum: int | None = None, sort: bool = True
+) -> np.ndarray:
+    """``values`` as a 1-d int64 array of distinct integers in ``[minimum, maximum]``."""
+    array = np.atleast_1d(np.asarray(values))
+    if array.dtype == object and all(isinstance(v, Integral) for v in array.ravel()):
+        array = array.astype(np.int64)
+    if (
+        array.ndim != 1
+        or array.size == 0
+        or not np.issubdtype(array.dtype, np.integer)
+        or array.dtype == bool
+    ):
+        raise ValueError(f"{name} must be a non-empty 1-d sequence of integers, got {values!r}")
+    if array.min() < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {array.min()}")
+    if maximum is not None and array.max() > maximum:
+        raise ValueError(
+            f"{name} must be <= {maximum} ({_MAXIMUM_REASON[name]}), got {array.max()}"
+        )
+    if len(np.unique(array)) != array.size:
+        raise ValueError(f"{name} must be distinct, got {array.tolist()}")
+    return np.sort(array).astype(np.int64) if sort else array.astype(np.int64)
+
+
+_MAXIMUM_REASON = {
+    "sizes": "the rows of the training pool",
+    "n_samples": "the rows of the training pool",
+}
+
+
+def _check_widths(widths: np.ndarray, name: str, problem: _Problem) -> None:
+    if problem.paired() and np.any(widths % 2):
+        raise ValueError(
+            f"fourier='sincos' needs even {name} (cos and sin of each frequency), got "
+            f"{widths.tolist()}"
+        )
+
+
+def _prepare(
+    function: str,
+    X: Any,
+    y: Any,
+    X_test: Any,
+    y_test: Any,
+    test_size: float | int,
+    kernel: str,
+    gamma: float | str,
+    fit_intercept: bool,
+    n_jobs: int | None,
+    kernel_params: dict[str, Any],
+) -> _Problem:
+    """Check the inputs, split off the test set and resolve ``gamma`` on the training pool."""
+    unknown = sorted(set(kernel_params) - set(KERNEL_PARAMS))
+    if unknown:
+        raise TypeError(
+            f"{function}() got unexpected keyword argument(s) {', '.join(unknown)}; the "
+            f"kernel parameters it takes are {', '.join(KERNEL_PARAMS)}"
+        )
+    bias = kernel_params.get("bias", 0.0)
+    fourier = kernel_params.get("fourier", "cos")
+    # The feature map's own constraints: kernel, gamma, bias and fourier.
+    RandomFeatures(kernel, gamma=gamma, bias=bias, fourier=fourier)._validate_params()
+    if not isinstance(fit_intercept, bool | np.bool_):
+        raise ValueError(f"fit_intercept must be a bool, got {fit_intercept!r}")
+    n_jobs = resolve_n_jobs(n_jobs)
+    X, Y = _as_data(X, y)
+    if X_test is None:
+        if y_test is not None:
+            raise ValueError("y_test was given without X_test; pass both or neither")
+        X, X_test, Y, Y_test = train_test_split(X, Y, test_size=test_size, random_state=0)
+    else:
+        if y_test is None:
+            raise ValueError("X_test was given without y_test; pass both or neither")
+        X_test, Y_test = _as_data(X_test, y_test)
+        if X_test.shape[1] != X.shape[1] or Y_test.shape[1] != Y.shape[1]:
+            raise ValueError(
+                f"X_test and y_test must have the columns of X and y: X has {X.shape[1]} "
+                f"features and y {Y.shape[1]} outputs, X_test {X_test.shape[1]} and y_test "
+                f"{Y_test.shape[1]}"
+            )
+    if len(X) < 2:
+        raise ValueError(f"the training pool needs at least 2 rows, got {len(X)}")
+    return _Problem(
+        X=np.ascontiguousarray(X),
+        Y=np.ascontiguousarray(Y),
+        X_test=np.ascontiguousarray(X_test),
+        Y_test=np.ascontiguousarray(Y_test),
+        kernel=kernel,
+        gamma=resolve_gamma(kernel, gamma, X),
+        bias=float(bias),
+        fourier=fourier,
+        fit_intercept=bool(fit_intercept),
+        n_jobs=n_jobs,
+    )
+
+
+def _as_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Float64 inputs and 2-d targets (one column per output)."""
+    X, y = check_X_y(X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+    return X, np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+
+
+def _ridge_grid(alphas: Any, problem: _Problem, sizes: np.ndarray) -> np.ndarray:
+    """The shared ridge grid: ``alphas`` checked, or the auto grid for these training sizes."""
+    if not isinstance(alphas, str):
+        return check_alphas(alphas)
+    if alphas != "auto":
+        raise ValueError(f"alphas must be 'auto', a number or a sequence, got {alphas!r}")
+    diagonal = np.diag(problem.kernel_matrix(problem.X[:SCALE_ROWS]))
+    scale = float(diagonal.mean()) if diagonal.mean() > 0 else 1.0
+    low, high = AUTO_RIDGE_RANGE
+    start = math.log10(low * scale * sizes.min())
+    stop = math.log10(high * scale * sizes.max())
+    count = math.ceil(AUTO_RIDGES_PER_DECADE * (stop - start) - 1e-9) + 1
+    return np.concatenate([[0.0], np.logspace(start, stop, count)])
+
+
+def _check_common(seeds: Any, n_eigen: Any, theory: bool, n_pool: int) -> np.ndarray:
+    """The seeds (distinct integers >= 0, in the given order) and ``n_eigen``."""
+    if isinstance(seeds, Integral | str) or not isinstance(seeds, Sequence | np.ndarray):
+        raise ValueError(f"seeds must be a sequence of integers, e.g. (0, 1, 2), got {seeds!r}")
+    seeds = _check_counts(seeds, "seeds", minimum=0, sort=False)
+    if theory:
+        if not isinstance(n_eigen, Integral) or isinstance(n_eigen, bool):
+            raise ValueError(f"n_eigen must be an integer, got {n_eigen!r}")
+        rows = min(int(n_eigen), n_pool)
+        if rows < _MIN_ROWS:
+            raise ValueError(
+                f"theory=True estimates the eigenstructure from min(n_eigen, training pool) = "
+                f"{rows} rows, fewer than the {_MIN_ROWS} it needs; raise n_eigen, "
+                "give more data or pass theory=False"
+            )
+    return seeds
+
+
+def _permutation(n_pool: int, seed: int) -> np.ndarray:
+    """The order in which training rows are drawn from the pool for ``seed``."""
+    return np.random.default_rng(seed).permutation(n_pool)
+
+
+@contextlib.contextmanager
+def _progress(total: int, description: str, enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A function advancing a tqdm bar by one fit (a no-op without tqdm or when disabled)."""
+    bar = None
+    if enabled:
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            pass
+        else:
+            bar = tqdm(total=total, desc=description, unit="fit")
+    if bar is None:
+        yield lambda note: None
+        return
+
+    def step(note: str) -> None:
+        bar.set_postfix_str(note, refresh=False)
+        bar.update()
+
+    with bar:
+        yield step
+
+
+def _mean_outputs(errors: np.ndarray) -> np.ndarray:
+    """MSE averaged over the outputs (the last axis), as ``RidgeCV.cv_results_``."""
+    return errors.mean(axis=-1)
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def width_sweep(
+    X: Any,
+    y: Any,
+    widths: Sequence[int],
+    *,
+    n_samples: int | None = None,
+    X_test: Any = None,
+    y_test: Any = None,
+    test_size: float | int = 0.25,
+    kernel: str = "rbf",
+    gamma: float | str = "scale",
+    alphas: Any = "auto",
+    seeds: Sequence[int] = (0, 1, 2),
+    fit_intercept: bool = False,
+    exact_kernel: bool = True,
+    theory: bool = True,
+    n_eigen: int = 1000,
+    n_jobs: int | None = None,
+    progress: bool = True,
+    **kernel_params: Any,
+) -> SweepResult:
+    """Risk of random-feature ridge regression against the width, at every ridge.
+
+    For each seed, draws ``n_samples`` training rows and the random features, and fits
+    ridge regression on the first ``k`` features for every width ``k`` in ``widths``
+    and every ridge of one grid, recording train, test and exact leave-one-out MSE;
+    also kernel ridge regression on the same rows (the infinite width) and the
+    theory's predictions.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_rows, n_features_in)
+        Data. Unless ``X_test`` is given, a ``test_size`` fraction of the rows is split
+        off as the test set (``random_state=0``) before anything else; the rest is the
+        training pool.
+    y : array-like of shape (n_rows,) or (n_rows, n_outputs)
+        Targets (e.g. one-hot classes); MSE is averaged over outputs.
+    widths : sequence of int
+        Numbers of random features ``D``, distinct and positive (even with
+        ``fourier="sincos"``); sorted ascending.
+    n_samples : int, default=None
+        Training rows per seed, drawn without replacement from the pool (the first
+        ``n_samples`` of ``np.random.default_rng(seed).permutation(n_pool)``);
+        ``None`` uses the whole pool, in order, for every seed.
+    X_test, y_test : array-like, default=None
+        A separate test set (both or neither).
+    test_size : float or int, default=0.25
+        Fraction (or number) of rows split off as the test set when ``X_test`` is None.
+    kernel : {"rbf", "laplacian", "relu", "step"}, default="rbf"
+        The kernel the random features approximate.
+    gamma : "scale" or float, default="scale"
+        Kernel scale; ``"scale"`` is resolved once on the whole training pool (see
+        :class:`rfkernels.RandomFeatures`), so every seed and width uses the same
+        kernel, recorded in ``fixed["gamma"]``.
+    alphas : "auto", float or array-like of shape (n_alphas,), default="auto"
+        The ridge grid shared by all widths and seeds (scikit-learn's ``alpha``: not
+        divided by ``n``). ``"auto"`` is 0 and 4 ridges per decade from ``1e-6 n s``
+        to ``10 n s``, with ``s`` the mean of ``K(x, x)`` (1 for rbf): the
+        eigenvalues of the feature Gram sum to about ``n s``, so this spans the
+        near-ridgeless regime (relative ridge 1e-6) up to fits shrunk to zero, and
+        contains the optimum ``delta* = n kappa* s*`` of the theory (30 ridges).
+    seeds : sequence of int, default=(0, 1, 2)
+        One repetition per seed: seed ``s`` draws the training rows and the random
+        features (``random_state=s``).
+    fit_intercept : bool, default=False
+        Fit an unpenalized intercept. Off by default because the theory
+        (:mod:`rfkernels.theory`) describes ridge regression without one; with
+        ``True`` the experiment and the theory describe slightly different models.
+    exact_kernel : bool, default=True
+        Also fit kernel ridge regression (``n x n`` kernel matrix per seed).
+    theory : bool, default=True
+        Also compute the predictions of :func:`rfkernels.theory.rf_risk` and
+        :func:`rfkernels.theory.krr_risk` from the eigenstructure estimated on
+        ``min(n_eigen, n_pool)`` rows of the training pool.
+    n_eigen : int, default=1000
+        Rows used to estimate the eigenstructure (an ``n_eigen x n_eigen``
+        eigendecomposition). The theory is accurate for ``n`` well below it.
+    n_jobs : int or None, default=None
+        Threads of the Rust core.
+    progress : bool, default=True
+        Show a progress bar over (seed, width) when tqdm is installed.
+    **kernel_params
+        ``bias`` (relu and step) and ``fourier`` (``"cos"`` or ``"sincos"``) of the
+        random features, as in :class:`rfkernels.RandomFeatures`.
+
+    Returns
+    -------
+    SweepResult
+        With ``parameter="n_components"`` and ``values`` the sorted widths.
+
+    Raises
+    ------
+    ValueError
+        For invalid widths, sizes, seeds, grids or data.
+    TypeError
+        For an unknown keyword argument.
+
+    See Also
+    --------
+    sample_sweep : The same against the number of training samples.
+    ridge_path : A width sweep to be read against the ridge.
+    rfkernels.RandomFeatureRidge : One fit; every value of the sweep equals one.
+
+    Notes
+    -----
+    Each width gives exactly the fit of ``RandomFeatureRidge(kernel,
+    n_components=k, gamma=fixed["gamma"], alphas=result.alphas, random_state=seed,
+    fit_intercept=fit_intercept)`` on the same rows, at a fraction of the cost:
+
+    - Features are nested: the first ``k`` of the ``D`` features of a seed, times
+      ``sqrt(D / k)``, are its ``k``-feature map. So widths ``k <= n`` (the primal
+      path, as the estimator) share one streamed Gram ``G`` of the widest of them,
+      and width ``k`` decomposes ``(D/k) G[:k, :k]`` (:meth:`GramStatistics.leading
+      <rfkernels.ridge.GramStatistics.leading>`). Leave-one-out errors need one more
+      streaming pass per width (its leverages), like the estimator's.
+    - Widths ``k > n`` use the dual path on ``K_k = Z_k Z_k^T``, accumulated column
+      block by column block from the features of the widest width.
+    - Test features are computed once, at the widest width; width ``k`` predicts
+      with their leading columns.
+
+    In units of one Gram pass at width ``D`` (``n D^2`` flops), one fit at width ``D``
+    costs about 3 (the leave-one-out pass is a full product, 2) and a sweep over
+    widths doubling up to ``D`` (all ``<= n``) about ``1 + 2 (1 + 1/4 + 1/16 + ...)
+    ~ 3.7``, plus ``8/7`` of one eigendecomposition and the test predictions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rfkernels.sweep import width_sweep
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((300, 4))
+    >>> y = np.sin(X).sum(axis=1) + 0.1 * rng.standard_normal(300)
+    >>> result = width_sweep(X, y, [16, 64, 256], seeds=(0, 1), n_eigen=200, progress=False)
+    >>> result.test.shape  # (seeds, widths, ridges)
+    (2, 3, 30)
+    >>> tuned = result.tuned()
+    >>> bool(tuned["test"][-1] < tuned["test"][0])  # wider is better at the tuned ridge
+    True
+    """
+    problem = _prepare(
+        "width_sweep",
+        X,
+        y,
+        X_test,
+        y_test,
+        test_size,
+        kernel,
+        gamma,
+        fit_intercept,
+        n_jobs,
+        kernel_params,
+    )
+    n_pool = len(problem.X)
+    widths = _check_counts(widths, "widths", minimum=1)
+    _check_widths(widths, "widths", problem)
+    if n_samples is not None:
+        n_samples = int(_check_counts(n_samples, "n_samples", minimum=2, maximum=n_pool)[0])
+    seeds = _check_common(seeds, n_eigen, theory, n_pool)
+    n = n_pool if n_samples is None else n_samples
+    grid = _ridge_grid(alphas, problem, np.array([n]))
+    if exact_kernel:
+        _check_kernel_memory(n)
+    n_values, shape = len(widths), (len(seeds), len(widths), len(grid))
+    predicted, exponents = (
+        _predictions(problem, n_eigen, np.full(n_values, n), widths, grid) if theory else ({}, {})
+    )
+    risks = {name: np.empty(shape) for name in ("train", "test", "loo")}
+    kernel_risks = {name: np.empty(shape) for name in ("train", "test", "loo")}
+    shared_kernel = None
+    with _progress(len(seeds) * n_values, "width sweep", progress) as step:
+        for s, seed in enumerate(seeds):
+            rows = np.arange(n_pool) if n_samples is None else _permutation(n_pool, seed)[:n]
+            for v, (fit, test) in enumerate(_width_fits(problem, widths, rows, grid, seed, step)):
+                risks["train"][s, v] = _mean_outputs(fit.train)
+                risks["loo"][s, v] = _mean_outputs(fit.loo)
+                risks["test"][s, v] = _mean_outputs(test)
+            if exact_kernel:
+                # Without subsampling every seed has the same rows: one kernel fit.
+                if shared_kernel is None or n_samples is not None:
+                    shared_kernel = _kernel_fits(problem, rows, [n], grid)[0]
+                fit, test = shared_kernel
+                kernel_risks["train"][s] = _mean_outputs(fit.train)
+                kernel_risks["loo"][s] = _mean_outputs(fit.loo)
+                kernel_risks["test"][s] = _mean_outputs(test)
+    return _result(
+        "n_components",
+        widths,
+        grid,
+        risks,
+        kernel_risks if exact_kernel else None,
+        predicted,
+        problem,
+        seeds,
+        {"n_samples": n, **exponents},
+    )
+
+
+def sample_sweep(
+    X: Any,
+    y: Any,
+    sizes: Sequence[int],
+    *,
+    n_components: int = 256,
+    X_test: Any = None,
+    y_test: Any = None,
+    test_size: float | int = 0.25,
+    kernel: str = "rbf",
+    gamma: float | str = "scale",
+    alphas: Any = "auto",
+    seeds: Sequence[int] = (0, 1, 2),
+    fit_intercept: bool = False,
+    exact_kernel: bool = True,
+    theory: bool = True,
+    n_eigen: int = 1000,
+    n_jobs: int | None = None,
+    progress: bool = True,
+    **kernel_params: Any,
+) -> SweepResult:
+    """Risk of random-feature ridge regression against the number of samples, at every ridge.
+
+    For each seed, draws one order of the training pool and the random features, and
+    fits ridge regression with ``n_components`` features on the first ``n`` rows for
+    every ``n`` in ``sizes`` (nested training sets) and every ridge of one grid,
+    recording train, test and exact leave-one-out MSE; also kernel ridge regression on
+    the same rows and the theory's predictions.
+
+    Parameters
+    ----------
+    X, y : array-like
+        Data and targets, as in :func:`width_sweep`.
+    sizes : sequence of int
+        Training sizes ``n``, distinct, at least 2 and at most the training pool;
+        sorted ascending.
+    n_components : int, default=256
+        Number of random features ``D`` (even with ``fourier="sincos"``).
+    X_test, y_test, test_size, kernel, gamma, seeds, fit_intercept, exact_kernel, \
+theory, n_eigen, n_jobs, progress, **kernel_params
+        As in :func:`width_sweep`. Seed ``s`` draws the order
+        ``np.random.default_rng(s).permutation(n_pool)`` of the training pool (the
+        training set of size ``n`` is its first ``n`` rows) and the features.
+    alphas : "auto", float or array-like of shape (n_alphas,), default="auto"
+        As in :func:`width_sweep`; ``"auto"`` spans ``1e-6 s min(sizes)`` to
+        ``10 s max(sizes)``, 4 ridges per decade, and 0.
+
+    Returns
+    -------
+    SweepResult
+        With ``parameter="n_samples"`` and ``values`` the sorted sizes.
+
+    See Also
+    --------
+    width_sweep : The same against the width, and the details of the engine.
+
+    Notes
+    -----
+    Each size gives exactly the fit of ``RandomFeatureRidge(n_components=D,
+    random_state=seed, ...)`` on its rows. Sizes ``n >= D`` (primal) add their new
+    rows to one running Gram, since Gram statistics are additive, then make one
+    leave-one-out pass over their rows; sizes ``n < D`` (dual) use leading blocks of
+    one kernel matrix ``Z Z^T`` of the largest of them. Kernel ridge uses leading
+    blocks of one exact kernel matrix per seed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rfkernels.sweep import sample_sweep
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((400, 4))
+    >>> y = np.sin(X).sum(axis=1) + 0.1 * rng.standard_normal(400)
+    >>> result = sample_sweep(X, y, [50, 100, 300], n_components=128, seeds=(0, 1),
+    ...                       theory=False, progress=False)
+    >>> result.values, result.loo.shape
+    (array([ 50, 100, 300]), (2, 3, 34))
+    """
+    problem = _prepare(
+        "sample_sweep",
+        X,
+        y,
+        X_test,
+        y_test,
+        test_size,
+        kernel,
+        gamma,
+        fit_intercept,
+        n_jobs,
+        kernel_params,
+    )
+    n_pool = len(problem.X)
+    width = _check_counts(n_components, "n_components", minimum=1)
+    if width.size != 1:
+        raise ValueError(f"n_components must be one integer, got {n_components!r}")
+    _check_widths(width, "n_components", problem)
+    width = int(width[0])
+    sizes = _check_counts(sizes, "sizes", minimum=2, maximum=n_pool)
+    seeds = _check_common(seeds, n_eigen, theory, n_pool)
+    grid = _ridge_grid(alphas, problem, sizes)
+    if exact_kernel:
+        _check_kernel_memory(int(sizes[-1]))
+    n_values, shape = len(sizes), (len(seeds), len(sizes), len(grid))
+    predicted, exponents = (
+        _predictions(problem, n_eigen, sizes, np.full(n_values, width), grid)
+        if theory
+        else ({}, {})
+    )
+    risks = {name: np.empty(shape) for name in ("train", "test", "loo")}
+    kernel_risks = {name: np.empty(shape) for name in ("train", "test", "loo")}
+    with _progress(len(seeds) * n_values, "sample sweep", progress) as step:
+        for s, seed in enumerate(seeds):
+            order = _permutation(n_pool, seed)
+            for v, (fit, test) in enumerate(
+                _sample_fits(problem, width, sizes, order, grid, seed, step)
+            ):
+                risks["train"][s, v] = _mean_outputs(fit.train)
+                risks["loo"][s, v] = _mean_outputs(fit.loo)
+                risks["test"][s, v] = _mean_outputs(test)
+            if exact_kernel:
+                for v, (fit, test) in enumerate(_kernel_fits(problem, order, sizes, grid)):
+                    kernel_risks["train"][s, v] = _mean_outputs(fit.train)
+                    kernel_risks["loo"][s, v] = _mean_outputs(fit.loo)
+                    kernel_risks["test"][s, v] = _mean_outputs(test)
+    return _result(
+        "n_samples",
+        sizes,
+        grid,
+        risks,
+        kernel_risks if exact_kernel else None,
+        predicted,
+        problem,
+        seeds,
+        {"n_components": width, **exponents},
+    )
+
+
+def ridge_path(
+    X: Any, y: Any, *, widths: Sequence[int] = (64, 256, 1024), **keywords: Any
+) -> SweepResult:
+    """Risk against the ridge for several widths: a width sweep drawn with ``kind="ridge"``.
+
+    Parameters
+    ----------
+    X, y : array-like
+        Data and targets, as in :func:`width_sweep`.
+    widths : sequence of int, default=(64, 256, 1024)
+        The widths, one curve each.
+    **keywords
+        Every keyword of :func:`width_sweep`.
+
+    Returns
+    -------
+    SweepResult
+        The width sweep, with ``default_plot="ridge"``: ``result.plot()`` draws the
+        test MSE against the ridge for every width, the theory dashed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rfkernels.sweep import ridge_path
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 3))
+    >>> y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(200)
+    >>> result = ridge_path(X, y, widths=[32, 128], seeds=(0,), theory=False,
+    ...                     exact_kernel=False, progress=False)
+    >>> result.default_plot, result.test.shape
+    ('ridge', (1, 2, 30))
+    """
+    result = width_sweep(X, y, widths, **keywords)
+    return dataclasses.replace(result, default_plot="ridge")
+
+
+def _result(
+    parameter: str,
+    values: np.ndarray,
+    alphas: np.ndarray,
+    risks: dict[str, np.ndarray],
+    kernel_risks: dict[str, np.ndarray] | None,
+    predicted: dict[str, np.ndarray],
+    problem: _Problem,
+    seeds: np.ndarray,
+    extra: dict[str, Any],
+) -> SweepResult:
+    kernel = kernel_risks or {}
+    return SweepResult(
+        parameter=parameter,
+        values=values,
+        alphas=alphas,
+        train=risks["train"],
+        test=risks["test"],
+        loo=risks["loo"],
+        kernel_train=kernel.get("train"),
+        kernel_test=kernel.get("test"),
+        kernel_loo=kernel.get("loo"),
+        theory_train=predicted.get("theory_train"),
+        theory_test=predicted.get("theory_test"),
+        theory_kernel_train=predicted.get("theory_kernel_train"),
+        theory_kernel_test=predicted.get("theory_kernel_test"),
+        fixed={
+            "kernel": problem.kernel,
+            "gamma": problem.gamma,
+            "bias": problem.bias,
+            "fourier": problem.fourier,
+            **extra,
+            "n_pool": len(problem.X),
+            "n_test": len(problem.X_test),
+            "n_outputs": problem.Y.shape[1],
+            "seeds": tuple(int(seed) for seed in seeds),
+            "fit_intercept": problem.fit_intercept,
+        },
+    )
