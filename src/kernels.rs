@@ -47,14 +47,21 @@ pub enum Kernel {
         /// Standard deviation of the offsets, >= 0 (0: no offset).
         bias: f64,
     },
+    /// Linear kernel `gamma x.y + bias^2`: Gaussian random projections.
+    Linear {
+        /// Scale of the inner product, > 0.
+        gamma: f64,
+        /// Square root of the constant term, >= 0.
+        bias: f64,
+    },
 }
 
 /// The kernel names the core knows, in the order the docs list them.
-pub const KERNEL_NAMES: [&str; 4] = ["rbf", "laplacian", "relu", "step"];
+pub const KERNEL_NAMES: [&str; 5] = ["rbf", "laplacian", "relu", "step", "linear"];
 
 impl Kernel {
     /// The kernel called `name` with hyperparameters `gamma` and `bias` (the latter
-    /// is used by `relu` and `step` only).
+    /// is used by `relu`, `step` and `linear` only).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for an unknown name, `gamma` not positive and
@@ -75,6 +82,7 @@ impl Kernel {
             "laplacian" => Ok(Kernel::Laplacian { gamma }),
             "relu" => Ok(Kernel::Relu { gamma, bias }),
             "step" => Ok(Kernel::Step { gamma, bias }),
+            "linear" => Ok(Kernel::Linear { gamma, bias }),
             _ => Err(Error::InvalidParameter(format!(
                 "unknown kernel {name:?}; expected one of {KERNEL_NAMES:?}"
             ))),
@@ -88,6 +96,7 @@ impl Kernel {
             Kernel::Laplacian { .. } => "laplacian",
             Kernel::Relu { .. } => "relu",
             Kernel::Step { .. } => "step",
+            Kernel::Linear { .. } => "linear",
         }
     }
 }
@@ -182,6 +191,9 @@ pub fn kernel_matrix(
                 }
             })
         }
+        Kernel::Linear { gamma, bias } => for_each_row_of_dots(x, y, out, ctx, |_, row| {
+            row.iter_mut().for_each(|v| *v = gamma * *v + bias * bias);
+        }),
     };
     filled?;
     if same {
@@ -290,7 +302,8 @@ mod tests {
                         "rbf" => (-0.3 * l2).exp(),
                         "laplacian" => (-0.3 * l1).exp(),
                         "relu" => nx * ny * (t.sin() + (PI - t) * t.cos()) / PI,
-                        _ => 1.0 - t / PI,
+                        "step" => 1.0 - t / PI,
+                        _ => dot,
                     };
                     assert!((k[i * 33 + j] - want).abs() < 1e-12, "{name} {i} {j}");
                 }
@@ -321,7 +334,11 @@ mod tests {
             for i in 0..33 {
                 let norm_squared =
                     2.0 * x[i * 5..(i + 1) * 5].iter().map(|v| v * v).sum::<f64>() + 0.25;
-                let want = if name == "relu" { norm_squared } else { 1.0 };
+                let want = if matches!(name, "relu" | "linear") {
+                    norm_squared
+                } else {
+                    1.0
+                };
                 assert!(
                     (k[i * 33 + i] - want).abs() <= 4.0 * f64::EPSILON * want,
                     "{name} {i}"

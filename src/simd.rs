@@ -258,16 +258,26 @@ multiversion! {
     }
 }
 
-/// The piecewise-constant-slope nonlinearities of the arc-cosine features.
+multiversion! {
+    fn identity_affine_unchecked<T: Real>(src: &[T], offsets: &[T], scale: T, dst: &mut [T]) {
+        for ((d, &p), &b) in dst.iter_mut().zip(src).zip(offsets) {
+            *d = scale * (p + b);
+        }
+    }
+}
+
+/// The piecewise-linear nonlinearities: arc-cosine and linear features.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Piecewise {
     /// `max(0, a)`.
     Relu,
     /// `[a > 0]` (Heaviside step, 0 at 0).
     Step,
+    /// `a` (linear features).
+    Identity,
 }
 
-/// `dst[i] = scale * f(src[i] + offsets[i])` with `f` the ReLU or the step.
+/// `dst[i] = scale * f(src[i] + offsets[i])` with `f` the ReLU, the step or the identity.
 ///
 /// # Errors
 /// `Err(i)` with the index of the first non-finite argument.
@@ -289,6 +299,7 @@ pub fn piecewise_affine<T: Real>(
     match kind {
         Piecewise::Relu => relu_affine_unchecked(isa, src, offsets, scale, dst),
         Piecewise::Step => step_affine_unchecked(isa, src, offsets, scale, dst),
+        Piecewise::Identity => identity_affine_unchecked(isa, src, offsets, scale, dst),
     }
     Ok(())
 }

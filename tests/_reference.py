@@ -28,7 +28,8 @@ def feature_map(X, W, b, kernel, fourier="cos"):
       cos(p_2), sin(p_2), ...`` times ``sqrt(2/D)``, D = 2m (``p = XW + b``; the
       estimator's offsets are zeros in this mode);
     - relu: ``sqrt(2/D) max(0, XW + b)``;
-    - step: ``sqrt(2/D) [XW + b > 0]``.
+    - step: ``sqrt(2/D) [XW + b > 0]``;
+    - linear: ``sqrt(2/D) (XW + b)``.
     """
     p = projections(X, W, b)
     n, m = p.shape
@@ -46,6 +47,9 @@ def feature_map(X, W, b, kernel, fourier="cos"):
     elif kernel == "step":
         n_components = m
         f = (p > 0).astype(np.float64)
+    elif kernel == "linear":
+        n_components = m
+        f = p
     else:
         raise ValueError(f"no reference feature map for kernel {kernel!r}")
     return np.sqrt(2.0 / n_components) * f
@@ -64,6 +68,7 @@ def kernel_matrix(X, Y=None, *, kernel, gamma, bias=0.0):
     - laplacian: ``exp(-gamma ||x - y||_1)``;
     - relu: ``(1/pi) |u| |v| (sin t + (pi - t) cos t)`` (arc-cosine, order 1);
     - step: ``1 - t/pi`` (arc-cosine, order 0);
+    - linear: ``gamma x.y + bias^2``;
 
     where ``u = (sqrt(gamma) x, bias)``, ``v = (sqrt(gamma) y, bias)`` and ``t``
     is the angle between them; both arc-cosine kernels are 0 when ``|u|`` or
@@ -76,6 +81,8 @@ def kernel_matrix(X, Y=None, *, kernel, gamma, bias=0.0):
         if kernel == "rbf":
             return np.exp(-gamma * np.sum(diff**2, axis=-1))
         return np.exp(-gamma * np.sum(np.abs(diff), axis=-1))
+    if kernel == "linear":
+        return gamma * X @ Y.T + float(bias) ** 2
     if kernel not in ("relu", "step"):
         raise ValueError(f"no reference kernel for {kernel!r}")
     U, V = augment(X, gamma, bias), augment(Y, gamma, bias)
@@ -96,7 +103,7 @@ def scale_gamma(kernel, X):
     """``gamma="scale"`` as documented in ``rfkernels._kernels``.
 
     ``1 / (n_features * X.var())`` for rbf, ``1 / (n_features * X.std())`` for
-    laplacian, ``1 / (n_features * mean(X**2))`` for relu and step; 1.0 when the
+    laplacian, ``1 / (n_features * mean(X**2))`` for relu, step and linear; 1.0 when the
     statistic is 0 (constant data).
     """
     X = np.asarray(X)
@@ -105,6 +112,7 @@ def scale_gamma(kernel, X):
         "laplacian": np.std,
         "relu": lambda a: np.mean(a**2),
         "step": lambda a: np.mean(a**2),
+        "linear": lambda a: np.mean(a**2),
     }[kernel](X)
     value = X.shape[1] * float(statistic)
     return 1.0 / value if value > 0 else 1.0

@@ -71,7 +71,7 @@ def error_bounds(X, rf, dtype):
     projection_bound = 2 * (X64.shape[1] + 1) * eps * magnitude
     if rf.kernel == "step":
         nonlinearity = np.full_like(projection_bound, eps)
-    elif rf.kernel == "relu":
+    elif rf.kernel in ("relu", "linear"):
         nonlinearity = projection_bound + 2 * eps * magnitude + eps
     else:
         nonlinearity = projection_bound + 4 * eps

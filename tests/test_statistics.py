@@ -33,7 +33,9 @@ def entry_variances(X, kernel, fourier, n_components, gamma=GAMMA):
     - step: t = 2 [a > 0][b > 0] is 0 or 2, 2 with probability K/2: K (2 - K)/D;
     - relu: t = 2 relu(a) relu(b), a ~ N(0, |u|^2), b ~ N(0, |v|^2); by
       Cauchy-Schwarz Var(t) <= 4 sqrt(E relu(a)^4 E relu(b)^4) = 6 |u|^2 |v|^2
-      (E relu(a)^4 = 3 |u|^4 / 2): an upper bound.
+      (E relu(a)^4 = 3 |u|^4 / 2): an upper bound;
+    - linear: t = 2 a b, (a, b) jointly Gaussian with covariance K / 2, so
+      Var(t) = 4 (E a^2 E b^2 + (E ab)^2) = K(x, x) K(y, y) + K(x, y)^2: exact.
     """
     K = reference_kernel_matrix(X, kernel=kernel, gamma=gamma, bias=BIAS)
     if kernel == "step":
@@ -41,6 +43,9 @@ def entry_variances(X, kernel, fourier, n_components, gamma=GAMMA):
     if kernel == "relu":
         sq_norms = np.sum(augment(X, gamma, BIAS) ** 2, axis=1)
         return 6.0 * np.outer(sq_norms, sq_norms) / n_components
+    if kernel == "linear":
+        diagonal = np.diag(K)
+        return (np.outer(diagonal, diagonal) + K**2) / n_components
     K2 = reference_kernel_matrix(2.0 * X, kernel=kernel, gamma=gamma, bias=BIAS)
     V = (1.0 + K2) / 2.0 - K**2
     if fourier == "sincos":

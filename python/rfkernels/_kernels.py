@@ -99,6 +99,14 @@ KERNELS: dict[str, KernelInfo] = {
         uses_bias=True,
         scale_gamma=lambda d, var, mean_square: _inverse(d * mean_square),
     ),
+    "linear": KernelInfo(
+        name="linear",
+        formula="gamma x.y + bias^2",
+        feature_map="sqrt(2/D) (w.x + b), w ~ N(0, gamma/2 I), b ~ N(0, bias^2/2)",
+        fourier=False,
+        uses_bias=True,
+        scale_gamma=lambda d, var, mean_square: _inverse(d * mean_square),
+    ),
 }
 
 assert tuple(KERNELS) == tuple(_core.KERNEL_NAMES), "registry and Rust core disagree"
@@ -111,7 +119,7 @@ def resolve_gamma(
 
     ``"scale"`` gives 1 / (n_features * X.var()) for rbf (as scikit-learn's
     ``RBFSampler``), 1 / (n_features * X.std()) for laplacian, and
-    1 / (n_features * mean(X**2)) for relu and step, so that the random
+    1 / (n_features * mean(X**2)) for relu, step and linear, so that the random
     projections ``w.x`` have a variance of about one. With ``sample_weight`` the
     moments are weighted (a weight counts as that many repeated rows).
     """

@@ -47,7 +47,7 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    kernel : {"rbf", "laplacian", "relu", "step"}, default="rbf"
+    kernel : {"rbf", "laplacian", "relu", "step", "linear"}, default="rbf"
         The kernel (see :func:`rfkernels.kernels.kernel_matrix`).
     gamma : "scale" or float, default="scale"
         Kernel scale; ``"scale"`` as in :class:`rfkernels.RandomFeatures`.

@@ -39,7 +39,7 @@ def kernel_matrix(X, Y=None, *, kernel="rbf", gamma=None, bias=0.0, n_jobs=None)
     Y : array-like of shape (n_samples_Y, n_features), default=None
         Right argument; ``None`` means ``Y = X`` (the diagonal of rbf and
         laplacian is then exactly 1).
-    kernel : {"rbf", "laplacian", "relu", "step"}, default="rbf"
+    kernel : {"rbf", "laplacian", "relu", "step", "linear"}, default="rbf"
         ``rbf``: ``exp(-gamma ||x - y||^2)``; ``laplacian``:
         ``exp(-gamma ||x - y||_1)``; ``relu`` / ``step``: arc-cosine kernels of
         order 1 / 0 of ``u = (sqrt(gamma) x, bias)``.

@@ -39,27 +39,29 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     Parameters
     ----------
-    kernel : {"rbf", "laplacian", "relu", "step"}, default="rbf"
+    kernel : {"rbf", "laplacian", "relu", "step", "linear"}, default="rbf"
         The kernel to approximate (see Notes).
     n_components : int, default=1024
         Number of random features ``D`` (output columns).
     gamma : "scale" or float, default="scale"
         Kernel scale. For rbf and laplacian the inverse (squared) length scale;
-        for relu and step the variance of the weights. ``"scale"`` picks it from
+        for relu and step the variance of the weights; for linear the scale of
+        the inner product. ``"scale"`` picks it from
         the training data: ``1 / (n_features * X.var())`` for rbf (as
         :class:`~sklearn.kernel_approximation.RBFSampler`),
         ``1 / (n_features * X.std())`` for laplacian and
-        ``1 / (n_features * mean(X**2))`` for relu and step.
+        ``1 / (n_features * mean(X**2))`` for relu, step and linear.
     bias : float, default=0.0
         Standard deviation of the offsets of relu and step features
         (``b ~ N(0, bias**2)``); 0 gives the homogeneous arc-cosine kernels of
-        Cho and Saul. Ignored by rbf and laplacian.
+        Cho and Saul. For linear, the kernel's constant term is ``bias**2``.
+        Ignored by rbf and laplacian.
     fourier : {"cos", "sincos"}, default="cos"
         Form of the rbf and laplacian features: ``"cos"`` uses
         ``sqrt(2/D) cos(w.x + b)`` with a random phase ``b`` (as ``RBFSampler``);
         ``"sincos"`` uses pairs ``sqrt(2/D) (cos(w.x), sin(w.x))`` sharing one
         frequency, which have lower variance (``n_components`` must be even).
-        Ignored by relu and step.
+        Ignored by relu, step and linear.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights. Pass an int for reproducible features.
     n_jobs : int or None, default=None
@@ -104,6 +106,9 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
       ``u = (sqrt(gamma) x, bias)``.
     - step: ``z_j = sqrt(2/D) [w_j.x + b_j > 0]``; the arc-cosine kernel of
       order 0.
+    - linear: ``z_j = sqrt(2/D) (w_j.x + b_j)``, ``w ~ N(0, gamma/2 I)``,
+      ``b ~ N(0, bias^2/2)`` (Gaussian random projections);
+      ``k(x, y) = gamma x.y + bias^2``.
 
     Features are computed in the dtype of ``X`` (float32 or float64; other
     types become float64). Weights fitted in one dtype are cast to the other

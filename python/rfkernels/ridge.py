@@ -472,14 +472,14 @@ class RandomFeatureRidge(RegressorMixin, _BaseRandomFeatureRidge):
 
     Parameters
     ----------
-    kernel : {"rbf", "laplacian", "relu", "step"}, default="rbf"
+    kernel : {"rbf", "laplacian", "relu", "step", "linear"}, default="rbf"
         Kernel whose random features are used (see :class:`RandomFeatures`).
     n_components : int, default=1024
         Number of random features ``D``.
     gamma : "scale" or float, default="scale"
         Kernel scale (see :class:`RandomFeatures`).
     bias : float, default=0.0
-        Offset scale of relu and step features.
+        Offset scale of relu, step and linear features.
     fourier : {"cos", "sincos"}, default="cos"
         Form of rbf and laplacian features.
     alphas : "auto", float or array-like of shape (n_alphas,), default="auto"

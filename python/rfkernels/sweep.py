@@ -1077,7 +1077,7 @@ def width_sweep(
         A separate test set (both or neither).
     test_size : float or int, default=0.25
         Fraction (or number) of rows split off as the test set when ``X_test`` is None.
-    kernel : {"rbf", "laplacian", "relu", "step"}, default="rbf"
+    kernel : {"rbf", "laplacian", "relu", "step", "linear"}, default="rbf"
         The kernel the random features approximate.
     gamma : "scale" or float, default="scale"
         Kernel scale; ``"scale"`` is resolved once on the whole training pool (see
@@ -1111,7 +1111,7 @@ def width_sweep(
     progress : bool, default=True
         Show a progress bar over (seed, width) when tqdm is installed.
     **kernel_params
-        ``bias`` (relu and step) and ``fourier`` (``"cos"`` or ``"sincos"``) of the
+        ``bias`` (relu, step and linear) and ``fourier`` (``"cos"`` or ``"sincos"``) of the
         random features, as in :class:`rfkernels.RandomFeatures`.
 
     Returns

@@ -26,6 +26,7 @@ use crate::rng::feature_stream;
 use crate::simd::{self, Isa, Piecewise};
 use faer::{MatMut, MatRef};
 use rayon::prelude::*;
+use std::f64::consts::SQRT_2;
 
 /// Rows per parallel task (tuned on benches/: 64 to 512 are within 10%).
 pub const ROWS_PER_CHUNK: usize = 128;
@@ -44,6 +45,8 @@ pub enum FeatureMap {
     Relu,
     /// `[w.x + b > 0]`.
     Step,
+    /// `w.x + b` (Gaussian random projections).
+    Linear,
 }
 
 impl FeatureMap {
@@ -68,7 +71,8 @@ impl FeatureMap {
             ("rbf" | "laplacian", true) => Ok(FeatureMap::SinCos),
             ("relu", false) => Ok(FeatureMap::Relu),
             ("step", false) => Ok(FeatureMap::Step),
-            ("relu" | "step", true) => Err(Error::InvalidParameter(format!(
+            ("linear", false) => Ok(FeatureMap::Linear),
+            ("relu" | "step" | "linear", true) => Err(Error::InvalidParameter(format!(
                 "sin/cos pairs exist only for Fourier features (rbf, laplacian), not for {name:?}"
             ))),
             _ => Err(Error::InvalidParameter(format!(
@@ -97,7 +101,9 @@ impl FeatureMap {
 /// then its offset, so `w_j` and `b_j` do not depend on `n_frequencies`.
 /// - rbf: `w ~ N(0, 2 gamma I)`, `b ~ U[0, 2pi)`;
 /// - laplacian: `w_i ~ Cauchy(0, gamma)` per coordinate, `b ~ U[0, 2pi)`;
-/// - relu, step: `w ~ N(0, gamma I)`, `b ~ N(0, bias^2)`.
+/// - relu, step: `w ~ N(0, gamma I)`, `b ~ N(0, bias^2)`;
+/// - linear: `w ~ N(0, gamma/2 I)`, `b ~ N(0, bias^2/2)` (the `sqrt(2/D)` scale
+///   then gives `E[z(x).z(y)] = gamma x.y + bias^2`).
 pub fn sample_weights<T: Real>(
     kernel: &Kernel,
     seed: u64,
@@ -119,11 +125,13 @@ pub fn sample_weights<T: Real>(
                 Kernel::Relu { bias, .. } | Kernel::Step { bias, .. } => {
                     (T::standard_normal, T::from_f64(bias))
                 }
+                Kernel::Linear { bias, .. } => (T::standard_normal, T::from_f64(bias / SQRT_2)),
             };
             let scale = T::from_f64(match *kernel {
                 Kernel::Rbf { gamma } => (2.0 * gamma).sqrt(),
                 Kernel::Laplacian { gamma } => gamma,
                 Kernel::Relu { gamma, .. } | Kernel::Step { gamma, .. } => gamma.sqrt(),
+                Kernel::Linear { gamma, .. } => (gamma / 2.0).sqrt(),
             });
             for v in w_j.iter_mut() {
                 *v = scale * weight(&mut rng);
@@ -388,6 +396,9 @@ fn map_block<T: Real>(
             FeatureMap::SinCos => simd::sincos_interleaved(isa, p, scale, dst),
             FeatureMap::Relu => simd::piecewise_affine(isa, Piecewise::Relu, p, b, scale, dst),
             FeatureMap::Step => simd::piecewise_affine(isa, Piecewise::Step, p, b, scale, dst),
+            FeatureMap::Linear => {
+                simd::piecewise_affine(isa, Piecewise::Identity, p, b, scale, dst)
+            }
         };
         applied.map_err(|_| non_finite_error(first_row + i))?;
     }
@@ -453,6 +464,7 @@ mod tests {
                             FeatureMap::SinCos => vec![scale * p.cos(), scale * p.sin()],
                             FeatureMap::Relu => vec![scale * (p + b[j]).max(0.0)],
                             FeatureMap::Step => vec![if p + b[j] > 0.0 { scale } else { 0.0 }],
+                            FeatureMap::Linear => vec![scale * (p + b[j])],
                         };
                         for (g, w) in got.iter().zip(&want) {
                             assert!((g - w).abs() < 1e-13, "{kernel:?} {i} {j}: {g} vs {w}");
