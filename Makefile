@@ -18,7 +18,7 @@ build: $(VENV)/bin/maturin
 	maturin develop --release --extras test,dev,plot
 
 demo: build
-	rfkernels demo
+	rfkernels demo --out rfkernels-demo
 
 # Rust unit tests (pure core, no Python) and the whole pytest suite (with doctests).
 test: build

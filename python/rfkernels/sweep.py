@@ -399,6 +399,10 @@ class SweepResult:
         if self.kernel_test is not None and self.parameter == "n_components":
             mean = self.kernel_test[:, 0].mean(axis=0)
             ax.plot(grid, mean[positive], "-", color="k", linewidth=2)
+            if has_zero:
+                ax.plot([left], mean[~positive], "o", color="k")
+            if self.theory_kernel_test is not None:
+                ax.plot(grid, self.theory_kernel_test[0, positive], "--", color="k")
             handles.append(Line2D([], [], color="k", linewidth=2, label="kernel (infinite width)"))
         handles += [
             Line2D([], [], color="0.4", linestyle="-", label="experiment (mean over seeds)"),
@@ -409,6 +413,7 @@ class SweepResult:
         ax.set_yscale("log", nonpositive="mask")
         if has_zero and len(grid):
             _zero_ridge_axis(ax, left, grid)
+            _clip_top(ax, self.test[:, :, positive].mean(axis=0), left)
         ax.set_xlabel(
             "ridge alpha (scikit-learn's alpha: the penalty on ||coef||^2, not divided by n)"
         )
@@ -523,6 +528,37 @@ def _clip_bottom(ax: Axes, smallest_test: float) -> None:
     bottom, top = ax.get_ylim()
     if np.isfinite(smallest_test) and smallest_test > 0 and bottom < 1e-3 * smallest_test:
         ax.set_ylim(1e-3 * smallest_test, top)
+
+
+def _clip_top(ax: Axes, curves: np.ndarray, left: float) -> None:
+    """Cap a log axis at 10x the highest curve at positive ridges.
+
+    Zero-ridge points above the cap (the interpolation peak) are drawn as labelled
+    triangles on the top edge instead of stretching the axis over decades.
+    """
+    finite = curves[np.isfinite(curves)]
+    if finite.size == 0:
+        return
+    bottom, top = ax.get_ylim()
+    cap = 10.0 * finite.max()
+    if top <= cap:
+        return
+    ax.set_ylim(bottom, cap)
+    off_scale = 0
+    for line in list(ax.lines):
+        x, y = (np.asarray(values, dtype=float) for values in line.get_data())
+        if x.size == 1 and x[0] == left and not y[0] <= cap:
+            line.set_data([left], [cap])
+            line.set_marker("^")
+            ax.annotate(
+                f"{y[0]:.3g}" if np.isfinite(y[0]) else "inf",
+                (left, cap),
+                xytext=(8, -12 - 11 * off_scale),
+                textcoords="offset points",
+                fontsize="small",
+                color=line.get_color(),
+            )
+            off_scale += 1
 
 
 def _zero_ridge_axis(ax: Axes, left: float, grid: np.ndarray) -> None:
