@@ -20,6 +20,7 @@ centering, a missing weight, an alpha off by a factor) shows up at 1e-3 or more.
 """
 
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -647,3 +648,130 @@ def test_errors_tied_to_rounding_select_the_largest_ridge():
     np.testing.assert_array_equal(alpha, [3.0, 2.0])
     all_infinite = np.full((5, 1), np.inf)
     assert select_alpha(all_infinite, alphas, alpha_per_target=False)[0] == 10.0
+
+
+# partial_fit: streamed statistics, alpha by GCV, solved when a result is first read.
+
+SPLITS = {
+    "one-batch": [],
+    "halves": [500],
+    "uneven-with-single-rows": [1, 2, 300, 301, 777],
+}
+
+
+def stream(model, X, y, cuts, **fit_params):
+    """``model.partial_fit`` over the batches of rows cut at ``cuts``."""
+    weights = fit_params.pop("sample_weight", None)
+    for rows in np.split(np.arange(len(X)), cuts):
+        batch_weights = None if weights is None else weights[rows]
+        model.partial_fit(X[rows], y[rows], sample_weight=batch_weights, **fit_params)
+    return model
+
+
+@pytest.mark.parametrize("cuts", list(SPLITS.values()), ids=list(SPLITS))
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("n_targets", [None, 2])
+def test_partial_fit_equals_fit_with_gcv(cuts, fit_intercept, weighted, n_targets):
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((1000, 4))
+    y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(1000)
+    if n_targets:
+        y = np.column_stack([y, X[:, 1] ** 2])
+    weights = rng.uniform(0.2, 3.0, 1000) if weighted else None
+    params = dict(n_components=48, gamma=0.3, fit_intercept=fit_intercept, random_state=2)
+    full = RandomFeatureRidge(cv="gcv", **params).fit(X, y, sample_weight=weights)
+    streamed = stream(RandomFeatureRidge(**params), X, y, cuts, sample_weight=weights)
+    assert streamed.alpha_ == pytest.approx(full.alpha_, rel=1e-12)
+    np.testing.assert_allclose(streamed.cv_results_, full.cv_results_, rtol=1e-10)
+    np.testing.assert_allclose(streamed.train_errors_, full.train_errors_, rtol=1e-10)
+    scale = np.max(np.abs(full.coef_))
+    np.testing.assert_allclose(streamed.coef_, full.coef_, rtol=0, atol=1e-10 * scale)
+    np.testing.assert_allclose(streamed.intercept_, full.intercept_, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(streamed.predict(X[:7]), full.predict(X[:7]), rtol=1e-9)
+
+
+def test_partial_fit_solves_lazily_and_every_batch_counts():
+    X, y = make_data(300, seed=1)
+    model = RandomFeatureRidge(n_components=32, gamma=0.5, random_state=0)
+    model.partial_fit(X[:200], y[:200])
+    assert "coef_" not in vars(model) and "alpha_" not in vars(model)
+    first_alpha, first_coef = model.alpha_, model.coef_.copy()  # reading solves
+    assert "coef_" in vars(model)
+    model.partial_fit(X[200:], y[200:])
+    assert "coef_" not in vars(model)
+    assert not np.array_equal(model.coef_, first_coef) or model.alpha_ != first_alpha
+    full = RandomFeatureRidge(n_components=32, gamma=0.5, cv="gcv", random_state=0).fit(X, y)
+    np.testing.assert_allclose(model.coef_, full.coef_, rtol=1e-9, atol=1e-12)
+
+
+def test_a_pickled_stream_continues_where_it_stopped():
+    X, y = make_data(400, seed=2)
+    model = RandomFeatureRidge(n_components=32, gamma=0.5, random_state=0)
+    model.partial_fit(X[:150], y[:150])
+    restored = pickle.loads(pickle.dumps(model))
+    for m in (model, restored):
+        m.partial_fit(X[150:], y[150:])
+    np.testing.assert_array_equal(restored.coef_, model.coef_)
+
+
+def test_partial_fit_after_fit_keeps_the_features_and_checks_the_columns():
+    X, y = make_data(300, seed=3)
+    model = RandomFeatureRidge(n_components=32, gamma=0.5, random_state=0).fit(X, y)
+    weights = model.random_features_.random_weights_.copy()
+    model.partial_fit(X[:100], y[:100])
+    np.testing.assert_array_equal(model.random_features_.random_weights_, weights)
+    with pytest.raises(ValueError, match="features"):
+        model.partial_fit(X[:10, :2], y[:10])
+
+
+@pytest.mark.parametrize(
+    ("make", "first", "then", "match"),
+    [
+        (lambda: RandomFeatureRidge(cv=3), ("1-d",), None, "GCV"),
+        (lambda: RandomFeatureRidge(), ("1-d",), ("2-d",), "target"),
+        (lambda: RandomFeatureRidgeClassifier(), ("labels", None), None, "classes must be given"),
+        (lambda: RandomFeatureRidgeClassifier(), ("labels", [0]), None, "at least 2 classes"),
+        (lambda: RandomFeatureRidgeClassifier(), ("labels", [0, 1]), ("labels", [0, 2]), "differs"),
+        (lambda: RandomFeatureRidgeClassifier(), ("labels", [0, 1]), ("unknown", None), "not in"),
+    ],
+)
+def test_partial_fit_rejects_inconsistent_batches(make, first, then, match):
+    X, y = make_data(40, seed=4)
+    labels = (y > np.median(y)).astype(int)
+    batches = {
+        "1-d": lambda: {"y": y},
+        "2-d": lambda: {"y": np.column_stack([y, y])},
+        "labels": lambda classes: {"y": labels, "classes": classes},
+        "unknown": lambda classes: {"y": labels + 5},
+    }
+
+    def call(model, spec):
+        name, *arguments = spec
+        model.partial_fit(X, **batches[name](*arguments))
+
+    model = make().set_params(n_components=16, random_state=0)
+    if then is None:
+        with pytest.raises(ValueError, match=match):
+            call(model, first)
+    else:
+        call(model, first)
+        with pytest.raises(ValueError, match=match):
+            call(model, then)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_classifier_partial_fit_equals_fit_with_gcv(n_classes):
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((600, 4))
+    names = np.array(["ant", "bee", "cat"][:n_classes])
+    labels = names[np.digitize(X[:, 0], np.quantile(X[:, 0], [1 / 3, 2 / 3])) % n_classes]
+    params = dict(n_components=40, gamma=0.4, random_state=1)
+    full = RandomFeatureRidgeClassifier(cv="gcv", **params).fit(X, labels)
+    streamed = RandomFeatureRidgeClassifier(**params)
+    streamed.partial_fit(X[:250], labels[:250], classes=names[::-1])
+    streamed.partial_fit(X[250:], labels[250:])
+    np.testing.assert_array_equal(streamed.classes_, full.classes_)
+    assert streamed.alpha_ == pytest.approx(full.alpha_, rel=1e-12)
+    np.testing.assert_allclose(streamed.coef_, full.coef_, rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(streamed.predict(X), full.predict(X))

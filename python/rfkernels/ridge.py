@@ -248,6 +248,26 @@ class GramStatistics:
         )
 
 
+#: Results of a fit that ``partial_fit`` leaves to be computed when first read.
+_SOLVED = (
+    "coef_",
+    "intercept_",
+    "alpha_",
+    "alphas_",
+    "best_score_",
+    "cv_results_",
+    "train_errors_",
+)
+
+
+@dataclass
+class _Stream:
+    """The statistics ``partial_fit`` accumulates, and the shape of its targets."""
+
+    stats: GramStatistics
+    y_was_1d: bool
+
+
 class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
     """The engine shared by the regressor and the classifier."""
 
@@ -294,11 +314,9 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
             return int(self.chunk_size)
         return default_chunk_rows(self.n_components)
 
-    def _fit_path(self, X, Y: np.ndarray, sample_weight: np.ndarray, y_was_1d: bool):
-        """Fit features and the ridge path to ``Y`` (``n x t`` float64); set the results."""
-        n_jobs = resolve_n_jobs(self.n_jobs)
-        progress = Progress(type(self).__name__, self.verbose)
-        features = RandomFeatures(
+    def _fit_features(self, X, sample_weight: np.ndarray) -> RandomFeatures:
+        """Draw the random features (``gamma="scale"`` from ``X``); set ``random_features_``."""
+        self.random_features_ = RandomFeatures(
             self.kernel,
             n_components=self.n_components,
             gamma=self.gamma,
@@ -307,8 +325,20 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
             random_state=self.random_state,
             n_jobs=self.n_jobs,
         ).fit(X, sample_weight=sample_weight)
-        self.random_features_ = features
+        return self.random_features_
+
+    def _fit_path(self, X, Y: np.ndarray, sample_weight: np.ndarray, y_was_1d: bool):
+        """Fit features and the ridge path to ``Y`` (``n x t`` float64); set the results."""
+        self.__dict__.pop("_stream", None)
+        n_jobs = resolve_n_jobs(self.n_jobs)
+        progress = Progress(type(self).__name__, self.verbose)
+        self._fit_features(X, sample_weight)
         coef_at, errors, train, alphas = self._solve(X, Y, sample_weight, n_jobs, progress)
+        self._set_solution(coef_at, errors, train, alphas, y_was_1d)
+        progress.phase(f"done: alpha_ = {self.alpha_}, best score = {self.best_score_}")
+
+    def _set_solution(self, coef_at, errors, train, alphas, y_was_1d: bool) -> None:
+        """Choose ``alpha`` from ``errors``; set ``coef_``, ``intercept_`` and the results."""
         chosen_coef, chosen_intercept = apply_selection(
             self, coef_at, errors, train, alphas, y_was_1d
         )
@@ -316,8 +346,63 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         if self.fit_intercept:
             self.intercept_ = float(chosen_intercept[0]) if y_was_1d else chosen_intercept
         else:
-            self.intercept_ = 0.0 if y_was_1d else np.zeros(Y.shape[1])
-        progress.phase(f"done: alpha_ = {self.alpha_}, best score = {self.best_score_}")
+            self.intercept_ = 0.0 if y_was_1d else np.zeros(chosen_coef.shape[1])
+
+    def _stream_rows(self, X, Y: np.ndarray, sample_weight: np.ndarray, y_was_1d: bool):
+        """Add rows to the streamed statistics; the solution is recomputed when read.
+
+        The first call after construction draws the features (``gamma="scale"`` from
+        this first batch); after ``fit`` the fitted features are kept and a new
+        stream of statistics starts.
+        """
+        if not (self.cv is None or self.cv in ("loo", "gcv")):
+            raise ValueError(
+                f"partial_fit chooses alpha by GCV from the streamed statistics; cv={self.cv!r} "
+                "needs every fold's rows at once: use fit"
+            )
+        stream = self.__dict__.get("_stream")
+        if stream is None:
+            if "random_features_" not in self.__dict__:
+                self._fit_features(X, sample_weight)
+            stream = _Stream(GramStatistics.zeros(self.n_components, Y.shape[1]), y_was_1d)
+        elif (Y.shape[1], y_was_1d) != (stream.stats.cross.shape[1], stream.y_was_1d):
+            raise ValueError(
+                f"y has {Y.shape[1]} target(s) ({'1-d' if y_was_1d else '2-d'}) but the "
+                f"earlier partial_fit calls had {stream.stats.cross.shape[1]} "
+                f"({'1-d' if stream.y_was_1d else '2-d'})"
+            )
+        for name in _SOLVED:
+            self.__dict__.pop(name, None)
+        with threadpool_limits(limits=1, user_api="blas"):
+            blocks = self._blocks(len(X))
+            for block in blocks:
+                stream.stats.add_rows(
+                    self.random_features_,
+                    X[block],
+                    Y[block],
+                    sample_weight[block],
+                    self._chunk_rows(),
+                    resolve_n_jobs(self.n_jobs),
+                )
+        self._stream = stream
+
+    def _solve_stream(self) -> None:
+        """The ridge path of the streamed statistics, alpha chosen by GCV."""
+        stream = self._stream
+        with threadpool_limits(limits=1, user_api="blas"):
+            path = stream.stats.path(self.fit_intercept, resolve_n_jobs(self.n_jobs))
+            top = float(path.eigenvalues[-1]) if len(path.eigenvalues) else 0.0
+            alphas = self._alphas(top)
+            grid = list(alphas)
+            errors, train = path.gcv_errors(grid), path.train_errors(grid)
+            self._set_solution(path.coef, errors, train, alphas, stream.y_was_1d)
+
+    def __getattr__(self, name: str):
+        """Solve a streamed fit the first time one of its results is read."""
+        if name in _SOLVED and "_stream" in self.__dict__:
+            self._solve_stream()
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _solve(self, X, Y, sample_weight, n_jobs, progress):
         """The primal path when ``n >= D``, else the dual one."""
@@ -549,6 +634,10 @@ class RandomFeatureRidge(RegressorMixin, _BaseRandomFeatureRidge):
     Leave-one-out residuals are ``r_i / (1 - H_ii)`` with the leverages of the
     hat matrix including the intercept, exactly as ``RidgeCV``.
 
+    Data that come in batches (or do not fit in memory) can be streamed with
+    :meth:`partial_fit`: the statistics add up, the memory stays ``O(D^2)``, and
+    ``alpha`` is chosen by GCV (leave-one-out needs a second pass over the rows).
+
     Examples
     --------
     >>> import numpy as np
@@ -592,6 +681,57 @@ class RandomFeatureRidge(RegressorMixin, _BaseRandomFeatureRidge):
         y_was_1d = y.ndim == 1
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         self._fit_path(X, Y, sample_weight, y_was_1d)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Add a batch of rows to a streamed fit; ``alpha`` is chosen by GCV.
+
+        Only the additive statistics ``Z^T Z``, ``Z^T y`` and sums are kept, so the
+        memory is ``O(D^2)`` however many rows are streamed. The eigendecomposition
+        is redone lazily, the first time ``coef_``, ``alpha_``, ``cv_results_`` (or
+        any other result) is read, or when predicting. With ``alpha`` fixed, the
+        coefficients after any split of the data into batches equal those of
+        :meth:`fit` on all of it (with ``cv="gcv"``, since leave-one-out needs a
+        second pass over the rows, which a stream cannot make).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in)
+            A batch of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Its targets: 1-d or 2-d with the same number of targets in every batch.
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : RandomFeatureRidge
+            The model, usable after every call.
+
+        Notes
+        -----
+        The first call draws the random features: ``gamma="scale"`` is computed
+        from the first batch only (pass a numeric ``gamma`` to make it independent
+        of the batching). ``cv`` must be None, ``"loo"`` or ``"gcv"``; the choice is
+        always GCV. After :meth:`fit`, ``partial_fit`` keeps the fitted features
+        and starts a new stream: the rows given to ``fit`` are not part of it.
+        """
+        first = "random_features_" not in self.__dict__
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=[np.float64, np.float32],
+            multi_output=True,
+            y_numeric=True,
+            reset=first,
+        )
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        y_was_1d = y.ndim == 1
+        self._stream_rows(
+            X, np.asarray(y, dtype=np.float64).reshape(len(y), -1), sample_weight, y_was_1d
+        )
         return self
 
     def predict(self, X) -> np.ndarray:
@@ -688,6 +828,58 @@ n_features_in_, feature_names_in_
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         self._fit_path(X, Y, sample_weight, y_was_1d=False)
         del self._fold_target
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Add a batch of rows to a streamed fit; ``alpha`` is chosen by GCV.
+
+        As :meth:`RandomFeatureRidge.partial_fit`, on the {-1, +1} indicators of
+        ``classes``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in)
+            A batch of training data.
+        y : array-like of shape (n_samples,)
+            Its class labels, all among ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the whole stream: required on the first call, and equal
+            to ``classes_`` when given later.
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : RandomFeatureRidgeClassifier
+            The model, usable after every call.
+        """
+        first = "random_features_" not in self.__dict__
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=first)
+        check_classification_targets(y)
+        if first or "_stream" not in self.__dict__:
+            if classes is None and first:
+                raise ValueError("classes must be given on the first call to partial_fit")
+            if classes is not None:
+                self.classes_ = np.unique(np.asarray(classes))
+                if len(self.classes_) < 2:
+                    raise ValueError(
+                        f"classes must hold at least 2 classes; got {self.classes_.tolist()!r}"
+                    )
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()!r} differs from the first call's "
+                f"{self.classes_.tolist()!r}"
+            )
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(
+                f"y holds labels {unknown.tolist()!r} not in classes {self.classes_.tolist()!r}"
+            )
+        binarizer = LabelBinarizer(pos_label=1, neg_label=-1).fit(self.classes_)
+        Y = binarizer.transform(y).astype(np.float64)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        self._stream_rows(X, Y, sample_weight, y_was_1d=False)
         return self
 
     def decision_function(self, X) -> np.ndarray:
