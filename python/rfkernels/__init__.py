@@ -8,6 +8,8 @@ The public API:
   regression and classification on streamed random features, with the whole
   ridge path and exact leave-one-out selection from one eigendecomposition;
 - :class:`KernelRidge`: the same on the exact kernel (the infinite-width limit);
+- :class:`RowBatches`: training data in batches of rows (or a numpy memmap), for
+  fits whose memory does not grow with the number of rows;
 - :func:`rfkernels.kernels.kernel_matrix`: the exact kernels;
 - :mod:`rfkernels.theory`: predicted test and train risk of kernel and
   random-feature ridge regression from a task's eigenstructure;
@@ -18,6 +20,7 @@ The public API:
 from . import kernels, sweep, theory
 from ._core import __version__
 from ._kernels import KERNELS
+from .batches import RowBatches
 from .kernel_ridge import KernelRidge
 from .random_features import RandomFeatures
 from .ridge import RandomFeatureRidge, RandomFeatureRidgeClassifier
@@ -28,6 +31,7 @@ __all__ = [
     "RandomFeatureRidge",
     "RandomFeatureRidgeClassifier",
     "RandomFeatures",
+    "RowBatches",
     "__version__",
     "kernels",
     "sweep",

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _core
 
-__all__ = ["KERNELS", "KernelInfo", "resolve_gamma"]
+__all__ = ["KERNELS", "KernelInfo", "gamma_from_moments", "resolve_gamma"]
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,13 @@ def resolve_gamma(
         return float(gamma)
     with np.errstate(over="ignore", invalid="ignore"):
         var, mean_square = _moments(X, sample_weight)
-        value = float(KERNELS[kernel].scale_gamma(X.shape[1], var, mean_square))
+    return gamma_from_moments(kernel, X.shape[1], var, mean_square)
+
+
+def gamma_from_moments(kernel: str, n_features: int, variance: float, mean_square: float) -> float:
+    """``gamma="scale"`` from the variance and mean square of the data's entries."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = float(KERNELS[kernel].scale_gamma(n_features, variance, mean_square))
     if not (np.isfinite(value) and value > 0):
         raise ValueError(
             f"gamma='scale' gives {value} for this X: its scale overflows or underflows "

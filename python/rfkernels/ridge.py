@@ -32,6 +32,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from threadpoolctl import threadpool_limits
 
 from . import _core
+from ._kernels import gamma_from_moments
 from ._ridge_path import (
     RIDGE_PATH_CONSTRAINTS,
     Progress,
@@ -42,6 +43,7 @@ from ._ridge_path import (
     is_complement,
 )
 from ._validation import check_fits_in_memory, resolve_n_jobs
+from .batches import RowBatches, as_batches, entry_moments
 from .random_features import RandomFeatures
 
 __all__ = ["RandomFeatureRidge", "RandomFeatureRidgeClassifier"]
@@ -314,12 +316,16 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
             return int(self.chunk_size)
         return default_chunk_rows(self.n_components)
 
-    def _fit_features(self, X, sample_weight: np.ndarray) -> RandomFeatures:
-        """Draw the random features (``gamma="scale"`` from ``X``); set ``random_features_``."""
+    def _fit_features(self, X, sample_weight: np.ndarray, gamma=None) -> RandomFeatures:
+        """Draw the random features; set ``random_features_``.
+
+        ``gamma`` overrides the parameter (a batched fit resolves ``"scale"`` over
+        all batches); with ``gamma="scale"`` it comes from ``X``.
+        """
         self.random_features_ = RandomFeatures(
             self.kernel,
             n_components=self.n_components,
-            gamma=self.gamma,
+            gamma=self.gamma if gamma is None else gamma,
             bias=self.bias,
             fourier=self.fourier,
             random_state=self.random_state,
@@ -348,7 +354,7 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         else:
             self.intercept_ = 0.0 if y_was_1d else np.zeros(chosen_coef.shape[1])
 
-    def _stream_rows(self, X, Y: np.ndarray, sample_weight: np.ndarray, y_was_1d: bool):
+    def _stream_rows(self, X, Y: np.ndarray, sample_weight: np.ndarray, y_was_1d: bool, gamma=None):
         """Add rows to the streamed statistics; the solution is recomputed when read.
 
         The first call after construction draws the features (``gamma="scale"`` from
@@ -363,7 +369,7 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         stream = self.__dict__.get("_stream")
         if stream is None:
             if "random_features_" not in self.__dict__:
-                self._fit_features(X, sample_weight)
+                self._fit_features(X, sample_weight, gamma)
             stream = _Stream(GramStatistics.zeros(self.n_components, Y.shape[1]), y_was_1d)
         elif (Y.shape[1], y_was_1d) != (stream.stats.cross.shape[1], stream.y_was_1d):
             raise ValueError(
@@ -396,6 +402,59 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
             grid = list(alphas)
             errors, train = path.gcv_errors(grid), path.train_errors(grid)
             self._set_solution(path.coef, errors, train, alphas, stream.y_was_1d)
+
+    def _fit_batches(self, batches: RowBatches):
+        """``fit`` on batches of rows, reading them once per pass.
+
+        A pass for ``gamma="scale"`` (only then), one for the Gram statistics and,
+        unless ``cv="gcv"``, one for the exact leave-one-out residuals.
+        """
+        if not (self.cv is None or self.cv in ("loo", "gcv")):
+            raise ValueError(
+                f"a fit on batches of rows chooses alpha by leave-one-out or GCV; cv={self.cv!r} "
+                "needs every fold's rows at once"
+            )
+        for name in ("_stream", "random_features_", "n_features_in_", "feature_names_in_"):
+            self.__dict__.pop(name, None)
+        progress = Progress(type(self).__name__, self.verbose)
+        gamma = None
+        if isinstance(self.gamma, str):
+            progress.phase("pass 0: the scale of the data for gamma='scale'")
+            gamma = gamma_from_moments(self.kernel, *entry_moments(batches))
+        progress.phase("pass 1: features and Gram, batch by batch")
+        for X, y, sample_weight in batches:
+            self._stream_rows(*self._batch(X, y, sample_weight), gamma=gamma)
+        if "_stream" not in self.__dict__:
+            raise ValueError("the batches hold no rows")
+        stream = self.__dict__.pop("_stream")
+        progress.phase("eigendecomposition of the Gram")
+        n_jobs = resolve_n_jobs(self.n_jobs)
+        with threadpool_limits(limits=1, user_api="blas"):
+            path = stream.stats.path(self.fit_intercept, n_jobs)
+            top = float(path.eigenvalues[-1]) if len(path.eigenvalues) else 0.0
+            alphas = self._alphas(top)
+            if self.cv == "gcv":
+                errors = path.gcv_errors(list(alphas))
+            else:
+                progress.phase("pass 2: exact leave-one-out residuals, batch by batch")
+                errors = np.zeros((len(alphas), stream.stats.cross.shape[1]))
+                for X, y, sample_weight in batches:
+                    X, Y, sample_weight, _ = self._batch(X, y, sample_weight)
+                    errors += len(X) * leave_one_out_errors(
+                        path,
+                        self.random_features_,
+                        X,
+                        Y,
+                        sample_weight,
+                        alphas,
+                        self._chunk_rows(),
+                        n_jobs,
+                    )
+                errors /= stream.stats.n_samples
+            train = path.train_errors(list(alphas))
+            self._set_solution(path.coef, errors, train, alphas, stream.y_was_1d)
+        progress.phase(f"done: alpha_ = {self.alpha_}, best score = {self.best_score_}")
+        return self
 
     def __getattr__(self, name: str):
         """Solve a streamed fit the first time one of its results is read."""
@@ -651,15 +710,18 @@ class RandomFeatureRidge(RegressorMixin, _BaseRandomFeatureRidge):
     """
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the ridge path on random features and choose ``alpha``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in)
-            Training data (float32 data gives float32 features).
+        X : array-like of shape (n_samples, n_features_in), numpy memmap or RowBatches
+            Training data (float32 data gives float32 features). A memmap or a
+            :class:`~rfkernels.RowBatches` is read in batches of rows, once per pass
+            (two passes, three with ``gamma="scale"``): the memory does not grow with
+            the number of rows.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets.
+            Targets (None with ``RowBatches``, whose batches carry them).
         sample_weight : float or array-like of shape (n_samples,), default=None
             Non-negative weights of the samples.
 
@@ -668,6 +730,8 @@ class RandomFeatureRidge(RegressorMixin, _BaseRandomFeatureRidge):
         self : RandomFeatureRidge
             The fitted model.
         """
+        if isinstance(X, RowBatches | np.memmap):
+            return self._fit_batches(as_batches(X, y, sample_weight))
         X, y = validate_data(
             self,
             X,
@@ -717,7 +781,11 @@ class RandomFeatureRidge(RegressorMixin, _BaseRandomFeatureRidge):
         always GCV. After :meth:`fit`, ``partial_fit`` keeps the fitted features
         and starts a new stream: the rows given to ``fit`` are not part of it.
         """
-        first = "random_features_" not in self.__dict__
+        self._stream_rows(*self._batch(X, y, sample_weight))
+        return self
+
+    def _batch(self, X, y, sample_weight):
+        """A validated batch: ``X``, ``Y`` (``n x t`` float64), weights, ``y`` was 1-d."""
         X, y = validate_data(
             self,
             X,
@@ -725,14 +793,11 @@ class RandomFeatureRidge(RegressorMixin, _BaseRandomFeatureRidge):
             dtype=[np.float64, np.float32],
             multi_output=True,
             y_numeric=True,
-            reset=first,
+            reset="random_features_" not in self.__dict__,
         )
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        y_was_1d = y.ndim == 1
-        self._stream_rows(
-            X, np.asarray(y, dtype=np.float64).reshape(len(y), -1), sample_weight, y_was_1d
-        )
-        return self
+        Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        return X, Y, sample_weight, y.ndim == 1
 
     def predict(self, X) -> np.ndarray:
         """Predict with the fitted model, computing the features chunk by chunk.
@@ -797,15 +862,16 @@ n_features_in_, feature_names_in_
     """
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit one-vs-all ridge paths on random features and choose ``alpha``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in)
-            Training data.
+        X : array-like of shape (n_samples, n_features_in), numpy memmap or RowBatches
+            Training data; a memmap or :class:`~rfkernels.RowBatches` is read in
+            batches of rows (one more pass collects the classes).
         y : array-like of shape (n_samples,)
-            Class labels (numbers or strings).
+            Class labels (numbers or strings; None with ``RowBatches``).
         sample_weight : float or array-like of shape (n_samples,), default=None
             Non-negative weights of the samples.
 
@@ -814,6 +880,10 @@ n_features_in_, feature_names_in_
         self : RandomFeatureRidgeClassifier
             The fitted model.
         """
+        if isinstance(X, RowBatches | np.memmap):
+            batches = as_batches(X, y, sample_weight)
+            self._set_classes(np.unique(np.concatenate([np.unique(y) for _, y, _ in batches])))
+            return self._fit_batches(batches)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2)
         check_classification_targets(y)
         binarizer = LabelBinarizer(pos_label=1, neg_label=-1)
@@ -855,22 +925,32 @@ n_features_in_, feature_names_in_
             The model, usable after every call.
         """
         first = "random_features_" not in self.__dict__
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=first)
-        check_classification_targets(y)
         if first or "_stream" not in self.__dict__:
             if classes is None and first:
                 raise ValueError("classes must be given on the first call to partial_fit")
             if classes is not None:
-                self.classes_ = np.unique(np.asarray(classes))
-                if len(self.classes_) < 2:
-                    raise ValueError(
-                        f"classes must hold at least 2 classes; got {self.classes_.tolist()!r}"
-                    )
+                self._set_classes(classes)
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(
                 f"classes={np.unique(classes).tolist()!r} differs from the first call's "
                 f"{self.classes_.tolist()!r}"
             )
+        self._stream_rows(*self._batch(X, y, sample_weight))
+        return self
+
+    def _set_classes(self, classes) -> None:
+        """Set ``classes_`` (sorted, unique) from every class of a stream."""
+        self.classes_ = np.unique(np.asarray(classes))
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"classes must hold at least 2 classes; got {self.classes_.tolist()!r}"
+            )
+
+    def _batch(self, X, y, sample_weight):
+        """A validated batch: ``X``, the {-1, +1} indicators of ``classes_``, weights."""
+        first = "random_features_" not in self.__dict__
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=first)
+        check_classification_targets(y)
         unknown = np.setdiff1d(y, self.classes_)
         if unknown.size:
             raise ValueError(
@@ -879,8 +959,7 @@ n_features_in_, feature_names_in_
         binarizer = LabelBinarizer(pos_label=1, neg_label=-1).fit(self.classes_)
         Y = binarizer.transform(y).astype(np.float64)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        self._stream_rows(X, Y, sample_weight, y_was_1d=False)
-        return self
+        return X, Y, sample_weight, False
 
     def decision_function(self, X) -> np.ndarray:
         """Confidence scores: the ridge fits of the {-1, +1} class indicators.

@@ -1,0 +1,194 @@
+"""Training data that comes in batches of rows: fits that never hold all of it.
+
+``RandomFeatureRidge.fit`` and ``RandomFeatureRidgeClassifier.fit`` accept a
+:class:`RowBatches` in place of ``X`` (and a numpy memmap, which they wrap in one):
+every pass of the fit (the scale of the data for ``gamma="scale"``, the Gram
+statistics, the leave-one-out residuals) reads the batches once, so the memory is
+``O(D^2 + batch)`` whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+import mmap
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["RowBatches", "as_batches", "entry_moments"]
+
+#: Rows per batch of :meth:`RowBatches.from_arrays` when not given.
+DEFAULT_BATCH_ROWS = 65_536
+
+Batch = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+
+
+class RowBatches:
+    """A re-iterable source of row batches ``(X, y)`` or ``(X, y, sample_weight)``.
+
+    Parameters
+    ----------
+    make_batches : callable
+        Called with no argument at the start of every pass over the data; returns an
+        iterable of batches, each a tuple ``(X, y)`` or ``(X, y, sample_weight)`` of
+        arrays with the same number of rows. Every call must give the same rows in
+        the same order (a fit reads them two or three times).
+
+    See Also
+    --------
+    RowBatches.from_arrays : Batches of rows of (memory-mapped) arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rfkernels import RandomFeatureRidge, RowBatches
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((1000, 3)), rng.standard_normal(1000)
+    >>> starts = range(0, 1000, 250)
+    >>> batches = RowBatches(lambda: ((X[i : i + 250], y[i : i + 250]) for i in starts))
+    >>> model = RandomFeatureRidge(n_components=64, random_state=0).fit(batches)
+    >>> full = RandomFeatureRidge(n_components=64, random_state=0).fit(X, y)
+    >>> bool(np.allclose(model.coef_, full.coef_))
+    True
+    """
+
+    def __init__(self, make_batches: Callable[[], Iterable[tuple]]) -> None:
+        if not callable(make_batches):
+            raise TypeError(
+                "RowBatches takes a function that returns the batches anew for every pass, "
+                f"got {type(make_batches).__name__}; wrap a list as RowBatches(lambda: batches)"
+            )
+        self.make_batches = make_batches
+
+    def __iter__(self) -> Iterator[Batch]:
+        for number, batch in enumerate(self.make_batches()):
+            if not isinstance(batch, tuple) or len(batch) not in (2, 3):
+                raise ValueError(
+                    f"batch {number} must be a tuple (X, y) or (X, y, sample_weight), "
+                    f"got {type(batch).__name__}"
+                )
+            X, y, *weights = batch
+            yield X, y, weights[0] if weights else None
+
+    @classmethod
+    def from_arrays(
+        cls, X, y, sample_weight=None, *, batch_rows: int = DEFAULT_BATCH_ROWS
+    ) -> RowBatches:
+        """Batches of ``batch_rows`` consecutive rows of ``X``, ``y`` and ``sample_weight``.
+
+        Each batch is copied into memory; for a numpy memmap the pages of the rows
+        just read are then released (``madvise(MADV_DONTNEED)``), so the resident
+        memory does not grow with the file.
+
+        Parameters
+        ----------
+        X : ndarray or numpy.memmap of shape (n_samples, n_features_in)
+            Inputs.
+        y : ndarray or numpy.memmap of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Weights of the rows.
+        batch_rows : int, default=65536
+            Rows per batch.
+
+        Returns
+        -------
+        RowBatches
+            The batches.
+        """
+        if not (isinstance(batch_rows, int | np.integer) and batch_rows >= 1):
+            raise ValueError(f"batch_rows must be a positive integer, got {batch_rows!r}")
+        n = len(X)
+        if y is None or len(y) != n or (sample_weight is not None and len(sample_weight) != n):
+            raise ValueError(
+                f"X has {n} rows; y and sample_weight must have as many "
+                f"(got {None if y is None else len(y)} and "
+                f"{None if sample_weight is None else len(sample_weight)})"
+            )
+        arrays = _Arrays(X, y, sample_weight)
+        return cls(
+            lambda: (arrays.read(slice(i, min(i + batch_rows, n))) for i in range(0, n, batch_rows))
+        )
+
+
+def as_batches(X, y, sample_weight) -> RowBatches:
+    """The batches of a fit: ``X`` itself, or the batches of rows of the arrays.
+
+    With a :class:`RowBatches`, ``y`` and ``sample_weight`` come in the batches and
+    must be None here; otherwise ``X`` is an array (a numpy memmap, typically).
+    """
+    if isinstance(X, RowBatches):
+        if y is not None or sample_weight is not None:
+            raise ValueError(
+                "with RowBatches, y and sample_weight come in the batches: pass fit(batches)"
+            )
+        return X
+    return RowBatches.from_arrays(X, y, sample_weight)
+
+
+def entry_moments(batches: RowBatches) -> tuple[int, float, float]:
+    """``(n_features, variance, mean_square)`` of all entries of the batches' ``X``.
+
+    Rows are weighted by their sample weights (a weight counts as that many repeated
+    rows), as ``gamma="scale"`` does in memory; batches are merged with Chan et al.'s
+    update of the sum of squared deviations, so one pass suffices and no large mean
+    cancels.
+    """
+    total = mean = deviations = squares = 0.0
+    n_features = None
+    for X, _, sample_weight in batches:
+        X = np.asarray(X, dtype=np.float64)
+        weights = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
+        weight = float(weights.sum()) * (X.shape[1] if X.ndim == 2 else 0)
+        if weight <= 0:
+            continue
+        n_features = X.shape[1]
+        batch_mean = float(np.einsum("i,ij->", weights, X)) / weight
+        centered = X - batch_mean
+        delta = batch_mean - mean
+        deviations += float(np.einsum("i,ij,ij->", weights, centered, centered))
+        deviations += delta * delta * total * weight / (total + weight)
+        squares += float(np.einsum("i,ij,ij->", weights, X, X))
+        mean += delta * weight / (total + weight)
+        total += weight
+    if n_features is None:
+        raise ValueError("the batches hold no rows (or only rows of zero weight)")
+    return n_features, deviations / total, squares / total
+
+
+@dataclass(frozen=True)
+class _Arrays:
+    """Arrays read a block of rows at a time."""
+
+    X: np.ndarray
+    y: np.ndarray
+    sample_weight: np.ndarray | None
+
+    def read(self, rows: slice) -> tuple:
+        """Copies of the rows ``rows``; the memmaps' pages are released after copying."""
+        arrays = [self.X, self.y] + ([] if self.sample_weight is None else [self.sample_weight])
+        batch = tuple(np.array(array[rows]) for array in arrays)
+        for array in arrays:
+            _release_pages(array, rows)
+        return batch
+
+
+def _release_pages(array: np.ndarray, rows: slice) -> None:
+    """Tell the kernel the pages of ``array[rows]`` are not needed any more (memmaps).
+
+    Only for read-only or shared mappings, whose data stay in the file: a private
+    copy-on-write mapping (mode ``"c"``) would lose its changes.
+    """
+    mapping = getattr(array, "_mmap", None)
+    if mapping is None or getattr(array, "mode", "c") == "c":
+        return
+    part = array[rows]
+    if part.size == 0 or not part.flags.c_contiguous:
+        return
+    view = np.frombuffer(mapping, dtype=np.uint8)
+    try:
+        offset = part.ctypes.data - view.ctypes.data
+    finally:
+        del view
+    start = offset - offset % mmap.PAGESIZE
+    mapping.madvise(mmap.MADV_DONTNEED, start, offset + part.nbytes - start)
