@@ -361,11 +361,7 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         this first batch); after ``fit`` the fitted features are kept and a new
         stream of statistics starts.
         """
-        if not (self.cv is None or self.cv in ("loo", "gcv")):
-            raise ValueError(
-                f"partial_fit chooses alpha by GCV from the streamed statistics; cv={self.cv!r} "
-                "needs every fold's rows at once: use fit"
-            )
+        self._check_streamed_cv("partial_fit chooses alpha by GCV from the streamed statistics")
         stream = self.__dict__.get("_stream")
         if stream is None:
             if "random_features_" not in self.__dict__:
@@ -392,15 +388,28 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
                 )
         self._stream = stream
 
-    def _solve_stream(self) -> None:
-        """The ridge path of the streamed statistics, alpha chosen by GCV."""
+    def _check_streamed_cv(self, how: str) -> None:
+        """Refuse a ``cv`` with folds in a fit that sees its rows batch by batch."""
+        if not (self.cv is None or self.cv in ("loo", "gcv")):
+            raise ValueError(f"{how}; cv={self.cv!r} needs every fold's rows at once")
+
+    def _solve_stream(self, leave_one_out=None) -> None:
+        """The ridge path of the streamed statistics; set the solution.
+
+        Alpha is chosen by GCV, or by ``leave_one_out(path, alphas)`` (mean squared
+        errors of every alpha and target) when given.
+        """
         stream = self._stream
         with threadpool_limits(limits=1, user_api="blas"):
             path = stream.stats.path(self.fit_intercept, resolve_n_jobs(self.n_jobs))
             top = float(path.eigenvalues[-1]) if len(path.eigenvalues) else 0.0
             alphas = self._alphas(top)
             grid = list(alphas)
-            errors, train = path.gcv_errors(grid), path.train_errors(grid)
+            if leave_one_out is None:
+                errors = path.gcv_errors(grid)
+            else:
+                errors = leave_one_out(path, alphas)
+            train = path.train_errors(grid)
             self._set_solution(path.coef, errors, train, alphas, stream.y_was_1d)
 
     def _fit_batches(self, batches: RowBatches):
@@ -409,11 +418,7 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         A pass for ``gamma="scale"`` (only then), one for the Gram statistics and,
         unless ``cv="gcv"``, one for the exact leave-one-out residuals.
         """
-        if not (self.cv is None or self.cv in ("loo", "gcv")):
-            raise ValueError(
-                f"a fit on batches of rows chooses alpha by leave-one-out or GCV; cv={self.cv!r} "
-                "needs every fold's rows at once"
-            )
+        self._check_streamed_cv("a fit on batches of rows chooses alpha by leave-one-out or GCV")
         for name in ("_stream", "random_features_", "n_features_in_", "feature_names_in_"):
             self.__dict__.pop(name, None)
         progress = Progress(type(self).__name__, self.verbose)
@@ -426,33 +431,27 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
             self._stream_rows(*self._batch(X, y, sample_weight), gamma=gamma)
         if "_stream" not in self.__dict__:
             raise ValueError("the batches hold no rows")
-        stream = self.__dict__.pop("_stream")
+
+        def leave_one_out(path, alphas) -> np.ndarray:
+            progress.phase("pass 2: exact leave-one-out residuals, batch by batch")
+            errors = np.zeros((len(alphas), self._stream.stats.cross.shape[1]))
+            for X, y, sample_weight in batches:
+                X, Y, sample_weight, _ = self._batch(X, y, sample_weight)
+                errors += len(X) * leave_one_out_errors(
+                    path,
+                    self.random_features_,
+                    X,
+                    Y,
+                    sample_weight,
+                    alphas,
+                    self._chunk_rows(),
+                    resolve_n_jobs(self.n_jobs),
+                )
+            return errors / self._stream.stats.n_samples
+
         progress.phase("eigendecomposition of the Gram")
-        n_jobs = resolve_n_jobs(self.n_jobs)
-        with threadpool_limits(limits=1, user_api="blas"):
-            path = stream.stats.path(self.fit_intercept, n_jobs)
-            top = float(path.eigenvalues[-1]) if len(path.eigenvalues) else 0.0
-            alphas = self._alphas(top)
-            if self.cv == "gcv":
-                errors = path.gcv_errors(list(alphas))
-            else:
-                progress.phase("pass 2: exact leave-one-out residuals, batch by batch")
-                errors = np.zeros((len(alphas), stream.stats.cross.shape[1]))
-                for X, y, sample_weight in batches:
-                    X, Y, sample_weight, _ = self._batch(X, y, sample_weight)
-                    errors += len(X) * leave_one_out_errors(
-                        path,
-                        self.random_features_,
-                        X,
-                        Y,
-                        sample_weight,
-                        alphas,
-                        self._chunk_rows(),
-                        n_jobs,
-                    )
-                errors /= stream.stats.n_samples
-            train = path.train_errors(list(alphas))
-            self._set_solution(path.coef, errors, train, alphas, stream.y_was_1d)
+        self._solve_stream(None if self.cv == "gcv" else leave_one_out)
+        del self._stream
         progress.phase(f"done: alpha_ = {self.alpha_}, best score = {self.best_score_}")
         return self
 
@@ -882,7 +881,9 @@ n_features_in_, feature_names_in_
         """
         if isinstance(X, RowBatches | np.memmap):
             batches = as_batches(X, y, sample_weight)
-            self._set_classes(np.unique(np.concatenate([np.unique(y) for _, y, _ in batches])))
+            if isinstance(X, RowBatches):  # one pass collects the labels
+                y = np.concatenate([np.unique(labels) for _, labels, _ in batches])
+            self._set_classes(y)
             return self._fit_batches(batches)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2)
         check_classification_targets(y)
