@@ -48,7 +48,8 @@ def kernel_tolerance(X, Y, kernel, gamma, bias):
         distance_error = 2 * (d + 1) * EPS * l1
         return 2 * (gamma * K * distance_error + 4 * EPS * K)
     U, V = augment(X, gamma, bias), augment(Y, gamma, bias)
-    N = np.linalg.norm(U, axis=1)[:, None] * np.linalg.norm(V, axis=1)[None, :]
+    # hypot: no underflow of the squares for tiny rows (np.linalg.norm gives 0 at 1e-200).
+    N = np.hypot.reduce(U, axis=1)[:, None] * np.hypot.reduce(V, axis=1)[None, :]
     cos_t = np.divide(U @ V.T, N, out=np.ones_like(N), where=N > 0).clip(-1, 1)
     dc = 2 * (2 * d + 6) * EPS
     sin_bound = 1 - np.minimum(np.abs(cos_t) + dc, 1.0) ** 2
