@@ -516,7 +516,9 @@ mod tests {
         let x = data(n, d, 7);
         let y = data(n, 1, 8);
         let kernel = Kernel::Rbf { gamma: 0.3 };
-        let (w, b) = features::sample_weights::<f64>(&kernel, 3, d, m, true);
+        let (w, b) =
+            features::sample_weights::<f64>(&kernel, features::Sampling::Iid, 3, d, m, true)
+                .unwrap();
         let weights = row_major(&w, m, d).transpose();
         let ctx = Context::global();
         let mut z = vec![0.0; n * m];

@@ -1,7 +1,9 @@
 //! Dense products on row-major buffers, through faer's GEMM.
 
 use crate::real::Real;
-use faer::{Accum, MatMut, MatRef, Par};
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::{householder, qr::no_pivoting::factor as qr};
+use faer::{Accum, Conj, Mat, MatMut, MatRef, Par};
 
 /// `dst = a @ b`, with `dst` a row-major `a.nrows() x b.ncols()` buffer.
 ///
@@ -39,9 +41,90 @@ pub fn row_norms_squared<T: Real>(x: MatRef<'_, T>) -> Vec<T> {
         .collect()
 }
 
+/// The orthonormal factor `Q` of `a = Q R` (square `a`), with the signs fixed so
+/// that `R` has a non-negative diagonal: column `i` of `Q` is what Gram-Schmidt
+/// makes of the first `i + 1` columns of `a`. For a Gaussian `a` this `Q` is
+/// Haar-distributed and independent of `R`.
+///
+/// Householder QR run sequentially (`Par::Seq`), so the bits do not depend on
+/// the thread count.
+///
+/// # Panics
+/// If `a` is not square.
+pub fn orthonormal_factor<T: Real>(a: Mat<T>) -> Mat<T> {
+    let n = a.nrows();
+    assert_eq!(a.ncols(), n, "orthonormal_factor takes a square matrix");
+    if n == 0 {
+        return a;
+    }
+    let mut qr_factors = a;
+    let block = qr::recommended_block_size::<T>(n, n);
+    let mut coeffs = Mat::<T>::zeros(block, n);
+    let scratch = qr::qr_in_place_scratch::<T>(n, n, block, Par::Seq, Default::default()).or(
+        householder::apply_block_householder_sequence_on_the_left_in_place_scratch::<T>(
+            n, block, n,
+        ),
+    );
+    let mut buffer = MemBuffer::new(scratch);
+    let stack = MemStack::new(&mut buffer);
+    qr::qr_in_place(
+        qr_factors.as_mut(),
+        coeffs.as_mut(),
+        Par::Seq,
+        stack,
+        Default::default(),
+    );
+    let mut q = Mat::<T>::identity(n, n);
+    householder::apply_block_householder_sequence_on_the_left_in_place_with_conj(
+        qr_factors.as_ref(),
+        coeffs.as_ref(),
+        Conj::No,
+        q.as_mut(),
+        Par::Seq,
+        stack,
+    );
+    for j in 0..n {
+        if qr_factors[(j, j)] < T::zero() {
+            for i in 0..n {
+                q[(i, j)] = -q[(i, j)];
+            }
+        }
+    }
+    q
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn orthonormal_factor_is_gram_schmidt() {
+        for n in [0, 1, 2, 7, 33, 100] {
+            let mut rng = crate::rng::feature_stream(1, n as u64);
+            let a = Mat::<f64>::from_fn(n, n, |_, _| f64::standard_normal(&mut rng));
+            let q = orthonormal_factor(a.clone());
+            // Modified Gram-Schmidt of the columns of a, the oracle.
+            let mut g = a.clone();
+            for j in 0..n {
+                for k in 0..j {
+                    let dot: f64 = (0..n).map(|i| g[(i, k)] * g[(i, j)]).sum();
+                    for i in 0..n {
+                        g[(i, j)] -= dot * g[(i, k)];
+                    }
+                }
+                let norm = (0..n).map(|i| g[(i, j)] * g[(i, j)]).sum::<f64>().sqrt();
+                for i in 0..n {
+                    g[(i, j)] /= norm;
+                }
+            }
+            let tol = 1e-10 * (n.max(1) as f64);
+            for i in 0..n {
+                for j in 0..n {
+                    assert!((q[(i, j)] - g[(i, j)]).abs() < tol, "{n}: {i} {j}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn matmul_into_matches_a_hand_product() {

@@ -70,7 +70,9 @@ mod tests {
             gamma: 1.0,
             bias: 0.5,
         };
-        let (w, b) = features::sample_weights::<f64>(&kernel, 9, d, m, true);
+        let (w, b) =
+            features::sample_weights::<f64>(&kernel, features::Sampling::Iid, 9, d, m, true)
+                .unwrap();
         let weights = row_major(&w, m, d).transpose();
         let coef = faer::Mat::from_fn(m, t, |j, k| ((j * t + k) as f64).sin());
         let ctx = Context::global();

@@ -5,7 +5,7 @@
 //! dedicated thread pool) and maps core errors with one `From<Error> for PyErr`.
 
 use crate::error::Error;
-use crate::features::{self, FeatureMap};
+use crate::features::{self, FeatureMap, Sampling};
 use crate::gram::{self, GramAccumulator};
 use crate::kernels::{self, Kernel};
 use crate::linear;
@@ -178,21 +178,31 @@ type WeightsAndOffsets<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>);
 fn sample_weights_typed<'py, T: Real + numpy::Element>(
     py: Python<'py>,
     kernel: &Kernel,
+    sampling: Sampling,
     seed: u64,
     n_features_in: usize,
     n_frequencies: usize,
     with_offsets: bool,
 ) -> PyResult<WeightsAndOffsets<'py>> {
     let (w, b) = py.detach(|| {
-        features::sample_weights::<T>(kernel, seed, n_features_in, n_frequencies, with_offsets)
-    });
+        features::sample_weights::<T>(
+            kernel,
+            sampling,
+            seed,
+            n_features_in,
+            n_frequencies,
+            with_offsets,
+        )
+    })?;
     let w = PyArray1::from_vec(py, w).reshape([n_frequencies, n_features_in])?;
     Ok((w.into_any(), PyArray1::from_vec(py, b).into_any()))
 }
 
 /// Draws the weights of `n_frequencies` random features; see `_core.pyi`.
 #[pyfunction(name = "sample_weights")]
-#[pyo3(signature = (kernel, *, gamma, bias, paired, n_features_in, n_frequencies, seed, dtype))]
+#[pyo3(signature = (
+    kernel, *, gamma, bias, paired, n_features_in, n_frequencies, seed, dtype, sampling="iid"
+))]
 #[allow(clippy::too_many_arguments)]
 fn sample_weights_py<'py>(
     py: Python<'py>,
@@ -204,8 +214,11 @@ fn sample_weights_py<'py>(
     n_frequencies: usize,
     seed: u64,
     dtype: &str,
+    sampling: &str,
 ) -> PyResult<WeightsAndOffsets<'py>> {
     let kernel = Kernel::new(kernel, gamma, bias)?;
+    let sampling = Sampling::new(sampling)?;
+    sampling.check_kernel(&kernel)?;
     let with_offsets = FeatureMap::for_kernel(&kernel, paired)?.uses_offsets();
     let draw = match dtype {
         "float64" => sample_weights_typed::<f64>,
@@ -219,6 +232,7 @@ fn sample_weights_py<'py>(
     draw(
         py,
         &kernel,
+        sampling,
         seed,
         n_features_in,
         n_frequencies,
@@ -712,6 +726,7 @@ mod _core {
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
         use pyo3::types::PyModuleMethods;
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-        m.add("KERNEL_NAMES", crate::kernels::KERNEL_NAMES.to_vec())
+        m.add("KERNEL_NAMES", crate::kernels::KERNEL_NAMES.to_vec())?;
+        m.add("SAMPLING_NAMES", crate::features::SAMPLING_NAMES.to_vec())
     }
 }

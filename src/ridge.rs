@@ -941,7 +941,9 @@ mod tests {
         let x = data(n, d, 4);
         let y = data(n, 1, 5);
         let kernel = Kernel::Rbf { gamma: 0.5 };
-        let (w, b) = features::sample_weights::<f64>(&kernel, 1, d, m, true);
+        let (w, b) =
+            features::sample_weights::<f64>(&kernel, features::Sampling::Iid, 1, d, m, true)
+                .unwrap();
         let weights = row_major(&w, m, d).transpose();
         let ctx = Context::global();
         let (xm, ym) = (row_major(&x, n, d), row_major(&y, n, 1));

@@ -53,7 +53,7 @@ def entry_variances(X, kernel, fourier, n_components, gamma=GAMMA):
     return (V + 0.5) / n_components
 
 
-def squared_errors(X, K, kernel, fourier, n_components, seeds, gamma=GAMMA):
+def squared_errors(X, K, kernel, fourier, n_components, seeds, gamma=GAMMA, sampling="iid"):
     """Mean over entries of (Z Z^T - K)^2, one value per seed."""
     errors = []
     for seed in seeds:
@@ -63,6 +63,7 @@ def squared_errors(X, K, kernel, fourier, n_components, seeds, gamma=GAMMA):
             gamma=gamma,
             bias=BIAS,
             fourier=fourier,
+            sampling=sampling,
             random_state=seed,
         ).fit_transform(X)
         errors.append(np.mean((Z @ Z.T - K) ** 2))

@@ -45,6 +45,7 @@ CONFIGS = {
     "rbf": ("rbf", {}, False),
     "rbf-sincos-intercept": ("rbf", {"fourier": "sincos"}, True),
     "relu-bias-intercept": ("relu", {"bias": 0.5}, True),
+    "rbf-orthogonal": ("rbf", {"sampling": "orthogonal"}, False),
 }
 
 
@@ -287,7 +288,8 @@ def test_shapes_and_fixed_settings():
     gamma = 1 / (N_FEATURES * data()[0].var())
     assert result.fixed["gamma"] == pytest.approx(gamma)
     assert result.fixed | {"gamma": 0, "eigen_alpha": 0, "eigen_beta": 0} == {
-        "kernel": "rbf", "gamma": 0, "bias": 0.0, "fourier": "cos", "n_samples": 100,
+        "kernel": "rbf", "gamma": 0, "bias": 0.0, "fourier": "cos", "sampling": "iid",
+        "n_samples": 100,
         "n_eigen": 150, "eigen_alpha": 0, "eigen_beta": 0, "n_pool": N_POOL, "n_test": N_TEST,
         "n_outputs": 1, "seeds": (0, 1, 2), "fit_intercept": False,
     }  # fmt: skip

@@ -19,7 +19,7 @@ The public API:
 
 from . import kernels, sweep, theory
 from ._core import __version__
-from ._kernels import KERNELS
+from ._kernels import KERNELS, SAMPLINGS
 from .batches import RowBatches
 from .kernel_ridge import KernelRidge
 from .random_features import RandomFeatures
@@ -27,6 +27,7 @@ from .ridge import RandomFeatureRidge, RandomFeatureRidgeClassifier
 
 __all__ = [
     "KERNELS",
+    "SAMPLINGS",
     "KernelRidge",
     "RandomFeatureRidge",
     "RandomFeatureRidgeClassifier",

@@ -10,6 +10,7 @@ _F64 = npt.NDArray[np.float64]
 
 __all__ = [
     "KERNEL_NAMES",
+    "SAMPLING_NAMES",
     "DualRidgePath",
     "PrimalRidgePath",
     "__version__",
@@ -23,6 +24,7 @@ __all__ = [
 
 __version__: str
 KERNEL_NAMES: list[str]
+SAMPLING_NAMES: list[str]
 
 def sample_weights(
     kernel: str,
@@ -34,12 +36,15 @@ def sample_weights(
     n_frequencies: int,
     seed: int,
     dtype: str,
+    sampling: str = "iid",
 ) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.floating]]:
     """Draw the weights of ``n_frequencies`` random features.
 
     Returns ``(w, b)``: ``w`` of shape (n_frequencies, n_features_in), row ``j``
-    being ``w_j``, and the offsets ``b`` (zeros when ``paired``). Frequency ``j``
-    comes from its own random stream under ``seed``; ``dtype`` ("float32" or
+    being ``w_j``, and the offsets ``b`` (zeros when ``paired``). With
+    ``sampling="iid"`` frequency ``j`` comes from its own random stream under
+    ``seed``; with ``"orthogonal"`` each block of ``n_features_in`` frequencies
+    comes from the block's stream, orthogonalized. ``dtype`` ("float32" or
     "float64") is the type the draws are made in.
     """
 

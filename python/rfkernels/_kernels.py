@@ -13,7 +13,18 @@ import numpy as np
 
 from . import _core
 
-__all__ = ["KERNELS", "KernelInfo", "gamma_from_moments", "resolve_gamma"]
+__all__ = [
+    "KERNELS",
+    "SAMPLINGS",
+    "KernelInfo",
+    "check_sampling",
+    "gamma_from_moments",
+    "resolve_gamma",
+]
+
+#: How the frequencies of random features can be drawn (``RandomFeatures(sampling=...)``):
+#: independently, or in orthogonal blocks (kernels with isotropic Gaussian weights).
+SAMPLINGS: tuple[str, ...] = ("iid", "orthogonal")
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,9 @@ class KernelInfo:
         ``fourier="sincos"`` pairs are available.
     uses_bias : bool
         Whether the ``bias`` hyperparameter (offset scale) applies.
+    gaussian : bool
+        Whether the weights are isotropic Gaussian, so that the orthogonal
+        samplings apply.
     scale_gamma : callable
         ``gamma="scale"``: a ``gamma`` from the (weighted) moments of the training
         data, ``scale_gamma(n_features, variance, mean_square)``.
@@ -43,6 +57,7 @@ class KernelInfo:
     feature_map: str
     fourier: bool
     uses_bias: bool
+    gaussian: bool
     scale_gamma: Callable[[int, float, float], float]
 
 
@@ -72,6 +87,7 @@ KERNELS: dict[str, KernelInfo] = {
         feature_map="sqrt(2/D) cos(w.x + b), w ~ N(0, 2 gamma I), b ~ U[0, 2 pi)",
         fourier=True,
         uses_bias=False,
+        gaussian=True,
         scale_gamma=lambda d, var, mean_square: _inverse(d * var),
     ),
     "laplacian": KernelInfo(
@@ -80,6 +96,7 @@ KERNELS: dict[str, KernelInfo] = {
         feature_map="sqrt(2/D) cos(w.x + b), w_i ~ Cauchy(0, gamma), b ~ U[0, 2 pi)",
         fourier=True,
         uses_bias=False,
+        gaussian=False,
         scale_gamma=lambda d, var, mean_square: _inverse(d * np.sqrt(var)),
     ),
     "relu": KernelInfo(
@@ -89,6 +106,7 @@ KERNELS: dict[str, KernelInfo] = {
         feature_map="sqrt(2/D) max(0, w.x + b), w ~ N(0, gamma I), b ~ N(0, bias^2)",
         fourier=False,
         uses_bias=True,
+        gaussian=True,
         scale_gamma=lambda d, var, mean_square: _inverse(d * mean_square),
     ),
     "step": KernelInfo(
@@ -97,6 +115,7 @@ KERNELS: dict[str, KernelInfo] = {
         feature_map="sqrt(2/D) [w.x + b > 0], w ~ N(0, gamma I), b ~ N(0, bias^2)",
         fourier=False,
         uses_bias=True,
+        gaussian=True,
         scale_gamma=lambda d, var, mean_square: _inverse(d * mean_square),
     ),
     "linear": KernelInfo(
@@ -105,11 +124,26 @@ KERNELS: dict[str, KernelInfo] = {
         feature_map="sqrt(2/D) (w.x + b), w ~ N(0, gamma/2 I), b ~ N(0, bias^2/2)",
         fourier=False,
         uses_bias=True,
+        gaussian=True,
         scale_gamma=lambda d, var, mean_square: _inverse(d * mean_square),
     ),
 }
 
 assert tuple(KERNELS) == tuple(_core.KERNEL_NAMES), "registry and Rust core disagree"
+assert SAMPLINGS == tuple(_core.SAMPLING_NAMES), "samplings and Rust core disagree"
+
+
+def check_sampling(kernel: str, sampling: str) -> None:
+    """Raise ``ValueError`` when ``sampling`` does not apply to ``kernel``.
+
+    The orthogonal samplings need isotropic Gaussian weights; the others are iid only.
+    """
+    if sampling != "iid" and not KERNELS[kernel].gaussian:
+        gaussian = ", ".join(name for name, info in KERNELS.items() if info.gaussian)
+        raise ValueError(
+            f"sampling={sampling!r} needs isotropic Gaussian weights ({gaussian}); the "
+            f"{kernel!r} kernel's are not: use sampling='iid'"
+        )
 
 
 def resolve_gamma(

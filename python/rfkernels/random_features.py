@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _core
-from ._kernels import KERNELS, resolve_gamma
+from ._kernels import KERNELS, SAMPLINGS, check_sampling, resolve_gamma
 from ._validation import check_fits_in_memory, resolve_n_jobs
 
 __all__ = ["RandomFeatures"]
@@ -35,7 +35,9 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     Feature ``j`` depends only on ``(random_state, j)``: the same ``random_state``
     gives bit-identical features for any number of threads, and the first ``k``
     columns of a ``D``-feature map equal the ``k``-feature map times
-    ``sqrt(k / D)``, so a width sweep needs only the widest map.
+    ``sqrt(k / D)``, so a width sweep needs only the widest map. With
+    ``sampling="orthogonal"`` the same holds block by block of
+    ``n_features_in`` frequencies.
 
     Parameters
     ----------
@@ -62,6 +64,13 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         ``"sincos"`` uses pairs ``sqrt(2/D) (cos(w.x), sin(w.x))`` sharing one
         frequency, which have lower variance (``n_components`` must be even).
         Ignored by relu, step and linear.
+    sampling : {"iid", "orthogonal"}, default="iid"
+        How the frequencies are drawn. ``"iid"``: independently. ``"orthogonal"``
+        (orthogonal random features, ORF): in blocks of ``n_features_in``
+        frequencies that are exactly orthogonal, each with the norm of a Gaussian
+        vector, so every feature keeps its distribution while ``Z @ Z.T`` has a
+        lower variance (for rbf; see Notes). Only for the kernels with isotropic
+        Gaussian weights: rbf, relu, step and linear.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights. Pass an int for reproducible features.
     n_jobs : int or None, default=None
@@ -110,6 +119,12 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
       ``b ~ N(0, bias^2/2)`` (Gaussian random projections);
       ``k(x, y) = gamma x.y + bias^2``.
 
+    Orthogonal sampling [3]_: block ``b`` of ``d = n_features_in`` frequencies
+    is drawn from its own random stream as a ``d x d`` Gaussian matrix ``G``;
+    with ``G = Q R`` (``diag(R) >= 0``) frequency ``i`` of the block is
+    ``sigma ||g_i|| q_i`` (``sigma`` the weights' scale above): orthogonal
+    directions, chi-distributed norms. Only the last block may be partial.
+
     Features are computed in the dtype of ``X`` (float32 or float64; other
     types become float64). Weights fitted in one dtype are cast to the other
     when ``transform`` gets the other.
@@ -119,6 +134,8 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     .. [1] A. Rahimi and B. Recht, "Random Features for Large-Scale Kernel
        Machines", NeurIPS 2007.
     .. [2] Y. Cho and L. Saul, "Kernel Methods for Deep Learning", NeurIPS 2009.
+    .. [3] F. X. Yu, A. T. Suresh, K. Choromanski, D. Holtmann-Rice and S. Kumar,
+       "Orthogonal Random Features", NeurIPS 2016.
 
     Examples
     --------
@@ -140,6 +157,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         "gamma": [StrOptions({"scale"}), Interval(Real, 0, None, closed="neither")],
         "bias": [Interval(Real, 0, None, closed="left")],
         "fourier": [StrOptions({"cos", "sincos"})],
+        "sampling": [StrOptions(set(SAMPLINGS))],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
     }
@@ -152,6 +170,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         gamma: float | str = "scale",
         bias: float = 0.0,
         fourier: str = "cos",
+        sampling: str = "iid",
         random_state: int | np.random.RandomState | None = None,
         n_jobs: int | None = None,
     ) -> None:
@@ -160,6 +179,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.gamma = gamma
         self.bias = bias
         self.fourier = fourier
+        self.sampling = sampling
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -197,6 +217,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 f"fourier='sincos' needs an even n_components (cos and sin of each "
                 f"frequency), got {self.n_components}"
             )
+        check_sampling(self.kernel, self.sampling)
         self.gamma_ = resolve_gamma(self.kernel, self.gamma, X, sample_weight)
         self.seed_ = int(check_random_state(self.random_state).randint(np.iinfo(np.int64).max))
         n_frequencies = self.n_components // 2 if paired else self.n_components
@@ -209,6 +230,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             n_frequencies=n_frequencies,
             seed=self.seed_,
             dtype=X.dtype.name,
+            sampling=self.sampling,
         )
         self.random_weights_ = weights.T
         self.random_offset_ = offsets

@@ -287,6 +287,7 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         gamma: float | str = "scale",
         bias: float = 0.0,
         fourier: str = "cos",
+        sampling: str = "iid",
         alphas="auto",
         cv: int | str | None = None,
         fit_intercept: bool = True,
@@ -301,6 +302,7 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         self.gamma = gamma
         self.bias = bias
         self.fourier = fourier
+        self.sampling = sampling
         self.alphas = alphas
         self.cv = cv
         self.fit_intercept = fit_intercept
@@ -328,6 +330,7 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
             gamma=self.gamma if gamma is None else gamma,
             bias=self.bias,
             fourier=self.fourier,
+            sampling=self.sampling,
             random_state=self.random_state,
             n_jobs=self.n_jobs,
         ).fit(X, sample_weight=sample_weight)
@@ -625,6 +628,8 @@ class RandomFeatureRidge(RegressorMixin, _BaseRandomFeatureRidge):
         Offset scale of relu, step and linear features.
     fourier : {"cos", "sincos"}, default="cos"
         Form of rbf and laplacian features.
+    sampling : {"iid", "orthogonal"}, default="iid"
+        How the frequencies are drawn (see :class:`RandomFeatures`).
     alphas : "auto", float or array-like of shape (n_alphas,), default="auto"
         Ridges to try, each >= 0 (0 is the minimum-norm least-squares fit).
         ``"auto"`` is 0 and 23 ridges log-spaced from 1e-10 to 10 times the top
@@ -829,7 +834,7 @@ class RandomFeatureRidgeClassifier(ClassifierMixin, _BaseRandomFeatureRidge):
 
     Parameters
     ----------
-    kernel, n_components, gamma, bias, fourier, alphas, cv, fit_intercept, \
+    kernel, n_components, gamma, bias, fourier, sampling, alphas, cv, fit_intercept, \
 alpha_per_target, random_state, chunk_size, n_jobs, verbose
         As in :class:`RandomFeatureRidge`; ``cv=int`` uses stratified folds.
 

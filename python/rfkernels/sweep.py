@@ -40,7 +40,7 @@ from sklearn.utils.validation import check_X_y
 from threadpoolctl import threadpool_limits
 
 from . import _core
-from ._kernels import KERNELS, resolve_gamma
+from ._kernels import KERNELS, check_sampling, resolve_gamma
 from ._ridge_path import _best_index, check_alphas
 from ._validation import check_fits_in_memory, resolve_n_jobs
 from .kernel_ridge import FIT_MATRICES, PREDICT_BLOCK_BYTES
@@ -71,7 +71,7 @@ SCALE_ROWS = 256
 #: The kinds of :meth:`SweepResult.plot`.
 PLOT_KINDS = ("tuned", "ridge", "fit")
 #: Keyword arguments of the sweeps that are passed on to the features and the kernel.
-KERNEL_PARAMS = ("bias", "fourier")
+KERNEL_PARAMS = ("bias", "fourier", "sampling")
 
 
 # --------------------------------------------------------------------------- result
@@ -105,7 +105,7 @@ class SweepResult:
         :func:`rfkernels.theory.krr_risk` predictions (infinite width), likewise.
     fixed : dict
         Everything else: ``kernel``, ``gamma`` (the number used), ``bias``, ``fourier``,
-        ``n_samples`` (width sweeps) or ``n_components`` (sample sweeps), ``n_pool``
+        ``sampling``, ``n_samples`` (width sweeps) or ``n_components`` (sample sweeps), ``n_pool``
         (rows the training sets are drawn from), ``n_test``, ``n_outputs``, ``seeds``,
         ``fit_intercept`` and, with the theory, ``n_eigen`` and the exponents
         ``eigen_alpha`` and ``eigen_beta`` of the estimated eigenstructure.
@@ -590,6 +590,7 @@ class _Problem:
     gamma: float
     bias: float
     fourier: str
+    sampling: str
     fit_intercept: bool
     n_jobs: int | None
 
@@ -601,6 +602,7 @@ class _Problem:
             gamma=self.gamma,
             bias=self.bias,
             fourier=self.fourier,
+            sampling=self.sampling,
             random_state=int(seed),
             n_jobs=self.n_jobs,
         ).fit(self.X)
@@ -954,8 +956,12 @@ def _prepare(
         )
     bias = kernel_params.get("bias", 0.0)
     fourier = kernel_params.get("fourier", "cos")
-    # The feature map's own constraints: kernel, gamma, bias and fourier.
-    RandomFeatures(kernel, gamma=gamma, bias=bias, fourier=fourier)._validate_params()
+    sampling = kernel_params.get("sampling", "iid")
+    # The feature map's own constraints: kernel, gamma, bias, fourier and sampling.
+    RandomFeatures(
+        kernel, gamma=gamma, bias=bias, fourier=fourier, sampling=sampling
+    )._validate_params()
+    check_sampling(kernel, sampling)
     if not isinstance(fit_intercept, bool | np.bool_):
         raise ValueError(f"fit_intercept must be a bool, got {fit_intercept!r}")
     n_jobs = resolve_n_jobs(n_jobs)
@@ -985,6 +991,7 @@ def _prepare(
         gamma=resolve_gamma(kernel, gamma, X),
         bias=float(bias),
         fourier=fourier,
+        sampling=sampling,
         fit_intercept=bool(fit_intercept),
         n_jobs=n_jobs,
     )
@@ -1147,8 +1154,9 @@ def width_sweep(
     progress : bool, default=True
         Show a progress bar over (seed, width) when tqdm is installed.
     **kernel_params
-        ``bias`` (relu, step and linear) and ``fourier`` (``"cos"`` or ``"sincos"``) of the
-        random features, as in :class:`rfkernels.RandomFeatures`.
+        ``bias`` (relu, step and linear), ``fourier`` (``"cos"`` or ``"sincos"``) and
+        ``sampling`` (``"iid"`` or ``"orthogonal"``) of the random features, as in
+        :class:`rfkernels.RandomFeatures`.
 
     Returns
     -------
@@ -1465,6 +1473,7 @@ def _result(
             "gamma": problem.gamma,
             "bias": problem.bias,
             "fourier": problem.fourier,
+            "sampling": problem.sampling,
             **extra,
             "n_pool": len(problem.X),
             "n_test": len(problem.X_test),

@@ -8,7 +8,8 @@
 //! | `Step`   | `[w_j.x + b_j > 0]`                | step                |
 //!
 //! The weights are drawn by [`sample_weights`] from the kernel's spectral measure
-//! (one random stream per frequency, see [`crate::rng`]); with the `sqrt(2/D)`
+//! (independent or orthogonal frequencies, one random stream per frequency or
+//! block, see [`crate::rng`] and [`Sampling`]); with the `sqrt(2/D)`
 //! scale `Z Z^T` converges to the exact kernel of [`crate::kernels`] as `D` grows.
 //!
 //! [`transform`] splits the rows into chunks of [`ROWS_PER_CHUNK`] run in parallel;
@@ -22,11 +23,11 @@ use crate::kernels::Kernel;
 use crate::linalg::matmul_into;
 use crate::parallel::Context;
 use crate::real::Real;
-use crate::rng::feature_stream;
 use crate::simd::{self, Isa, Piecewise};
 use faer::{MatMut, MatRef};
-use rayon::prelude::*;
-use std::f64::consts::SQRT_2;
+
+mod sampling;
+pub use sampling::{SAMPLING_NAMES, Sampling, sample_weights};
 
 /// Rows per parallel task (tuned on benches/: 64 to 512 are within 10%).
 pub const ROWS_PER_CHUNK: usize = 128;
@@ -91,61 +92,6 @@ impl FeatureMap {
     pub fn uses_offsets(self) -> bool {
         self != FeatureMap::SinCos
     }
-}
-
-/// Draws `n_frequencies` weight vectors and offsets for `kernel` from `seed`.
-///
-/// Returns `(w, b)`: `w` is row-major `n_frequencies x n_features_in` (row `j` is
-/// `w_j`), `b` has one offset per frequency (zeros when `with_offsets` is false).
-/// Frequency `j` is drawn from its own stream: first its `n_features_in` weights,
-/// then its offset, so `w_j` and `b_j` do not depend on `n_frequencies`.
-/// - rbf: `w ~ N(0, 2 gamma I)`, `b ~ U[0, 2pi)`;
-/// - laplacian: `w_i ~ Cauchy(0, gamma)` per coordinate, `b ~ U[0, 2pi)`;
-/// - relu, step: `w ~ N(0, gamma I)`, `b ~ N(0, bias^2)`;
-/// - linear: `w ~ N(0, gamma/2 I)`, `b ~ N(0, bias^2/2)` (the `sqrt(2/D)` scale
-///   then gives `E[z(x).z(y)] = gamma x.y + bias^2`).
-pub fn sample_weights<T: Real>(
-    kernel: &Kernel,
-    seed: u64,
-    n_features_in: usize,
-    n_frequencies: usize,
-    with_offsets: bool,
-) -> (Vec<T>, Vec<T>) {
-    let mut w = vec![T::zero(); n_frequencies * n_features_in];
-    let mut b = vec![T::zero(); n_frequencies];
-    let two_pi = T::from_f64(std::f64::consts::TAU);
-    w.par_chunks_mut(n_features_in.max(1))
-        .zip(b.par_iter_mut())
-        .enumerate()
-        .for_each(|(j, (w_j, b_j))| {
-            let mut rng = feature_stream(seed, j as u64);
-            let (weight, offset): (fn(&mut _) -> T, T) = match *kernel {
-                Kernel::Rbf { .. } => (T::standard_normal, two_pi),
-                Kernel::Laplacian { .. } => (T::standard_cauchy, two_pi),
-                Kernel::Relu { bias, .. } | Kernel::Step { bias, .. } => {
-                    (T::standard_normal, T::from_f64(bias))
-                }
-                Kernel::Linear { bias, .. } => (T::standard_normal, T::from_f64(bias / SQRT_2)),
-            };
-            let scale = T::from_f64(match *kernel {
-                Kernel::Rbf { gamma } => (2.0 * gamma).sqrt(),
-                Kernel::Laplacian { gamma } => gamma,
-                Kernel::Relu { gamma, .. } | Kernel::Step { gamma, .. } => gamma.sqrt(),
-                Kernel::Linear { gamma, .. } => (gamma / 2.0).sqrt(),
-            });
-            for v in w_j.iter_mut() {
-                *v = scale * weight(&mut rng);
-            }
-            if with_offsets {
-                *b_j = match kernel {
-                    Kernel::Rbf { .. } | Kernel::Laplacian { .. } => {
-                        offset * T::standard_uniform(&mut rng)
-                    }
-                    _ => offset * T::standard_normal(&mut rng),
-                };
-            }
-        });
-    (w, b)
 }
 
 /// Writes the `D`-component features of every row of `x` into the row-major
@@ -419,7 +365,8 @@ mod tests {
 
     fn features<T: Real>(kernel: &Kernel, paired: bool, x: &[T], d: usize, m: usize) -> Vec<T> {
         let map = FeatureMap::for_kernel(kernel, paired).unwrap();
-        let (w, b) = sample_weights::<T>(kernel, 42, d, m, map.uses_offsets());
+        let (w, b) =
+            sample_weights::<T>(kernel, Sampling::Iid, 42, d, m, map.uses_offsets()).unwrap();
         let n = x.len() / d;
         let mut out = vec![T::nan(); n * m * map.components_per_frequency()];
         let weights = row_major(&w, m, d).transpose();
@@ -452,7 +399,9 @@ mod tests {
                 let x = data::<f64>(n, d);
                 let z = features(&kernel, paired, &x, d, m);
                 let map = FeatureMap::for_kernel(&kernel, paired).unwrap();
-                let (w, b) = sample_weights::<f64>(&kernel, 42, d, m, map.uses_offsets());
+                let (w, b) =
+                    sample_weights::<f64>(&kernel, Sampling::Iid, 42, d, m, map.uses_offsets())
+                        .unwrap();
                 let per = map.components_per_frequency();
                 let scale = (2.0 / (m * per) as f64).sqrt();
                 for i in 0..n {
@@ -480,8 +429,12 @@ mod tests {
         let x = data::<f64>(9, 4);
         for (kernel, paired) in all_maps() {
             let map = FeatureMap::for_kernel(&kernel, paired).unwrap();
-            let (wide_w, wide_b) = sample_weights::<f64>(&kernel, 5, 4, 300, map.uses_offsets());
-            let (w, b) = sample_weights::<f64>(&kernel, 5, 4, 20, map.uses_offsets());
+            let (wide_w, wide_b) =
+                sample_weights::<f64>(&kernel, Sampling::Iid, 5, 4, 300, map.uses_offsets())
+                    .unwrap();
+            let (w, b) =
+                sample_weights::<f64>(&kernel, Sampling::Iid, 5, 4, 20, map.uses_offsets())
+                    .unwrap();
             assert_eq!(w[..], wide_w[..w.len()]);
             assert_eq!(b[..], wide_b[..20]);
             let (wide, narrow) = (
@@ -504,7 +457,8 @@ mod tests {
 
     fn streamed<T: Real>(kernel: &Kernel, paired: bool, x: &[T], d: usize, m: usize) -> Vec<f64> {
         let map = FeatureMap::for_kernel(kernel, paired).unwrap();
-        let (w, b) = sample_weights::<T>(kernel, 42, d, m, map.uses_offsets());
+        let (w, b) =
+            sample_weights::<T>(kernel, Sampling::Iid, 42, d, m, map.uses_offsets()).unwrap();
         let (n, n_components) = (x.len() / d, m * map.components_per_frequency());
         let mut out = vec![f64::NAN; n * n_components];
         let weights = row_major(&w, m, d).transpose();
@@ -596,8 +550,8 @@ mod tests {
     #[test]
     fn float32_weights_are_drawn_in_float32() {
         let kernel = Kernel::Rbf { gamma: 0.5 };
-        let (w32, _) = sample_weights::<f32>(&kernel, 1, 3, 4, true);
-        let (w64, _) = sample_weights::<f64>(&kernel, 1, 3, 4, true);
+        let (w32, _) = sample_weights::<f32>(&kernel, Sampling::Iid, 1, 3, 4, true).unwrap();
+        let (w64, _) = sample_weights::<f64>(&kernel, Sampling::Iid, 1, 3, 4, true).unwrap();
         let cast: Vec<f32> = w64.iter().map(|&v| v as f32).collect();
         assert_ne!(w32, cast);
     }
@@ -608,7 +562,7 @@ mod tests {
             gamma: 1.0,
             bias: 0.0,
         };
-        let (w, b) = sample_weights::<f64>(&kernel, 1, 3, 4, true);
+        let (w, b) = sample_weights::<f64>(&kernel, Sampling::Iid, 1, 3, 4, true).unwrap();
         let x = [1e308, 1e308, 1e308, 0.0, 0.0, 0.0];
         let mut out = vec![0.0; 8];
         let weights = row_major(&w, 4, 3).transpose();

@@ -1,0 +1,319 @@
+//! Drawing the random weights: independent (iid) or orthogonal frequencies.
+//!
+//! Every kernel has a spectral measure (see [`sample_weights`]); the weights of
+//! the Gaussian kernels (rbf, relu, step, linear) are `w = sigma g` with
+//! `g ~ N(0, I)`. Two samplings:
+//!
+//! - [`Sampling::Iid`]: frequency `j` is drawn alone from stream `j`.
+//! - [`Sampling::Orthogonal`] (ORF, Yu et al. 2016): frequencies come in blocks of
+//!   `d = n_features_in`. Block `b` is drawn from stream `b`: a `d x d` Gaussian
+//!   `G` (column `i` is frequency `i`'s draw), made orthonormal (`G = Q R`, signs
+//!   fixed so that `diag(R) >= 0`), and column `i` of `Q` scaled back to the norm
+//!   of column `i` of `G`: `w_i = sigma |g_i| q_i`. Each `w_i` is still
+//!   `N(0, sigma^2 I)` (the column norms of `G` are those of `R`, chi(d)
+//!   distributed and independent of the Haar `Q`), so every feature keeps its
+//!   expectation, while the frequencies of a block are exactly orthogonal, which
+//!   lowers the variance of `Z Z^T` for the rbf kernel.
+//!
+//! Both keep the crate's nesting: frequency `j` depends only on `(seed, j)` (the
+//! block of `j` does not depend on how many frequencies are drawn), so the first
+//! `k` of `D` features are the `k`-feature map times `sqrt(D / k)`.
+
+use crate::error::{Error, Result};
+use crate::kernels::Kernel;
+use crate::linalg::orthonormal_factor;
+use crate::real::Real;
+use crate::rng::feature_stream;
+use faer::Mat;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use std::f64::consts::{SQRT_2, TAU};
+
+/// How the frequencies of a feature map are drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sampling {
+    /// Independent frequencies, one random stream each.
+    Iid,
+    /// Orthogonal random features: blocks of `n_features_in` orthogonal frequencies
+    /// with chi-distributed norms (Gaussian kernels only).
+    Orthogonal,
+}
+
+/// The sampling names the core knows.
+pub const SAMPLING_NAMES: [&str; 2] = ["iid", "orthogonal"];
+
+impl Sampling {
+    /// The sampling called `name` (one of [`SAMPLING_NAMES`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for an unknown name.
+    pub fn new(name: &str) -> Result<Sampling> {
+        match name {
+            "iid" => Ok(Sampling::Iid),
+            "orthogonal" => Ok(Sampling::Orthogonal),
+            _ => Err(Error::InvalidParameter(format!(
+                "unknown sampling {name:?}; expected one of {SAMPLING_NAMES:?}"
+            ))),
+        }
+    }
+
+    /// The sampling's name, as [`Sampling::new`] takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Sampling::Iid => "iid",
+            Sampling::Orthogonal => "orthogonal",
+        }
+    }
+
+    /// Checks that `kernel` can be sampled this way: the orthogonal samplings
+    /// need isotropic Gaussian weights.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the kernel and the sampling.
+    pub fn check_kernel(self, kernel: &Kernel) -> Result<()> {
+        if self == Sampling::Iid || Spectrum::<f64>::of(kernel).gaussian {
+            return Ok(());
+        }
+        Err(Error::InvalidParameter(format!(
+            "sampling={:?} needs isotropic Gaussian weights (rbf, relu, step, linear), \
+             not the {:?} kernel's; use sampling=\"iid\"",
+            self.name(),
+            kernel.name()
+        )))
+    }
+}
+
+/// A kernel's spectral measure: `w = scale * g` with `g`'s coordinates iid
+/// draws of `weight`, and the offsets.
+struct Spectrum<T> {
+    weight: fn(&mut ChaCha8Rng) -> T,
+    /// Whether `weight` is the standard normal (`w` isotropic Gaussian).
+    gaussian: bool,
+    scale: T,
+    /// `b = offset_scale * U[0, 1)` (`uniform_offsets`) or `offset_scale * N(0, 1)`.
+    offset_scale: T,
+    uniform_offsets: bool,
+}
+
+impl<T: Real> Spectrum<T> {
+    fn of(kernel: &Kernel) -> Spectrum<T> {
+        let normal = |scale: f64, offset_scale: f64, uniform_offsets| Spectrum {
+            weight: T::standard_normal,
+            gaussian: true,
+            scale: T::from_f64(scale),
+            offset_scale: T::from_f64(offset_scale),
+            uniform_offsets,
+        };
+        match *kernel {
+            Kernel::Rbf { gamma } => normal((2.0 * gamma).sqrt(), TAU, true),
+            Kernel::Laplacian { gamma } => Spectrum {
+                weight: T::standard_cauchy,
+                gaussian: false,
+                scale: T::from_f64(gamma),
+                offset_scale: T::from_f64(TAU),
+                uniform_offsets: true,
+            },
+            Kernel::Relu { gamma, bias } | Kernel::Step { gamma, bias } => {
+                normal(gamma.sqrt(), bias, false)
+            }
+            Kernel::Linear { gamma, bias } => normal((gamma / 2.0).sqrt(), bias / SQRT_2, false),
+        }
+    }
+
+    fn offset(&self, rng: &mut ChaCha8Rng) -> T {
+        let draw = if self.uniform_offsets {
+            T::standard_uniform(rng)
+        } else {
+            T::standard_normal(rng)
+        };
+        self.offset_scale * draw
+    }
+}
+
+/// Draws `n_frequencies` weight vectors and offsets for `kernel` from `seed`.
+///
+/// Returns `(w, b)`: `w` is row-major `n_frequencies x n_features_in` (row `j` is
+/// `w_j`), `b` has one offset per frequency (zeros when `with_offsets` is false).
+/// - rbf: `w ~ N(0, 2 gamma I)`, `b ~ U[0, 2pi)`;
+/// - laplacian: `w_i ~ Cauchy(0, gamma)` per coordinate, `b ~ U[0, 2pi)`;
+/// - relu, step: `w ~ N(0, gamma I)`, `b ~ N(0, bias^2)`;
+/// - linear: `w ~ N(0, gamma/2 I)`, `b ~ N(0, bias^2/2)` (the `sqrt(2/D)` scale
+///   then gives `E[z(x).z(y)] = gamma x.y + bias^2`).
+///
+/// With [`Sampling::Iid`], frequency `j` is drawn from stream `j`: first its
+/// `n_features_in` weights, then its offset. With [`Sampling::Orthogonal`], the
+/// block of `n_features_in` frequencies holding `j` is drawn from the block's
+/// stream (see the module docs): its Gaussian matrix column by column, then its
+/// offsets. Either way `w_j` and `b_j` do not depend on `n_frequencies`.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] if `sampling` does not apply to `kernel`
+/// ([`Sampling::check_kernel`]).
+pub fn sample_weights<T: Real>(
+    kernel: &Kernel,
+    sampling: Sampling,
+    seed: u64,
+    n_features_in: usize,
+    n_frequencies: usize,
+    with_offsets: bool,
+) -> Result<(Vec<T>, Vec<T>)> {
+    sampling.check_kernel(kernel)?;
+    let spectrum = Spectrum::<T>::of(kernel);
+    let d = n_features_in;
+    let mut w = vec![T::zero(); n_frequencies * d];
+    let mut b = vec![T::zero(); n_frequencies];
+    match sampling {
+        Sampling::Iid => w
+            .par_chunks_mut(d.max(1))
+            .zip(b.par_iter_mut())
+            .enumerate()
+            .for_each(|(j, (w_j, b_j))| {
+                let mut rng = feature_stream(seed, j as u64);
+                for v in w_j.iter_mut() {
+                    *v = spectrum.scale * (spectrum.weight)(&mut rng);
+                }
+                if with_offsets {
+                    *b_j = spectrum.offset(&mut rng);
+                }
+            }),
+        Sampling::Orthogonal if d > 0 => w
+            .par_chunks_mut(d * d)
+            .zip(b.par_chunks_mut(d))
+            .enumerate()
+            .for_each(|(block, (w_block, b_block))| {
+                let mut rng = feature_stream(seed, block as u64);
+                let mut g = Mat::<T>::zeros(d, d);
+                for i in 0..d {
+                    for k in 0..d {
+                        g[(k, i)] = T::standard_normal(&mut rng);
+                    }
+                }
+                let norms: Vec<T> = (0..d)
+                    .map(|i| {
+                        (0..d)
+                            .fold(T::zero(), |acc, k| acc + g[(k, i)] * g[(k, i)])
+                            .sqrt()
+                    })
+                    .collect();
+                let offsets: Vec<T> = (0..d).map(|_| spectrum.offset(&mut rng)).collect();
+                let q = orthonormal_factor(g);
+                for (i, w_i) in w_block.chunks_exact_mut(d).enumerate() {
+                    let scale = spectrum.scale * norms[i];
+                    for (k, v) in w_i.iter_mut().enumerate() {
+                        *v = scale * q[(k, i)];
+                    }
+                }
+                if with_offsets {
+                    b_block.copy_from_slice(&offsets[..b_block.len()]);
+                }
+            }),
+        Sampling::Orthogonal => {}
+    }
+    Ok((w, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gaussian_kernels() -> [Kernel; 4] {
+        [
+            Kernel::Rbf { gamma: 0.7 },
+            Kernel::Relu {
+                gamma: 0.7,
+                bias: 0.5,
+            },
+            Kernel::Step {
+                gamma: 0.7,
+                bias: 0.5,
+            },
+            Kernel::Linear {
+                gamma: 0.7,
+                bias: 0.5,
+            },
+        ]
+    }
+
+    #[test]
+    fn orthogonal_blocks_are_orthogonal_with_the_gaussian_norms() {
+        let (d, m) = (5, 13); // two full blocks and a partial one
+        for kernel in gaussian_kernels() {
+            let scale = Spectrum::<f64>::of(&kernel).scale;
+            let (w, _) =
+                sample_weights::<f64>(&kernel, Sampling::Orthogonal, 3, d, m, true).unwrap();
+            for block in 0..3 {
+                let mut rng = feature_stream(3, block);
+                let g: Vec<f64> = (0..d * d).map(|_| f64::standard_normal(&mut rng)).collect();
+                for i in 0..d.min(m - block as usize * d) {
+                    let j = block as usize * d + i;
+                    let w_j = &w[j * d..(j + 1) * d];
+                    let g_norm = g[i * d..(i + 1) * d]
+                        .iter()
+                        .map(|v| v * v)
+                        .sum::<f64>()
+                        .sqrt();
+                    let norm = w_j.iter().map(|v| v * v).sum::<f64>().sqrt();
+                    assert!(
+                        (norm - scale * g_norm).abs() < 1e-12 * norm,
+                        "{kernel:?} {j}"
+                    );
+                    for other in block as usize * d..j {
+                        let w_o = &w[other * d..(other + 1) * d];
+                        let dot: f64 = w_j.iter().zip(w_o).map(|(a, b)| a * b).sum();
+                        assert!(dot.abs() < 1e-12 * scale * scale * d as f64, "{j} {other}");
+                    }
+                }
+                // The first frequency of a block is its Gaussian draw's direction.
+                let first = block as usize * d;
+                for k in 0..d {
+                    assert!((w[first * d + k] - scale * g[k]).abs() < 1e-12);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn orthogonal_weights_are_nested_and_thread_independent() {
+        let kernel = Kernel::Rbf { gamma: 0.3 };
+        let draw = |m, threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| sample_weights::<f32>(&kernel, Sampling::Orthogonal, 9, 6, m, true))
+                .unwrap()
+        };
+        let (wide_w, wide_b) = draw(40, 3);
+        let (w, b) = draw(11, 1);
+        assert_eq!(w[..], wide_w[..w.len()]);
+        assert_eq!(b[..], wide_b[..11]);
+    }
+
+    #[test]
+    fn orthogonal_rows_have_gaussian_second_moments() {
+        // E[w w^T] = sigma^2 I for every frequency: average over many blocks.
+        let (d, m) = (4, 4 * 5000);
+        let kernel = Kernel::Rbf { gamma: 0.5 };
+        let (w, _) = sample_weights::<f64>(&kernel, Sampling::Orthogonal, 1, d, m, false).unwrap();
+        for a in 0..d {
+            for c in 0..d {
+                let moment: f64 =
+                    w.chunks_exact(d).map(|w_j| w_j[a] * w_j[c]).sum::<f64>() / m as f64;
+                let want = if a == c { 1.0 } else { 0.0 };
+                // standard error about sqrt(2 / m) = 0.01
+                assert!((moment - want).abs() < 0.05, "{a} {c}: {moment}");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_samplings_are_errors() {
+        assert!(Sampling::new("sobol").is_err());
+        let laplacian = Kernel::Laplacian { gamma: 1.0 };
+        let result = sample_weights::<f64>(&laplacian, Sampling::Orthogonal, 0, 3, 3, true);
+        assert!(matches!(result, Err(Error::InvalidParameter(msg)) if msg.contains("laplacian")));
+        for name in SAMPLING_NAMES {
+            assert_eq!(Sampling::new(name).unwrap().name(), name);
+        }
+    }
+}
