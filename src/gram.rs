@@ -16,7 +16,7 @@
 //! Memory is `O(D^2 + D t)`, independent of the number of rows.
 
 use crate::error::{Error, Result};
-use crate::features::{self, FeatureMap};
+use crate::features::{self, FeatureMap, Projection};
 use crate::linalg::column_major;
 use crate::parallel::Context;
 use crate::real::Real;
@@ -310,7 +310,7 @@ pub fn accumulate_products<T: Real>(
     x: MatRef<'_, T>,
     y: MatRef<'_, f64>,
     sample_weight: Option<&[f64]>,
-    weights: MatRef<'_, T>,
+    projection: Projection<'_, T>,
     offsets: &[T],
     map: FeatureMap,
     chunk_rows: usize,
@@ -320,7 +320,7 @@ pub fn accumulate_products<T: Real>(
     ctx: &Context,
 ) -> Result<()> {
     let n = x.nrows();
-    let n_components = weights.ncols() * map.components_per_frequency();
+    let n_components = projection.n_frequencies() * map.components_per_frequency();
     if y.nrows() != n || sample_weight.is_some_and(|s| s.len() != n) {
         return Err(Error::Shape(format!(
             "X has {n} rows but y has {} and sample_weight {}",
@@ -345,7 +345,7 @@ pub fn accumulate_products<T: Real>(
             feature_sums.len()
         )));
     }
-    features::for_each_chunk_f64(x, weights, offsets, map, chunk_rows, ctx, |start, z| {
+    features::for_each_chunk_f64(x, projection, offsets, map, chunk_rows, ctx, |start, z| {
         let rows = z.len() / n_components.max(1);
         let w = sample_weight.map(|s| &s[start..start + rows]);
         let (g, c, y) = (gram.as_mut(), cross.as_mut(), y.subrows(start, rows));
@@ -363,13 +363,13 @@ pub fn accumulate<T: Real>(
     x: MatRef<'_, T>,
     y: MatRef<'_, f64>,
     sample_weight: Option<&[f64]>,
-    weights: MatRef<'_, T>,
+    projection: Projection<'_, T>,
     offsets: &[T],
     map: FeatureMap,
     chunk_rows: usize,
     ctx: &Context,
 ) -> Result<GramAccumulator> {
-    let n_components = weights.ncols() * map.components_per_frequency();
+    let n_components = projection.n_frequencies() * map.components_per_frequency();
     let mut stats = GramAccumulator::new(n_components, y.ncols());
     let (gram, cross) = (stats.gram.as_mut(), stats.cross.as_mut());
     let sums = &mut stats.feature_sums;
@@ -377,7 +377,7 @@ pub fn accumulate<T: Real>(
         x,
         y,
         sample_weight,
-        weights,
+        projection,
         offsets,
         map,
         chunk_rows,
@@ -519,7 +519,7 @@ mod tests {
         let (w, b) =
             features::sample_weights::<f64>(&kernel, features::Sampling::Iid, 3, d, m, true)
                 .unwrap();
-        let weights = row_major(&w, m, d).transpose();
+        let weights = Projection::Dense(row_major(&w, m, d).transpose());
         let ctx = Context::global();
         let mut z = vec![0.0; n * m];
         features::transform(

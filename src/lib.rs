@@ -15,6 +15,7 @@
 
 pub mod error;
 pub mod features;
+pub mod fwht;
 pub mod gram;
 pub mod kernels;
 pub mod linalg;

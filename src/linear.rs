@@ -2,7 +2,7 @@
 //! `f(x) = z(x) . beta + beta_0`, features computed and consumed chunk by chunk.
 
 use crate::error::{Error, Result};
-use crate::features::{self, FeatureMap, ROWS_PER_CHUNK};
+use crate::features::{self, FeatureMap, Projection, ROWS_PER_CHUNK};
 use crate::linalg::{matmul_into, row_major};
 use crate::parallel::Context;
 use crate::real::Real;
@@ -17,7 +17,7 @@ use faer::MatRef;
 #[allow(clippy::too_many_arguments)]
 pub fn predict<T: Real>(
     x: MatRef<'_, T>,
-    weights: MatRef<'_, T>,
+    projection: Projection<'_, T>,
     offsets: &[T],
     map: FeatureMap,
     coef: MatRef<'_, f64>,
@@ -25,7 +25,7 @@ pub fn predict<T: Real>(
     out: &mut [f64],
     ctx: &Context,
 ) -> Result<()> {
-    let n_components = weights.ncols() * map.components_per_frequency();
+    let n_components = projection.n_frequencies() * map.components_per_frequency();
     let t = coef.ncols();
     if coef.nrows() != n_components || intercept.len() != t || out.len() != x.nrows() * t {
         return Err(Error::Shape(format!(
@@ -45,7 +45,15 @@ pub fn predict<T: Real>(
         let mut z = vec![T::zero(); n_rows * n_components];
         let mut scratch = Vec::new();
         let x_rows = x.subrows(first, n_rows);
-        features::transform_rows(x_rows, first, weights, offsets, map, &mut z, &mut scratch)?;
+        features::transform_rows(
+            x_rows,
+            first,
+            projection,
+            offsets,
+            map,
+            &mut z,
+            &mut scratch,
+        )?;
         let z64: Vec<f64> = z.iter().map(|&v| Real::to_f64(v)).collect();
         matmul_into(rows_out, row_major(&z64, n_rows, n_components), coef);
         for row in rows_out.chunks_exact_mut(t) {
@@ -73,7 +81,7 @@ mod tests {
         let (w, b) =
             features::sample_weights::<f64>(&kernel, features::Sampling::Iid, 9, d, m, true)
                 .unwrap();
-        let weights = row_major(&w, m, d).transpose();
+        let weights = Projection::Dense(row_major(&w, m, d).transpose());
         let coef = faer::Mat::from_fn(m, t, |j, k| ((j * t + k) as f64).sin());
         let ctx = Context::global();
         let mut z = vec![0.0; n * m];

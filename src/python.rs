@@ -5,7 +5,7 @@
 //! dedicated thread pool) and maps core errors with one `From<Error> for PyErr`.
 
 use crate::error::Error;
-use crate::features::{self, FeatureMap, Sampling};
+use crate::features::{self, FeatureMap, Projection, Sampling, Structured};
 use crate::gram::{self, GramAccumulator};
 use crate::kernels::{self, Kernel};
 use crate::linear;
@@ -17,7 +17,8 @@ use faer::{Mat, MatMut, MatRef};
 use numpy::ndarray::{ArrayView2, ArrayViewMut2};
 use numpy::{
     PY_ARRAY_API, PyArray1, PyArray2, PyArrayDescrMethods, PyArrayMethods, PyReadonlyArray1,
-    PyReadonlyArray2, PyReadwriteArray1, PyReadwriteArray2, npyffi,
+    PyReadonlyArray2, PyReadonlyArray3, PyReadwriteArray1, PyReadwriteArray2,
+    PyUntypedArrayMethods, npyffi,
 };
 use pyo3::exceptions::{PyKeyboardInterrupt, PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -173,6 +174,107 @@ enum FloatVector<'py> {
     F32(PyReadonlyArray1<'py, f32>),
 }
 
+/// The weights of a feature map as Python passes them: dense `(d, m)` (column `j`
+/// is `w_j`) or the structured diagonals `(n_blocks, 3, P)`, in either float type.
+#[derive(FromPyObject)]
+enum FloatWeights<'py> {
+    F64(PyReadonlyArray2<'py, f64>),
+    F32(PyReadonlyArray2<'py, f32>),
+    StructuredF64(PyReadonlyArray3<'py, f64>),
+    StructuredF32(PyReadonlyArray3<'py, f32>),
+}
+
+/// Weights in one float type `T`.
+enum Weights<'py, T: numpy::Element> {
+    Dense(PyReadonlyArray2<'py, T>),
+    Structured(PyReadonlyArray3<'py, T>),
+}
+
+/// A feature map's input, weights and offsets, checked to share one float type.
+enum Typed<'py> {
+    F64(
+        PyReadonlyArray2<'py, f64>,
+        Weights<'py, f64>,
+        PyReadonlyArray1<'py, f64>,
+    ),
+    F32(
+        PyReadonlyArray2<'py, f32>,
+        Weights<'py, f32>,
+        PyReadonlyArray1<'py, f32>,
+    ),
+}
+
+fn typed<'py>(
+    x: FloatMatrix<'py>,
+    weights: FloatWeights<'py>,
+    offsets: FloatVector<'py>,
+) -> PyResult<Typed<'py>> {
+    use FloatWeights as W;
+    match (x, weights, offsets) {
+        (FloatMatrix::F64(x), W::F64(w), FloatVector::F64(b)) => {
+            Ok(Typed::F64(x, Weights::Dense(w), b))
+        }
+        (FloatMatrix::F64(x), W::StructuredF64(w), FloatVector::F64(b)) => {
+            Ok(Typed::F64(x, Weights::Structured(w), b))
+        }
+        (FloatMatrix::F32(x), W::F32(w), FloatVector::F32(b)) => {
+            Ok(Typed::F32(x, Weights::Dense(w), b))
+        }
+        (FloatMatrix::F32(x), W::StructuredF32(w), FloatVector::F32(b)) => {
+            Ok(Typed::F32(x, Weights::Structured(w), b))
+        }
+        _ => Err(PyTypeError::new_err(
+            "x, weights and offsets must share one float dtype",
+        )),
+    }
+}
+
+/// Borrowed weights, movable into a detached closure.
+enum WeightsView<'a, T> {
+    Dense(ArrayView2<'a, T>),
+    Structured { diagonals: &'a [T], padded: usize },
+}
+
+impl<'py, T: Real + numpy::Element> Weights<'py, T> {
+    fn view(&self) -> PyResult<WeightsView<'_, T>> {
+        match self {
+            Weights::Dense(w) => Ok(WeightsView::Dense(w.as_array())),
+            Weights::Structured(w) => {
+                let shape = w.shape().to_vec();
+                let diagonals = w.as_slice().map_err(|_| {
+                    PyValueError::new_err("structured weights must be a C-contiguous array")
+                })?;
+                if shape[1] != 3 {
+                    return Err(PyValueError::new_err(format!(
+                        "structured weights must have shape (n_blocks, 3, P), got {shape:?}"
+                    )));
+                }
+                Ok(WeightsView::Structured {
+                    diagonals,
+                    padded: shape[2],
+                })
+            }
+        }
+    }
+}
+
+impl<T: Real> WeightsView<'_, T> {
+    /// The projection of `n_frequencies` frequencies (one per offset) of
+    /// `n_features_in`-dimensional inputs.
+    fn projection(
+        &self,
+        n_features_in: usize,
+        n_frequencies: usize,
+    ) -> crate::Result<Projection<'_, T>> {
+        match self {
+            WeightsView::Dense(w) => Ok(Projection::Dense(faer_view(w))),
+            WeightsView::Structured { diagonals, padded } => Ok(Projection::Structured(
+                Structured::new(diagonals, n_features_in, *padded, n_frequencies)?,
+            )),
+        }
+    }
+}
+
 type WeightsAndOffsets<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>);
 
 fn sample_weights_typed<'py, T: Real + numpy::Element>(
@@ -184,17 +286,17 @@ fn sample_weights_typed<'py, T: Real + numpy::Element>(
     n_frequencies: usize,
     with_offsets: bool,
 ) -> PyResult<WeightsAndOffsets<'py>> {
-    let (w, b) = py.detach(|| {
-        features::sample_weights::<T>(
-            kernel,
-            sampling,
-            seed,
-            n_features_in,
-            n_frequencies,
-            with_offsets,
-        )
-    })?;
-    let w = PyArray1::from_vec(py, w).reshape([n_frequencies, n_features_in])?;
+    let (d, m) = (n_features_in, n_frequencies);
+    if sampling == Sampling::Structured {
+        let (w, b) =
+            py.detach(|| features::sample_structured::<T>(kernel, seed, d, m, with_offsets))?;
+        let padded = features::padded_dimension(d);
+        let w = PyArray1::from_vec(py, w).reshape([m.div_ceil(padded), 3, padded])?;
+        return Ok((w.into_any(), PyArray1::from_vec(py, b).into_any()));
+    }
+    let (w, b) =
+        py.detach(|| features::sample_weights::<T>(kernel, sampling, seed, d, m, with_offsets))?;
+    let w = PyArray1::from_vec(py, w).reshape([m, d])?;
     Ok((w.into_any(), PyArray1::from_vec(py, b).into_any()))
 }
 
@@ -243,28 +345,22 @@ fn sample_weights_py<'py>(
 fn transform_typed<'py, T: Real + numpy::Element>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, T>,
-    weights: PyReadonlyArray2<'py, T>,
+    weights: Weights<'py, T>,
     offsets: PyReadonlyArray1<'py, T>,
     map: FeatureMap,
     n_jobs: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let (x, weights) = (x.as_array(), weights.as_array());
+    let (x, weights) = (x.as_array(), weights.view()?);
     let offsets = offsets
         .as_slice()
         .map_err(|_| PyValueError::new_err("offsets must be a contiguous 1-d array"))?;
-    let n_components = weights.ncols() * map.components_per_frequency();
+    let n_components = offsets.len() * map.components_per_frequency();
     let out = new_output::<T>(py, x.nrows(), n_components)?;
     let mut out_rw = out.readwrite();
     let out_slice = out_rw.as_slice_mut().expect("a new array is contiguous");
     run_detached(py, n_jobs, |ctx| {
-        features::transform(
-            faer_view(&x),
-            faer_view(&weights),
-            offsets,
-            map,
-            out_slice,
-            ctx,
-        )
+        let projection = weights.projection(x.ncols(), offsets.len())?;
+        features::transform(faer_view(&x), projection, offsets, map, out_slice, ctx)
     })?;
     drop(out_rw);
     Ok(out.into_any())
@@ -276,23 +372,16 @@ fn transform_typed<'py, T: Real + numpy::Element>(
 fn transform_py<'py>(
     py: Python<'py>,
     x: FloatMatrix<'py>,
-    weights: FloatMatrix<'py>,
+    weights: FloatWeights<'py>,
     offsets: FloatVector<'py>,
     kernel: &str,
     paired: bool,
     n_jobs: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let map = FeatureMap::for_kernel_name(kernel, paired)?;
-    match (x, weights, offsets) {
-        (FloatMatrix::F64(x), FloatMatrix::F64(w), FloatVector::F64(b)) => {
-            transform_typed(py, x, w, b, map, n_jobs)
-        }
-        (FloatMatrix::F32(x), FloatMatrix::F32(w), FloatVector::F32(b)) => {
-            transform_typed(py, x, w, b, map, n_jobs)
-        }
-        _ => Err(PyTypeError::new_err(
-            "x, weights and offsets must share one float dtype",
-        )),
+    match typed(x, weights, offsets)? {
+        Typed::F64(x, w, b) => transform_typed(py, x, w, b, map, n_jobs),
+        Typed::F32(x, w, b) => transform_typed(py, x, w, b, map, n_jobs),
     }
 }
 
@@ -330,7 +419,7 @@ fn accumulate_gram_typed<T: Real + numpy::Element>(
     x: PyReadonlyArray2<'_, T>,
     y: ArrayView2<'_, f64>,
     sample_weight: Option<&[f64]>,
-    weights: PyReadonlyArray2<'_, T>,
+    weights: Weights<'_, T>,
     offsets: PyReadonlyArray1<'_, T>,
     map: FeatureMap,
     chunk_size: usize,
@@ -339,12 +428,13 @@ fn accumulate_gram_typed<T: Real + numpy::Element>(
     feature_sums: &mut [f64],
     n_jobs: Option<usize>,
 ) -> PyResult<()> {
-    let (x, weights) = (x.as_array(), weights.as_array());
+    let (x, weights) = (x.as_array(), weights.view()?);
     let offsets = offsets
         .as_slice()
         .map_err(|_| PyValueError::new_err("offsets must be a contiguous 1-d array"))?;
     run_detached(py, n_jobs, |ctx| {
-        let (x, weights, y) = (faer_view(&x), faer_view(&weights), faer_view(&y));
+        let weights = weights.projection(x.ncols(), offsets.len())?;
+        let (x, y) = (faer_view(&x), faer_view(&y));
         let (g, c) = (faer_view_mut(&mut gram), faer_view_mut(&mut cross));
         gram::accumulate_products(
             x,
@@ -375,7 +465,7 @@ fn accumulate_gram_py<'py>(
     x: FloatMatrix<'py>,
     y: PyReadonlyArray2<'py, f64>,
     sample_weight: Option<PyReadonlyArray1<'py, f64>>,
-    weights: FloatMatrix<'py>,
+    weights: FloatWeights<'py>,
     offsets: FloatVector<'py>,
     mut gram: PyReadwriteArray2<'py, f64>,
     mut cross: PyReadwriteArray2<'py, f64>,
@@ -395,8 +485,8 @@ fn accumulate_gram_py<'py>(
         .as_slice_mut()
         .map_err(|_| PyValueError::new_err("feature_sums must be a contiguous 1-d array"))?;
     let (y, g, c) = (y.as_array(), gram.as_array_mut(), cross.as_array_mut());
-    match (x, weights, offsets) {
-        (FloatMatrix::F64(x), FloatMatrix::F64(w), FloatVector::F64(b)) => accumulate_gram_typed(
+    match typed(x, weights, offsets)? {
+        Typed::F64(x, w, b) => accumulate_gram_typed(
             py,
             x,
             y,
@@ -410,7 +500,7 @@ fn accumulate_gram_py<'py>(
             sums,
             n_jobs,
         ),
-        (FloatMatrix::F32(x), FloatMatrix::F32(w), FloatVector::F32(b)) => accumulate_gram_typed(
+        Typed::F32(x, w, b) => accumulate_gram_typed(
             py,
             x,
             y,
@@ -424,9 +514,6 @@ fn accumulate_gram_py<'py>(
             sums,
             n_jobs,
         ),
-        _ => Err(PyTypeError::new_err(
-            "x, weights and offsets must share one float dtype",
-        )),
     }
 }
 
@@ -434,14 +521,14 @@ fn accumulate_gram_py<'py>(
 fn predict_linear_typed<'py, T: Real + numpy::Element>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, T>,
-    weights: PyReadonlyArray2<'py, T>,
+    weights: Weights<'py, T>,
     offsets: PyReadonlyArray1<'py, T>,
     map: FeatureMap,
     coef: ArrayView2<'_, f64>,
     intercept: &[f64],
     n_jobs: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let (x, weights) = (x.as_array(), weights.as_array());
+    let (x, weights) = (x.as_array(), weights.view()?);
     let offsets = offsets
         .as_slice()
         .map_err(|_| PyValueError::new_err("offsets must be a contiguous 1-d array"))?;
@@ -449,7 +536,8 @@ fn predict_linear_typed<'py, T: Real + numpy::Element>(
     let mut out_rw = out.readwrite();
     let out_slice = out_rw.as_slice_mut().expect("a new array is contiguous");
     run_detached(py, n_jobs, |ctx| {
-        let (x, w, c) = (faer_view(&x), faer_view(&weights), faer_view(&coef));
+        let w = weights.projection(x.ncols(), offsets.len())?;
+        let (x, c) = (faer_view(&x), faer_view(&coef));
         linear::predict(x, w, offsets, map, c, intercept, out_slice, ctx)
     })?;
     drop(out_rw);
@@ -463,7 +551,7 @@ fn predict_linear_typed<'py, T: Real + numpy::Element>(
 fn predict_linear_py<'py>(
     py: Python<'py>,
     x: FloatMatrix<'py>,
-    weights: FloatMatrix<'py>,
+    weights: FloatWeights<'py>,
     offsets: FloatVector<'py>,
     coef: PyReadonlyArray2<'py, f64>,
     intercept: PyReadonlyArray1<'py, f64>,
@@ -476,16 +564,9 @@ fn predict_linear_py<'py>(
         .as_slice()
         .map_err(|_| PyValueError::new_err("intercept must be a contiguous 1-d array"))?;
     let coef = coef.as_array();
-    match (x, weights, offsets) {
-        (FloatMatrix::F64(x), FloatMatrix::F64(w), FloatVector::F64(b)) => {
-            predict_linear_typed(py, x, w, b, map, coef, intercept, n_jobs)
-        }
-        (FloatMatrix::F32(x), FloatMatrix::F32(w), FloatVector::F32(b)) => {
-            predict_linear_typed(py, x, w, b, map, coef, intercept, n_jobs)
-        }
-        _ => Err(PyTypeError::new_err(
-            "x, weights and offsets must share one float dtype",
-        )),
+    match typed(x, weights, offsets)? {
+        Typed::F64(x, w, b) => predict_linear_typed(py, x, w, b, map, coef, intercept, n_jobs),
+        Typed::F32(x, w, b) => predict_linear_typed(py, x, w, b, map, coef, intercept, n_jobs),
     }
 }
 
@@ -578,7 +659,7 @@ impl PrimalRidgePathPy {
         x: FloatMatrix<'py>,
         y: PyReadonlyArray2<'py, f64>,
         sample_weight: Option<PyReadonlyArray1<'py, f64>>,
-        weights: FloatMatrix<'py>,
+        weights: FloatWeights<'py>,
         offsets: FloatVector<'py>,
         alphas: Vec<f64>,
         kernel: &str,
@@ -592,16 +673,13 @@ impl PrimalRidgePathPy {
             .transpose()
             .map_err(|_| PyValueError::new_err("sample_weight must be a contiguous 1-d array"))?;
         let y = y.as_array();
-        let sums = match (x, weights, offsets) {
-            (FloatMatrix::F64(x), FloatMatrix::F64(w), FloatVector::F64(b)) => {
+        let sums = match typed(x, weights, offsets)? {
+            Typed::F64(x, w, b) => {
                 self.loo_typed(py, x, y, sample_weight, w, b, map, &alphas, n_jobs)
             }
-            (FloatMatrix::F32(x), FloatMatrix::F32(w), FloatVector::F32(b)) => {
+            Typed::F32(x, w, b) => {
                 self.loo_typed(py, x, y, sample_weight, w, b, map, &alphas, n_jobs)
             }
-            _ => Err(PyTypeError::new_err(
-                "x, weights and offsets must share one float dtype",
-            )),
         }?;
         to_numpy(py, &sums)
     }
@@ -615,18 +693,19 @@ impl PrimalRidgePathPy {
         x: PyReadonlyArray2<'_, T>,
         y: ArrayView2<'_, f64>,
         sample_weight: Option<&[f64]>,
-        weights: PyReadonlyArray2<'_, T>,
+        weights: Weights<'_, T>,
         offsets: PyReadonlyArray1<'_, T>,
         map: FeatureMap,
         alphas: &[f64],
         n_jobs: Option<usize>,
     ) -> PyResult<Mat<f64>> {
-        let (x, weights) = (x.as_array(), weights.as_array());
+        let (x, weights) = (x.as_array(), weights.view()?);
         let offsets = offsets
             .as_slice()
             .map_err(|_| PyValueError::new_err("offsets must be a contiguous 1-d array"))?;
         run_detached(py, n_jobs, |ctx| {
-            let (x, w, y) = (faer_view(&x), faer_view(&weights), faer_view(&y));
+            let w = weights.projection(x.ncols(), offsets.len())?;
+            let (x, y) = (faer_view(&x), faer_view(&y));
             self.path
                 .loo_error_sums(x, y, sample_weight, w, offsets, map, alphas, ctx)
         })

@@ -24,7 +24,7 @@
 //! `cutoff = max(lambda) * max(n, D) * eps` (numpy's `pinv` rule).
 
 use crate::error::{Error, Result};
-use crate::features::{self, FeatureMap};
+use crate::features::{self, FeatureMap, Projection};
 use crate::gram::{CenteredStats, GramAccumulator};
 use crate::linalg::column_major;
 use crate::parallel::Context;
@@ -292,7 +292,7 @@ impl PrimalPath {
         x: MatRef<'_, T>,
         y: MatRef<'_, f64>,
         sample_weight: Option<&[f64]>,
-        weights: MatRef<'_, T>,
+        projection: Projection<'_, T>,
         offsets: &[T],
         map: FeatureMap,
         alphas: &[f64],
@@ -300,15 +300,15 @@ impl PrimalPath {
     ) -> Result<Mat<f64>> {
         let pass = self.loo_pass(x.nrows(), y, alphas)?;
         let d = self.eigen.values.len();
-        if weights.ncols() * map.components_per_frequency() != d {
+        if projection.n_frequencies() * map.components_per_frequency() != d {
             return Err(Error::Shape(format!(
                 "the weights give {} features for statistics of {d}",
-                weights.ncols() * map.components_per_frequency()
+                projection.n_frequencies() * map.components_per_frequency()
             )));
         }
         pass.sums(self, y, sample_weight, ctx, |start, rows, z| {
             let out = MatMut::from_column_major_slice_mut(z, rows, d);
-            features::write_columns(x.subrows(start, rows), start, weights, offsets, map, out)
+            features::write_columns(x.subrows(start, rows), start, projection, offsets, map, out)
         })
     }
 
@@ -944,7 +944,7 @@ mod tests {
         let (w, b) =
             features::sample_weights::<f64>(&kernel, features::Sampling::Iid, 1, d, m, true)
                 .unwrap();
-        let weights = row_major(&w, m, d).transpose();
+        let weights = Projection::Dense(row_major(&w, m, d).transpose());
         let ctx = Context::global();
         let (xm, ym) = (row_major(&x, n, d), row_major(&y, n, 1));
         let acc =

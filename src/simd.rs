@@ -17,10 +17,11 @@ use std::sync::OnceLock;
 /// The instruction set a kernel runs with. Only [`Isa::detect`] can select a
 /// vector ISA, so a value of this type is always safe to run on this CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Isa(Level);
+pub struct Isa(pub(crate) Level);
 
+/// The levels [`Isa`] distinguishes (crate-visible for [`multiversion`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Level {
+pub(crate) enum Level {
     Scalar,
     #[cfg(target_arch = "x86_64")]
     Avx2,
@@ -83,14 +84,17 @@ macro_rules! multiversion {
                 // SAFETY: an `Isa` other than scalar comes only from `Isa::detect`,
                 // which checked that this CPU has the enabled features.
                 #[cfg(target_arch = "x86_64")]
-                Level::Avx512 => unsafe { avx512($($arg),*) },
+                $crate::simd::Level::Avx512 => unsafe { avx512($($arg),*) },
                 #[cfg(target_arch = "x86_64")]
-                Level::Avx2 => unsafe { avx2($($arg),*) },
-                Level::Scalar => generic($($arg),*),
+                $crate::simd::Level::Avx2 => unsafe { avx2($($arg),*) },
+                $crate::simd::Level::Scalar => generic($($arg),*),
             }
         }
     };
 }
+
+// Other modules (`crate::fwht`) multiversion their loops the same way.
+pub(crate) use multiversion;
 
 #[inline(always)]
 fn horner<T: Real>(coeffs: &[T], z: T) -> T {

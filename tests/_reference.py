@@ -5,6 +5,7 @@ written for clarity rather than speed, and independent of the Rust core.
 """
 
 import numpy as np
+from scipy.linalg import hadamard
 
 FOURIER_KERNELS = ("rbf", "laplacian")
 
@@ -116,3 +117,33 @@ def scale_gamma(kernel, X):
     }[kernel](X)
     value = X.shape[1] * float(statistic)
     return 1.0 / value if value > 0 else 1.0
+
+
+def structured_blocks(diagonals):
+    """The dense ``P x P`` matrices ``W_b = H S_b2 H S_b1 H S_b0`` of structured features.
+
+    ``diagonals`` has shape (n_blocks, 3, P): the random diagonals ``S_bk`` in the
+    order they apply; ``H`` is Sylvester's (unnormalized) Hadamard matrix. Row ``i``
+    of ``W_b`` is frequency ``b P + i`` in the padded input space.
+    """
+    diagonals = np.asarray(diagonals, dtype=np.float64)
+    P = diagonals.shape[2]
+    H = hadamard(P).astype(np.float64)
+    blocks = []
+    for block in diagonals:
+        W = np.eye(P)
+        for diagonal in block:
+            W = H @ (diagonal[:, None] * W)
+        blocks.append(W)
+    return np.array(blocks).reshape(-1, P, P)
+
+
+def structured_weights(diagonals, n_features_in, n_frequencies):
+    """The dense weights ``(n_features_in, n_frequencies)`` of structured features.
+
+    The inputs are zero-padded to ``P``, so only the first ``n_features_in`` columns
+    of each block act: ``W[:, j]`` is row ``j mod P`` of block ``j // P``, truncated.
+    """
+    blocks = structured_blocks(diagonals)
+    rows = blocks.reshape(-1, blocks.shape[-1])[:n_frequencies]
+    return rows[:, :n_features_in].T

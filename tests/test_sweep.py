@@ -46,6 +46,7 @@ CONFIGS = {
     "rbf-sincos-intercept": ("rbf", {"fourier": "sincos"}, True),
     "relu-bias-intercept": ("relu", {"bias": 0.5}, True),
     "rbf-orthogonal": ("rbf", {"sampling": "orthogonal"}, False),
+    "rbf-sincos-structured": ("rbf", {"fourier": "sincos", "sampling": "structured"}, True),
 }
 
 

@@ -44,8 +44,10 @@ def sample_weights(
     being ``w_j``, and the offsets ``b`` (zeros when ``paired``). With
     ``sampling="iid"`` frequency ``j`` comes from its own random stream under
     ``seed``; with ``"orthogonal"`` each block of ``n_features_in`` frequencies
-    comes from the block's stream, orthogonalized. ``dtype`` ("float32" or
-    "float64") is the type the draws are made in.
+    comes from the block's stream, orthogonalized. With ``"structured"``, ``w``
+    holds the diagonals, shape (ceil(n_frequencies / P), 3, P) with ``P`` the
+    power of two ``>= n_features_in``. ``dtype`` ("float32" or "float64") is the
+    type the draws are made in.
     """
 
 def transform(
@@ -59,7 +61,9 @@ def transform(
 ) -> npt.NDArray[np.floating]:
     """Compute the random features of ``x`` (n, d) with ``weights`` (d, m).
 
-    Returns (n, m) features, or (n, 2 m) sin/cos pairs when ``paired``; all
+    ``weights`` may also be structured diagonals (n_blocks, 3, P) from
+    ``sample_weights(..., sampling="structured")``; ``m`` is then the number of
+    offsets. Returns (n, m) features, or (n, 2 m) sin/cos pairs when ``paired``; all
     arrays share one dtype. Raises ValueError for a non-finite projection and
     KeyboardInterrupt on Ctrl-C. The GIL is released.
     """

@@ -23,8 +23,9 @@ __all__ = [
 ]
 
 #: How the frequencies of random features can be drawn (``RandomFeatures(sampling=...)``):
-#: independently, or in orthogonal blocks (kernels with isotropic Gaussian weights).
-SAMPLINGS: tuple[str, ...] = ("iid", "orthogonal")
+#: independently, in orthogonal blocks, or in structured (Hadamard) orthogonal blocks; the
+#: last two for the kernels with isotropic Gaussian weights.
+SAMPLINGS: tuple[str, ...] = ("iid", "orthogonal", "structured")
 
 
 @dataclass(frozen=True)

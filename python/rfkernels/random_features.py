@@ -64,13 +64,18 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         ``"sincos"`` uses pairs ``sqrt(2/D) (cos(w.x), sin(w.x))`` sharing one
         frequency, which have lower variance (``n_components`` must be even).
         Ignored by relu, step and linear.
-    sampling : {"iid", "orthogonal"}, default="iid"
+    sampling : {"iid", "orthogonal", "structured"}, default="iid"
         How the frequencies are drawn. ``"iid"``: independently. ``"orthogonal"``
         (orthogonal random features, ORF): in blocks of ``n_features_in``
         frequencies that are exactly orthogonal, each with the norm of a Gaussian
         vector, so every feature keeps its distribution while ``Z @ Z.T`` has a
-        lower variance (for rbf; see Notes). Only for the kernels with isotropic
-        Gaussian weights: rbf, relu, step and linear.
+        lower variance (for rbf; see Notes). ``"structured"`` (SORF): blocks of
+        Hadamard matrices and random signs, applied by fast Walsh-Hadamard
+        transforms in ``O(n_components log n_features_in)`` per row instead of
+        ``O(n_components n_features_in)``, never stored as a matrix; nearly
+        Gaussian in high dimension (a small bias for small ``n_features_in``).
+        The orthogonal samplings apply to the kernels with isotropic Gaussian
+        weights: rbf, relu, step and linear.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights. Pass an int for reproducible features.
     n_jobs : int or None, default=None
@@ -79,10 +84,13 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     Attributes
     ----------
-    random_weights_ : ndarray of shape (n_features_in_, n_frequencies)
+    random_weights_ : ndarray of shape (n_features_in_, n_frequencies) or (n_blocks, 3, P)
         The weight vectors ``w_j`` as columns (``n_frequencies`` is
         ``n_components``, or ``n_components / 2`` for ``fourier="sincos"``).
         float32 when fitted on float32 data: then drawn natively in float32.
+        With ``sampling="structured"``, the three random diagonals of each block
+        of ``P`` frequencies (``P`` is ``n_features_in_`` rounded up to a power of
+        two, ``n_blocks = ceil(n_frequencies / P)``; see Notes).
     random_offset_ : ndarray of shape (n_frequencies,)
         The offsets ``b_j`` (zeros for ``fourier="sincos"``).
     gamma_ : float
@@ -124,6 +132,14 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     with ``G = Q R`` (``diag(R) >= 0``) frequency ``i`` of the block is
     ``sigma ||g_i|| q_i`` (``sigma`` the weights' scale above): orthogonal
     directions, chi-distributed norms. Only the last block may be partial.
+
+    Structured sampling [3]_: block ``b`` of ``P`` frequencies maps ``x``, padded
+    with zeros to ``P`` entries, to ``W_b x = H S_b2 H S_b1 H S_b0 x`` with ``H``
+    the ``P x P`` Hadamard matrix (entries +-1) and ``S_bk =
+    diag(random_weights_[b, k])``: random signs, the first scaled by
+    ``sigma / P``. Equivalently ``sigma sqrt(P) H' S_2 H' S_1 H' S_0`` with the
+    orthogonal ``H' = H / sqrt(P)``: orthogonal frequencies of norm
+    ``sigma sqrt(P)``.
 
     Features are computed in the dtype of ``X`` (float32 or float64; other
     types become float64). Weights fitted in one dtype are cast to the other
@@ -232,7 +248,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             dtype=X.dtype.name,
             sampling=self.sampling,
         )
-        self.random_weights_ = weights.T
+        self.random_weights_ = weights if self.sampling == "structured" else weights.T
         self.random_offset_ = offsets
         self._n_features_out = self.n_components
         return self
@@ -263,12 +279,22 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             n_jobs=resolve_n_jobs(self.n_jobs),
         )
 
-    def _core_weights(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-        """The fitted weights and offsets in ``dtype``, as the Rust core takes them."""
-        return (
-            self.random_weights_.astype(dtype, copy=False),
-            self.random_offset_.astype(dtype, copy=False),
-        )
+    def _core_weights(
+        self, dtype: np.dtype, n_frequencies: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The fitted weights and offsets in ``dtype``, as the Rust core takes them.
+
+        With ``n_frequencies``, those of the first ``n_frequencies`` frequencies
+        (the leading columns, or the leading structured blocks).
+        """
+        weights, offsets = self.random_weights_, self.random_offset_
+        if n_frequencies is not None:
+            if weights.ndim == 3:
+                weights = weights[: -(-n_frequencies // weights.shape[2])]
+            else:
+                weights = weights[:, :n_frequencies]
+            offsets = offsets[:n_frequencies]
+        return weights.astype(dtype, copy=False), offsets.astype(dtype, copy=False)
 
     def __sklearn_tags__(self):
         """Declare float32 preservation: float32 in, float32 features out."""

@@ -89,10 +89,10 @@ def leave_one_out_errors(
     ``features`` when given: features are nested) and sums the squared residuals.
     ``on_block(block)`` is called after each block (progress reports).
     """
-    weights, offsets = features._core_weights(X.dtype)
+    frequencies = None
     if n_components is not None:
         frequencies = n_components // 2 if features._paired() else n_components
-        weights, offsets = weights[:, :frequencies], offsets[:frequencies]
+    weights, offsets = features._core_weights(X.dtype, frequencies)
     grid = [float(alpha) for alpha in alphas]
     errors = np.zeros((len(grid), Y.shape[1]))
     for block in row_blocks(len(X), chunk_rows):
@@ -628,7 +628,7 @@ class RandomFeatureRidge(RegressorMixin, _BaseRandomFeatureRidge):
         Offset scale of relu, step and linear features.
     fourier : {"cos", "sincos"}, default="cos"
         Form of rbf and laplacian features.
-    sampling : {"iid", "orthogonal"}, default="iid"
+    sampling : {"iid", "orthogonal", "structured"}, default="iid"
         How the frequencies are drawn (see :class:`RandomFeatures`).
     alphas : "auto", float or array-like of shape (n_alphas,), default="auto"
         Ridges to try, each >= 0 (0 is the minimum-norm least-squares fit).

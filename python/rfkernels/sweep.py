@@ -1155,7 +1155,7 @@ def width_sweep(
         Show a progress bar over (seed, width) when tqdm is installed.
     **kernel_params
         ``bias`` (relu, step and linear), ``fourier`` (``"cos"`` or ``"sincos"``) and
-        ``sampling`` (``"iid"`` or ``"orthogonal"``) of the random features, as in
+        ``sampling`` (``"iid"``, ``"orthogonal"`` or ``"structured"``) of the random features, as in
         :class:`rfkernels.RandomFeatures`.
 
     Returns

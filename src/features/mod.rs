@@ -20,20 +20,18 @@
 
 use crate::error::{Error, Result};
 use crate::kernels::Kernel;
-use crate::linalg::matmul_into;
 use crate::parallel::Context;
 use crate::real::Real;
 use crate::simd::{self, Isa, Piecewise};
 use faer::{MatMut, MatRef};
 
+mod projection;
 mod sampling;
-pub use sampling::{SAMPLING_NAMES, Sampling, sample_weights};
+pub use projection::{COLS_PER_BLOCK, Projection, Structured, padded_dimension};
+pub use sampling::{SAMPLING_NAMES, Sampling, sample_structured, sample_weights};
 
 /// Rows per parallel task (tuned on benches/: 64 to 512 are within 10%).
 pub const ROWS_PER_CHUNK: usize = 128;
-/// Frequencies per GEMM block inside a chunk: a `128 x 256` float64 scratch is
-/// 256 KiB, resident in L2 while the nonlinearity reads it.
-pub const COLS_PER_BLOCK: usize = 256;
 
 /// The nonlinearity applied to the random projections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,9 +93,8 @@ impl FeatureMap {
 }
 
 /// Writes the `D`-component features of every row of `x` into the row-major
-/// `n x D` buffer `out`, `D = weights.ncols() * map.components_per_frequency()`.
-///
-/// `weights` is `d x m` (column `j` is `w_j`), `offsets` has `m` entries.
+/// `n x D` buffer `out`, `D = m * map.components_per_frequency()` for the `m`
+/// frequencies of `projection`; `offsets` has `m` entries.
 ///
 /// # Errors
 /// [`Error::Shape`] if the shapes disagree; [`Error::NonFinite`] if a projection
@@ -105,14 +102,14 @@ impl FeatureMap {
 /// [`Error::Interrupted`] if `ctx`'s interrupt fires.
 pub fn transform<T: Real>(
     x: MatRef<'_, T>,
-    weights: MatRef<'_, T>,
+    projection: Projection<'_, T>,
     offsets: &[T],
     map: FeatureMap,
     out: &mut [T],
     ctx: &Context,
 ) -> Result<()> {
-    check_shapes(x.ncols(), weights, offsets)?;
-    let n_components = weights.ncols() * map.components_per_frequency();
+    check_shapes(x.ncols(), projection, offsets)?;
+    let n_components = projection.n_frequencies() * map.components_per_frequency();
     if out.len() != x.nrows() * n_components {
         return Err(Error::Shape(format!(
             "the output buffer has {} elements, expected {} x {n_components}",
@@ -129,7 +126,7 @@ pub fn transform<T: Real>(
         transform_rows(
             x.subrows(first, n_rows),
             first,
-            weights,
+            projection,
             offsets,
             map,
             rows,
@@ -150,16 +147,16 @@ pub fn transform<T: Real>(
 /// As [`transform`], and whatever `consume` returns.
 pub fn for_each_chunk_f64<T: Real>(
     x: MatRef<'_, T>,
-    weights: MatRef<'_, T>,
+    projection: Projection<'_, T>,
     offsets: &[T],
     map: FeatureMap,
     chunk_rows: usize,
     ctx: &Context,
     mut consume: impl FnMut(usize, &mut [f64]) -> Result<()>,
 ) -> Result<()> {
-    check_shapes(x.ncols(), weights, offsets)?;
+    check_shapes(x.ncols(), projection, offsets)?;
     let n = x.nrows();
-    let n_components = weights.ncols() * map.components_per_frequency();
+    let n_components = projection.n_frequencies() * map.components_per_frequency();
     let chunk_rows = chunk_rows.max(1);
     let mut z = vec![0.0; chunk_rows.min(n) * n_components];
     for start in (0..n).step_by(chunk_rows) {
@@ -169,7 +166,7 @@ pub fn for_each_chunk_f64<T: Real>(
         ctx.for_each_row_block(chunk, ROWS_PER_CHUNK, |first, block| {
             let first = start + first;
             let x = x.subrows(first, block.nrows());
-            write_columns(x, first, weights, offsets, map, block)
+            write_columns(x, first, projection, offsets, map, block)
         })?;
         consume(start, z)?;
     }
@@ -189,13 +186,14 @@ pub fn for_each_chunk_f64<T: Real>(
 pub fn write_columns<T: Real>(
     x: MatRef<'_, T>,
     first: usize,
-    weights: MatRef<'_, T>,
+    projection: Projection<'_, T>,
     offsets: &[T],
     map: FeatureMap,
     out: MatMut<'_, f64>,
 ) -> Result<()> {
     let per = map.components_per_frequency();
-    let m = weights.ncols();
+    let m = projection.n_frequencies();
+    let block_width = projection.block_width();
     let scale = feature_scale::<T>(m * per);
     let mut columns: Vec<&mut [f64]> = out
         .col_iter_mut()
@@ -206,16 +204,16 @@ pub fn write_columns<T: Real>(
         })
         .collect();
     let (mut features, mut scratch) = (Vec::new(), Vec::new());
-    for block_start in (0..m).step_by(COLS_PER_BLOCK) {
-        let width = COLS_PER_BLOCK.min(m - block_start);
+    for block_start in (0..m).step_by(block_width) {
+        let width = block_width.min(m - block_start);
         let len = width * per;
         features.resize(x.nrows() * len, T::zero());
-        let block = weights.subcols(block_start, width);
         let b = &offsets[block_start..block_start + width];
         map_block(
             x,
             first,
-            block,
+            projection,
+            block_start,
             b,
             map,
             scale,
@@ -237,20 +235,20 @@ pub fn write_columns<T: Real>(
 
 fn check_shapes<T: Real>(
     n_features_in: usize,
-    weights: MatRef<'_, T>,
+    projection: Projection<'_, T>,
     offsets: &[T],
 ) -> Result<()> {
-    if weights.nrows() != n_features_in {
+    if projection.n_features_in() != n_features_in {
         return Err(Error::Shape(format!(
             "X has {n_features_in} features but the weights were drawn for {}",
-            weights.nrows()
+            projection.n_features_in()
         )));
     }
-    if offsets.len() != weights.ncols() {
+    if offsets.len() != projection.n_frequencies() {
         return Err(Error::Shape(format!(
             "{} offsets given for {} weight vectors",
             offsets.len(),
-            weights.ncols()
+            projection.n_frequencies()
         )));
     }
     Ok(())
@@ -277,27 +275,28 @@ fn non_finite_error(row: usize) -> Error {
 pub fn transform_rows<T: Real>(
     x: MatRef<'_, T>,
     first_row: usize,
-    weights: MatRef<'_, T>,
+    projection: Projection<'_, T>,
     offsets: &[T],
     map: FeatureMap,
     out: &mut [T],
     scratch: &mut Vec<T>,
 ) -> Result<()> {
-    check_shapes(x.ncols(), weights, offsets)?;
+    check_shapes(x.ncols(), projection, offsets)?;
     let per = map.components_per_frequency();
-    let (n_rows, m) = (x.nrows(), weights.ncols());
+    let (n_rows, m) = (x.nrows(), projection.n_frequencies());
     let n_components = m * per;
     assert_eq!(out.len(), n_rows * n_components);
     let scale = feature_scale::<T>(n_components);
-    for block_start in (0..m).step_by(COLS_PER_BLOCK) {
-        let width = COLS_PER_BLOCK.min(m - block_start);
-        let block = weights.subcols(block_start, width);
+    let block_width = projection.block_width();
+    for block_start in (0..m).step_by(block_width) {
+        let width = block_width.min(m - block_start);
         let b = &offsets[block_start..block_start + width];
         let dst = &mut out[block_start * per..];
         map_block(
             x,
             first_row,
-            block,
+            projection,
+            block_start,
             b,
             map,
             scale,
@@ -314,14 +313,15 @@ fn feature_scale<T: Real>(n_components: usize) -> T {
     T::from_f64((2.0 / n_components as f64).sqrt())
 }
 
-/// The features of the rows `x` for the frequencies `weights` (a block of
-/// columns) with offsets `b`, scaled by `scale`: row `i` is written to
-/// `dst[i * dst_stride..]`. The projections go through `scratch`.
+/// The features of the rows `x` for the frequencies `block_start..block_start +
+/// b.len()` of `projection`, with offsets `b`, scaled by `scale`: row `i` is
+/// written to `dst[i * dst_stride..]`. The projections go through `scratch`.
 #[allow(clippy::too_many_arguments)]
 fn map_block<T: Real>(
     x: MatRef<'_, T>,
     first_row: usize,
-    weights: MatRef<'_, T>,
+    projection: Projection<'_, T>,
+    block_start: usize,
     b: &[T],
     map: FeatureMap,
     scale: T,
@@ -329,12 +329,12 @@ fn map_block<T: Real>(
     dst: &mut [T],
     dst_stride: usize,
 ) -> Result<()> {
-    let (n_rows, width) = (x.nrows(), weights.ncols());
+    let (n_rows, width) = (x.nrows(), b.len());
     let len = width * map.components_per_frequency();
     let isa = Isa::detect();
     scratch.resize(n_rows * width, T::zero());
     let projections = &mut scratch[..n_rows * width];
-    matmul_into(projections, x, weights);
+    projection.project_into(x, block_start, width, projections);
     for (i, p) in projections.chunks_exact(width.max(1)).enumerate() {
         let dst = &mut dst[i * dst_stride..i * dst_stride + len];
         let applied = match map {
@@ -363,23 +363,61 @@ mod tests {
             .collect()
     }
 
-    fn features<T: Real>(kernel: &Kernel, paired: bool, x: &[T], d: usize, m: usize) -> Vec<T> {
+    /// Weights (dense samplings) or diagonals (structured) and offsets.
+    fn draw<T: Real>(
+        kernel: &Kernel,
+        map: FeatureMap,
+        sampling: Sampling,
+        d: usize,
+        m: usize,
+    ) -> (Vec<T>, Vec<T>) {
+        let offsets = map.uses_offsets();
+        match sampling {
+            Sampling::Structured => sample_structured::<T>(kernel, 42, d, m, offsets),
+            _ => sample_weights::<T>(kernel, sampling, 42, d, m, offsets),
+        }
+        .unwrap()
+    }
+
+    fn projection<T: Real>(sampling: Sampling, w: &[T], d: usize, m: usize) -> Projection<'_, T> {
+        match sampling {
+            Sampling::Structured => {
+                Projection::Structured(Structured::new(w, d, padded_dimension(d), m).unwrap())
+            }
+            _ => Projection::Dense(row_major(w, m, d).transpose()),
+        }
+    }
+
+    fn sampled_features<T: Real>(
+        kernel: &Kernel,
+        paired: bool,
+        sampling: Sampling,
+        x: &[T],
+        d: usize,
+        m: usize,
+    ) -> Vec<T> {
         let map = FeatureMap::for_kernel(kernel, paired).unwrap();
-        let (w, b) =
-            sample_weights::<T>(kernel, Sampling::Iid, 42, d, m, map.uses_offsets()).unwrap();
+        let (w, b) = draw::<T>(kernel, map, sampling, d, m);
         let n = x.len() / d;
         let mut out = vec![T::nan(); n * m * map.components_per_frequency()];
-        let weights = row_major(&w, m, d).transpose();
-        transform(
-            row_major(x, n, d),
-            weights,
-            &b,
-            map,
-            &mut out,
-            &Context::global(),
-        )
-        .unwrap();
+        let projection = projection(sampling, &w, d, m);
+        let ctx = Context::global();
+        transform(row_major(x, n, d), projection, &b, map, &mut out, &ctx).unwrap();
         out
+    }
+
+    fn features<T: Real>(kernel: &Kernel, paired: bool, x: &[T], d: usize, m: usize) -> Vec<T> {
+        sampled_features(kernel, paired, Sampling::Iid, x, d, m)
+    }
+
+    /// The maps that take every sampling: rbf (cos and sin/cos pairs) and relu.
+    fn sampled_maps() -> Vec<(Kernel, bool, Sampling)> {
+        let rbf = Kernel::Rbf { gamma: 0.7 };
+        let relu = Kernel::new("relu", 0.7, 0.5).unwrap();
+        [Sampling::Orthogonal, Sampling::Structured]
+            .into_iter()
+            .flat_map(|s| [(rbf, false, s), (rbf, true, s), (relu, false, s)])
+            .collect()
     }
 
     fn all_maps() -> Vec<(Kernel, bool)> {
@@ -455,13 +493,19 @@ mod tests {
         }
     }
 
-    fn streamed<T: Real>(kernel: &Kernel, paired: bool, x: &[T], d: usize, m: usize) -> Vec<f64> {
+    fn streamed<T: Real>(
+        kernel: &Kernel,
+        paired: bool,
+        sampling: Sampling,
+        x: &[T],
+        d: usize,
+        m: usize,
+    ) -> Vec<f64> {
         let map = FeatureMap::for_kernel(kernel, paired).unwrap();
-        let (w, b) =
-            sample_weights::<T>(kernel, Sampling::Iid, 42, d, m, map.uses_offsets()).unwrap();
+        let (w, b) = draw::<T>(kernel, map, sampling, d, m);
         let (n, n_components) = (x.len() / d, m * map.components_per_frequency());
         let mut out = vec![f64::NAN; n * n_components];
-        let weights = row_major(&w, m, d).transpose();
+        let weights = projection(sampling, &w, d, m);
         let ctx = Context::global();
         for_each_chunk_f64(
             row_major(x, n, d),
@@ -487,18 +531,50 @@ mod tests {
     #[test]
     fn streamed_column_major_chunks_hold_the_transform_bits() {
         // 333 rows: chunks of 150 (two full, one partial), blocks of 128 inside.
-        for (kernel, paired) in all_maps() {
+        let iid = all_maps().into_iter().map(|(k, p)| (k, p, Sampling::Iid));
+        for (kernel, paired, sampling) in iid.chain(sampled_maps()) {
+            // 300 frequencies: more than one block of either projection.
             let x = data::<f64>(333, 3);
             assert_eq!(
-                streamed(&kernel, paired, &x, 3, 21),
-                features(&kernel, paired, &x, 3, 21)
+                streamed(&kernel, paired, sampling, &x, 3, 300),
+                sampled_features(&kernel, paired, sampling, &x, 3, 300)
             );
             let x = data::<f32>(333, 3);
-            let expected: Vec<f64> = features(&kernel, paired, &x, 3, 21)
+            let expected: Vec<f64> = sampled_features(&kernel, paired, sampling, &x, 3, 300)
                 .iter()
                 .map(|v| v.to_f64())
                 .collect();
-            assert_eq!(streamed(&kernel, paired, &x, 3, 21), expected);
+            assert_eq!(streamed(&kernel, paired, sampling, &x, 3, 300), expected);
+        }
+    }
+
+    #[test]
+    fn sampled_features_are_nested_and_thread_independent() {
+        let x = data::<f32>(300, 5);
+        for (kernel, paired, sampling) in sampled_maps() {
+            let run = |threads: usize, m: usize| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap()
+                    .install(|| sampled_features(&kernel, paired, sampling, &x, 5, m))
+            };
+            let wide = run(1, 600);
+            assert_eq!(wide, run(3, 600), "{kernel:?} {sampling:?}");
+            let per = FeatureMap::for_kernel(&kernel, paired)
+                .unwrap()
+                .components_per_frequency();
+            for m in [1, 7, 8, 9, 300] {
+                let narrow = run(2, m);
+                let ratio = (600.0f64 / m as f64).sqrt();
+                for i in 0..300 {
+                    for j in 0..m * per {
+                        let rescaled = f64::from(wide[i * 600 * per + j]) * ratio;
+                        let want = f64::from(narrow[i * m * per + j]);
+                        assert!((rescaled - want).abs() < 1e-5, "{sampling:?} {m} {i} {j}");
+                    }
+                }
+            }
         }
     }
 
@@ -545,6 +621,28 @@ mod tests {
                 .fold(0.0, f64::max);
             assert!(max_err < 0.05, "{kernel:?} paired={paired}: {max_err}");
         }
+        // Structured frequencies are close to Gaussian only in high dimension: d = 32
+        // (and a small gamma, so that the kernel values are not all near 0).
+        let d = 32;
+        let x = data::<f64>(n, d);
+        for (kernel, paired, sampling) in sampled_maps() {
+            let kernel = Kernel::new(kernel.name(), 0.05, 0.5).unwrap();
+            let z = sampled_features(&kernel, paired, sampling, &x, d, m);
+            let per = z.len() / n;
+            let mut k = vec![0.0; n * n];
+            let ctx = Context::global();
+            kernel_matrix(row_major(&x, n, d), None, &kernel, &mut k, &ctx).unwrap();
+            for ij in 0..n * n {
+                let (i, j) = (ij / n, ij % n);
+                let zz: f64 = (0..per).map(|c| z[i * per + c] * z[j * per + c]).sum();
+                let tol = 0.05 * k[i * n + i].max(k[j * n + j]).max(1.0);
+                assert!(
+                    (zz - k[ij]).abs() < tol,
+                    "{kernel:?} {sampling:?}: {zz} vs {}",
+                    k[ij]
+                );
+            }
+        }
     }
 
     #[test]
@@ -565,7 +663,7 @@ mod tests {
         let (w, b) = sample_weights::<f64>(&kernel, Sampling::Iid, 1, 3, 4, true).unwrap();
         let x = [1e308, 1e308, 1e308, 0.0, 0.0, 0.0];
         let mut out = vec![0.0; 8];
-        let weights = row_major(&w, 4, 3).transpose();
+        let weights = Projection::Dense(row_major(&w, 4, 3).transpose());
         let ctx = Context::global();
         let result = transform(
             row_major(&x, 2, 3),

@@ -1,4 +1,4 @@
-//! Drawing the random weights: independent (iid) or orthogonal frequencies.
+//! Drawing the random weights: independent (iid), orthogonal or structured frequencies.
 //!
 //! Every kernel has a spectral measure (see [`sample_weights`]); the weights of
 //! the Gaussian kernels (rbf, relu, step, linear) are `w = sigma g` with
@@ -14,18 +14,29 @@
 //!   distributed and independent of the Haar `Q`), so every feature keeps its
 //!   expectation, while the frequencies of a block are exactly orthogonal, which
 //!   lowers the variance of `Z Z^T` for the rbf kernel.
+//! - [`Sampling::Structured`] (SORF, same paper): blocks of `P` frequencies (`P` =
+//!   `d` rounded up to a power of two), `W_b = (sigma / P) H S_b2 H S_b1 H S_b0`
+//!   with `H` the unnormalized Hadamard matrix and `S_bk` random sign diagonals
+//!   from stream `b` ([`sample_structured`]). With the orthogonal `H / sqrt(P)`
+//!   this is Yu et al.'s `sqrt(P) sigma (H/sqrt(P)) S_2 (H/sqrt(P)) S_1
+//!   (H/sqrt(P)) S_0`: every frequency has the norm `sigma sqrt(P)` of a typical
+//!   Gaussian one, the frequencies of a block are orthogonal, and applying a
+//!   block costs `O(P log P)` ([`Projection::Structured`](super::Projection)).
+//!   Close to, not exactly, Gaussian: the kernel estimate has a small bias.
 //!
 //! Both keep the crate's nesting: frequency `j` depends only on `(seed, j)` (the
 //! block of `j` does not depend on how many frequencies are drawn), so the first
 //! `k` of `D` features are the `k`-feature map times `sqrt(D / k)`.
 
 use crate::error::{Error, Result};
+use crate::features::padded_dimension;
 use crate::kernels::Kernel;
 use crate::linalg::orthonormal_factor;
 use crate::real::Real;
 use crate::rng::feature_stream;
 use faer::Mat;
 use rand_chacha::ChaCha8Rng;
+use rand_core::Rng;
 use rayon::prelude::*;
 use std::f64::consts::{SQRT_2, TAU};
 
@@ -37,10 +48,13 @@ pub enum Sampling {
     /// Orthogonal random features: blocks of `n_features_in` orthogonal frequencies
     /// with chi-distributed norms (Gaussian kernels only).
     Orthogonal,
+    /// Structured orthogonal random features: Hadamard products with random signs,
+    /// never formed as a matrix (Gaussian kernels only).
+    Structured,
 }
 
 /// The sampling names the core knows.
-pub const SAMPLING_NAMES: [&str; 2] = ["iid", "orthogonal"];
+pub const SAMPLING_NAMES: [&str; 3] = ["iid", "orthogonal", "structured"];
 
 impl Sampling {
     /// The sampling called `name` (one of [`SAMPLING_NAMES`]).
@@ -51,6 +65,7 @@ impl Sampling {
         match name {
             "iid" => Ok(Sampling::Iid),
             "orthogonal" => Ok(Sampling::Orthogonal),
+            "structured" => Ok(Sampling::Structured),
             _ => Err(Error::InvalidParameter(format!(
                 "unknown sampling {name:?}; expected one of {SAMPLING_NAMES:?}"
             ))),
@@ -62,6 +77,7 @@ impl Sampling {
         match self {
             Sampling::Iid => "iid",
             Sampling::Orthogonal => "orthogonal",
+            Sampling::Structured => "structured",
         }
     }
 
@@ -148,7 +164,8 @@ impl<T: Real> Spectrum<T> {
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] if `sampling` does not apply to `kernel`
-/// ([`Sampling::check_kernel`]).
+/// ([`Sampling::check_kernel`]), or is [`Sampling::Structured`] (whose weights
+/// are diagonals: [`sample_structured`]).
 pub fn sample_weights<T: Real>(
     kernel: &Kernel,
     sampling: Sampling,
@@ -158,6 +175,13 @@ pub fn sample_weights<T: Real>(
     with_offsets: bool,
 ) -> Result<(Vec<T>, Vec<T>)> {
     sampling.check_kernel(kernel)?;
+    if sampling == Sampling::Structured {
+        return Err(Error::InvalidParameter(
+            "structured frequencies are drawn as diagonals (sample_structured), not as explicit \
+             weights"
+                .into(),
+        ));
+    }
     let spectrum = Spectrum::<T>::of(kernel);
     let d = n_features_in;
     let mut w = vec![T::zero(); n_frequencies * d];
@@ -207,9 +231,58 @@ pub fn sample_weights<T: Real>(
                     b_block.copy_from_slice(&offsets[..b_block.len()]);
                 }
             }),
-        Sampling::Orthogonal => {}
+        Sampling::Orthogonal | Sampling::Structured => {}
     }
     Ok((w, b))
+}
+
+/// Draws the structured (SORF) frequencies of `kernel`: the diagonals of
+/// [`Structured`](super::Structured), and one offset per frequency.
+///
+/// Returns `(diagonals, b)`: `ceil(n_frequencies / P)` blocks of three diagonals
+/// of length `P = padded_dimension(n_features_in)`, in the order they apply
+/// (block-major), and `n_frequencies` offsets (zeros when `with_offsets` is
+/// false). Block `b` is drawn from stream `b`: `3 P` random signs (one 32-bit draw
+/// each, so they do not depend on `T`), then its `P` offsets. The first diagonal
+/// carries the scale, `+-sigma / P` (`sigma` as in [`sample_weights`]), the other
+/// two are `+-1`.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] if `kernel`'s weights are not Gaussian.
+pub fn sample_structured<T: Real>(
+    kernel: &Kernel,
+    seed: u64,
+    n_features_in: usize,
+    n_frequencies: usize,
+    with_offsets: bool,
+) -> Result<(Vec<T>, Vec<T>)> {
+    Sampling::Structured.check_kernel(kernel)?;
+    let spectrum = Spectrum::<T>::of(kernel);
+    let p = padded_dimension(n_features_in);
+    let n_blocks = n_frequencies.div_ceil(p);
+    let first_scale = spectrum.scale / T::from_f64(p as f64);
+    let mut diagonals = vec![T::zero(); n_blocks * 3 * p];
+    let mut b = vec![T::zero(); n_frequencies];
+    diagonals
+        .par_chunks_mut(3 * p)
+        .zip(b.par_chunks_mut(p))
+        .enumerate()
+        .for_each(|(block, (signs, b_block))| {
+            let mut rng = feature_stream(seed, block as u64);
+            for (i, v) in signs.iter_mut().enumerate() {
+                let magnitude = if i < p { first_scale } else { T::one() };
+                *v = if rng.next_u32() & 1 == 0 {
+                    magnitude
+                } else {
+                    -magnitude
+                };
+            }
+            let offsets: Vec<T> = (0..p).map(|_| spectrum.offset(&mut rng)).collect();
+            if with_offsets {
+                b_block.copy_from_slice(&offsets[..b_block.len()]);
+            }
+        });
+    Ok((diagonals, b))
 }
 
 #[cfg(test)]
@@ -303,6 +376,51 @@ mod tests {
                 // standard error about sqrt(2 / m) = 0.01
                 assert!((moment - want).abs() < 0.05, "{a} {c}: {moment}");
             }
+        }
+    }
+
+    #[test]
+    fn structured_blocks_are_orthogonal_with_gaussian_norms() {
+        // d = 5 pads to P = 8: the dense W_b has orthogonal rows of norm sigma sqrt(P).
+        use crate::features::{Projection, Structured};
+        use crate::linalg::row_major;
+        let (d, p, m) = (5, 8, 20);
+        for kernel in gaussian_kernels() {
+            let sigma = Spectrum::<f64>::of(&kernel).scale;
+            let (diagonals, b) = sample_structured::<f64>(&kernel, 4, d, m, true).unwrap();
+            assert_eq!((diagonals.len(), b.len()), (3 * 3 * p, m));
+            assert!(
+                diagonals[..p]
+                    .iter()
+                    .all(|v| (v.abs() - sigma / 8.0).abs() < 1e-15)
+            );
+            assert!(diagonals[p..3 * p].iter().all(|v| v.abs() == 1.0));
+            // The projections of the padded identity's first d rows are W^T.
+            let structured = Structured::new(&diagonals, d, p, m).unwrap();
+            let eye: Vec<f64> = (0..d * d).map(|ij| f64::from(ij % (d + 1) == 0)).collect();
+            let mut wt = vec![0.0; d * m];
+            Projection::Structured(structured).project_into(row_major(&eye, d, d), 0, m, &mut wt);
+            // Column j of wt is w_j restricted to the d real inputs; its squared norm
+            // over all P coordinates is sigma^2 P, over the first d about sigma^2 d.
+            let total: f64 = wt.iter().map(|v| v * v).sum::<f64>() / m as f64;
+            assert!((total - sigma * sigma * d as f64).abs() < 0.5 * sigma * sigma * d as f64);
+        }
+        let laplacian = Kernel::Laplacian { gamma: 1.0 };
+        assert!(sample_structured::<f64>(&laplacian, 0, 3, 3, true).is_err());
+        let rbf = Kernel::Rbf { gamma: 1.0 };
+        assert!(sample_weights::<f64>(&rbf, Sampling::Structured, 0, 3, 3, true).is_err());
+    }
+
+    #[test]
+    fn structured_draws_are_nested_and_dtype_independent_in_sign() {
+        let kernel = Kernel::Rbf { gamma: 0.3 };
+        let (wide, wide_b) = sample_structured::<f64>(&kernel, 9, 6, 40, true).unwrap();
+        let (narrow, b) = sample_structured::<f64>(&kernel, 9, 6, 11, true).unwrap();
+        assert_eq!(narrow[..], wide[..narrow.len()]);
+        assert_eq!(b[..], wide_b[..11]);
+        let (single, _) = sample_structured::<f32>(&kernel, 9, 6, 40, true).unwrap();
+        for (a, c) in wide.iter().zip(&single) {
+            assert_eq!(a.signum(), f64::from(c.signum()));
         }
     }
 
