@@ -6,6 +6,17 @@
 //! | `laplacian` | `exp(-gamma ||x - y||_1)`                                        |
 //! | `relu`      | `(1/pi) |u| |v| (sin t + (pi - t) cos t)` (arc-cosine, order 1)   |
 //! | `step`      | `1 - t/pi` (arc-cosine, order 0), 0 if `u` or `v` is 0           |
+//! | `linear`    | `gamma x.y + bias^2`                                             |
+//! | `matern12`  | `exp(-z)`, `z = sqrt(2 gamma) ||x - y||_2` (Matern, nu = 1/2)     |
+//! | `matern32`  | `(1 + z) exp(-z)`, `z = sqrt(6 gamma) ||x - y||_2` (nu = 3/2)     |
+//! | `matern52`  | `(1 + z + z^2/3) exp(-z)`, `z = sqrt(10 gamma) ||x - y||_2`       |
+//! | `cauchy`    | `prod_i 1 / (1 + gamma (x_i - y_i)^2)`                           |
+//!
+//! The Matern kernels have length scale `l = 1 / sqrt(2 gamma)` (`z = sqrt(2 nu) r /
+//! l`), so that as `nu` grows they tend to the rbf kernel with the same `gamma`. Their
+//! distances are summed coordinate by coordinate (not expanded as `|x|^2 + |y|^2 -
+//! 2 x.y`): `matern12` is not differentiable at 0 and the expansion would lose half
+//! the digits for nearby points.
 //!
 //! For the arc-cosine kernels `u = (sqrt(gamma) x, bias)`, `v = (sqrt(gamma) y, bias)`
 //! and `t` is the angle between them: the kernel of ReLU / step features with
@@ -54,10 +65,63 @@ pub enum Kernel {
         /// Square root of the constant term, >= 0.
         bias: f64,
     },
+    /// Matern kernel of smoothness `nu` and length scale `1 / sqrt(2 gamma)`.
+    Matern {
+        /// `1 / (2 l^2)` for the length scale `l`, > 0.
+        gamma: f64,
+        /// The smoothness.
+        nu: MaternNu,
+    },
+    /// Cauchy kernel `prod_i 1 / (1 + gamma (x_i - y_i)^2)`.
+    Cauchy {
+        /// Inverse squared length scale, > 0.
+        gamma: f64,
+    },
+}
+
+/// The smoothness `nu` of a Matern kernel: the half-integers with closed forms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaternNu {
+    /// `nu = 1/2`: the exponential kernel `exp(-z)`.
+    Half,
+    /// `nu = 3/2`: `(1 + z) exp(-z)`.
+    ThreeHalves,
+    /// `nu = 5/2`: `(1 + z + z^2 / 3) exp(-z)`.
+    FiveHalves,
+}
+
+impl MaternNu {
+    /// `2 nu`: the degrees of freedom of the Student-t spectral measure.
+    pub fn dof(self) -> usize {
+        match self {
+            MaternNu::Half => 1,
+            MaternNu::ThreeHalves => 3,
+            MaternNu::FiveHalves => 5,
+        }
+    }
+
+    /// The kernel as a function of `z = sqrt(2 nu) r / l`, given `exp(-z)`.
+    fn profile(self, z: f64, exp_minus_z: f64) -> f64 {
+        match self {
+            MaternNu::Half => exp_minus_z,
+            MaternNu::ThreeHalves => (1.0 + z) * exp_minus_z,
+            MaternNu::FiveHalves => (1.0 + z + z * z / 3.0) * exp_minus_z,
+        }
+    }
 }
 
 /// The kernel names the core knows, in the order the docs list them.
-pub const KERNEL_NAMES: [&str; 5] = ["rbf", "laplacian", "relu", "step", "linear"];
+pub const KERNEL_NAMES: [&str; 9] = [
+    "rbf",
+    "laplacian",
+    "relu",
+    "step",
+    "linear",
+    "matern12",
+    "matern32",
+    "matern52",
+    "cauchy",
+];
 
 impl Kernel {
     /// The kernel called `name` with hyperparameters `gamma` and `bias` (the latter
@@ -83,6 +147,19 @@ impl Kernel {
             "relu" => Ok(Kernel::Relu { gamma, bias }),
             "step" => Ok(Kernel::Step { gamma, bias }),
             "linear" => Ok(Kernel::Linear { gamma, bias }),
+            "matern12" => Ok(Kernel::Matern {
+                gamma,
+                nu: MaternNu::Half,
+            }),
+            "matern32" => Ok(Kernel::Matern {
+                gamma,
+                nu: MaternNu::ThreeHalves,
+            }),
+            "matern52" => Ok(Kernel::Matern {
+                gamma,
+                nu: MaternNu::FiveHalves,
+            }),
+            "cauchy" => Ok(Kernel::Cauchy { gamma }),
             _ => Err(Error::InvalidParameter(format!(
                 "unknown kernel {name:?}; expected one of {KERNEL_NAMES:?}"
             ))),
@@ -97,6 +174,12 @@ impl Kernel {
             Kernel::Relu { .. } => "relu",
             Kernel::Step { .. } => "step",
             Kernel::Linear { .. } => "linear",
+            Kernel::Matern { nu, .. } => match nu {
+                MaternNu::Half => "matern12",
+                MaternNu::ThreeHalves => "matern32",
+                MaternNu::FiveHalves => "matern52",
+            },
+            Kernel::Cauchy { .. } => "cauchy",
         }
     }
 }
@@ -105,8 +188,8 @@ impl Kernel {
 const ROWS_PER_CHUNK: usize = 32;
 
 /// Writes the exact kernel matrix `K[i, j] = k(x_i, y_j)` into the row-major
-/// `n x m` buffer `out`; `y = None` means `y = x` (the diagonal of the rbf and
-/// laplacian kernels is then exactly 1).
+/// `n x m` buffer `out`; `y = None` means `y = x` (the diagonal of the
+/// shift-invariant kernels is then exactly 1).
 ///
 /// # Errors
 /// [`Error::Shape`] if `x` and `y` differ in columns or `out` has the wrong
@@ -148,29 +231,36 @@ pub fn kernel_matrix(
             exp_nonpositive_in_place(isa, row);
         }),
         Kernel::Laplacian { gamma } => {
-            // y column by column (y^T row-major), so the inner loop runs over y's
-            // rows in SIMD.
-            let y_cols: Vec<f64> = (0..y.ncols())
-                .flat_map(|k| (0..m).map(move |j| y[(j, k)]))
-                .collect();
-            ctx.for_each_row_chunk(out, m, ROWS_PER_CHUNK, |first, rows| {
-                for (i, row) in rows.chunks_exact_mut(m.max(1)).enumerate() {
-                    row.fill(0.0);
-                    for k in 0..x.ncols() {
-                        let x_ik = x[(first + i, k)];
-                        for (v, &y_jk) in row.iter_mut().zip(&y_cols[k * m..(k + 1) * m]) {
-                            *v += (x_ik - y_jk).abs();
-                        }
-                    }
-                    for v in row.iter_mut() {
-                        *v *= -gamma;
-                    }
-                    if same {
-                        row[first + i] = 0.0;
-                    }
-                    exp_nonpositive_in_place(isa, row);
+            let fold = |acc: f64, diff: f64| acc + diff.abs();
+            for_each_row_of_folds(x, y, out, ctx, 0.0, fold, |i, row| {
+                row.iter_mut().for_each(|v| *v *= -gamma);
+                if same {
+                    row[i] = 0.0;
                 }
-                Ok(())
+                exp_nonpositive_in_place(isa, row);
+            })
+        }
+        Kernel::Matern { gamma, nu } => {
+            let c = (2.0 * nu.dof() as f64 * gamma).sqrt();
+            let fold = |acc: f64, diff: f64| acc + diff * diff;
+            for_each_row_of_folds(x, y, out, ctx, 0.0, fold, |i, row| {
+                if same {
+                    row[i] = 0.0;
+                }
+                let z: Vec<f64> = row.iter().map(|&s| c * s.sqrt()).collect();
+                row.iter_mut().zip(&z).for_each(|(v, &z)| *v = -z);
+                exp_nonpositive_in_place(isa, row);
+                row.iter_mut()
+                    .zip(&z)
+                    .for_each(|(v, &z)| *v = nu.profile(z, *v));
+            })
+        }
+        Kernel::Cauchy { gamma } => {
+            let fold = |acc: f64, diff: f64| acc / (1.0 + gamma * diff * diff);
+            for_each_row_of_folds(x, y, out, ctx, 1.0, fold, |i, row| {
+                if same {
+                    row[i] = 1.0;
+                }
             })
         }
         Kernel::Relu { gamma, bias } | Kernel::Step { gamma, bias } => {
@@ -247,6 +337,38 @@ fn for_each_row_of_dots(
     })
 }
 
+/// Fills `out` (row-major `x.nrows() x y.nrows()`) with the coordinate-wise folds
+/// `fold(... fold(init, x_i1 - y_j1) ..., x_id - y_jd)` in parallel row chunks,
+/// then calls `finish(i, row)` on each row `i` while it is in cache. The inner loop
+/// runs over `y`'s rows (`y` copied column by column), so it vectorizes.
+fn for_each_row_of_folds(
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+    out: &mut [f64],
+    ctx: &Context,
+    init: f64,
+    fold: impl Fn(f64, f64) -> f64 + Sync,
+    finish: impl Fn(usize, &mut [f64]) + Sync,
+) -> Result<()> {
+    let m = y.nrows();
+    let y_cols: Vec<f64> = (0..y.ncols())
+        .flat_map(|k| (0..m).map(move |j| y[(j, k)]))
+        .collect();
+    ctx.for_each_row_chunk(out, m, ROWS_PER_CHUNK, |first, rows| {
+        for (i, row) in rows.chunks_exact_mut(m.max(1)).enumerate() {
+            row.fill(init);
+            for k in 0..x.ncols() {
+                let x_ik = x[(first + i, k)];
+                for (v, &y_jk) in row.iter_mut().zip(&y_cols[k * m..(k + 1) * m]) {
+                    *v = fold(*v, x_ik - y_jk);
+                }
+            }
+            finish(first + i, row);
+        }
+        Ok(())
+    })
+}
+
 /// The arc-cosine kernel of order 1 (`relu`) or 0 from the augmented inner
 /// product `dot = u.v` and the product of norms `norms = |u| |v|`.
 fn arccos_kernel(relu: bool, dot: f64, norms: f64) -> f64 {
@@ -298,12 +420,30 @@ mod tests {
                     let nx = (0.3 * xi.iter().map(|a| a * a).sum::<f64>() + 0.25).sqrt();
                     let ny = (0.3 * yj.iter().map(|a| a * a).sum::<f64>() + 0.25).sqrt();
                     let t = (dot / (nx * ny)).clamp(-1.0, 1.0).acos();
+                    let r = l2.sqrt();
+                    let cauchy: f64 = xi
+                        .iter()
+                        .zip(yj)
+                        .map(|(a, b)| 1.0 / (1.0 + 0.3 * (a - b) * (a - b)))
+                        .product();
                     let want = match name {
                         "rbf" => (-0.3 * l2).exp(),
                         "laplacian" => (-0.3 * l1).exp(),
                         "relu" => nx * ny * (t.sin() + (PI - t) * t.cos()) / PI,
                         "step" => 1.0 - t / PI,
-                        _ => dot,
+                        "linear" => dot,
+                        // Length scale 1 / sqrt(2 gamma): z = sqrt(2 nu) r / l.
+                        "matern12" => (-(0.6f64).sqrt() * r).exp(),
+                        "matern32" => {
+                            let z = (1.8f64).sqrt() * r;
+                            (1.0 + z) * (-z).exp()
+                        }
+                        "matern52" => {
+                            let z = (3.0f64).sqrt() * r;
+                            (1.0 + z + z * z / 3.0) * (-z).exp()
+                        }
+                        "cauchy" => cauchy,
+                        _ => unreachable!("{name}"),
                     };
                     assert!((k[i * 33 + j] - want).abs() < 1e-12, "{name} {i} {j}");
                 }

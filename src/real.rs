@@ -44,6 +44,10 @@ pub trait Real: Float + ComplexField + Default + Send + Sync + std::fmt::Debug +
 
     /// A draw from the standard Cauchy distribution (median 0, scale 1).
     fn standard_cauchy<R: Rng + ?Sized>(rng: &mut R) -> Self;
+
+    /// A draw from the standard Laplace distribution (density `exp(-|x|) / 2`): an
+    /// exponential draw `-ln(1 - u)` with a random sign, from two uniforms.
+    fn standard_laplace<R: Rng + ?Sized>(rng: &mut R) -> Self;
 }
 
 macro_rules! impl_sampling {
@@ -55,6 +59,15 @@ macro_rules! impl_sampling {
             Cauchy::<$t>::new(0.0, 1.0)
                 .expect("unit scale is valid")
                 .sample(rng)
+        }
+        fn standard_laplace<R: Rng + ?Sized>(rng: &mut R) -> Self {
+            // 1 - u is in (0, 1]: the logarithm is finite.
+            let exponential = -(1.0 - Self::standard_uniform(rng)).ln();
+            if Self::standard_uniform(rng) < 0.5 {
+                exponential
+            } else {
+                -exponential
+            }
         }
     };
 }
@@ -153,6 +166,21 @@ mod tests {
         let kurtosis = draws.iter().map(|v| v.powi(4)).sum::<f64>() / n as f64;
         // Standard errors: 1/sqrt(n) = 0.0022, sqrt(2/n) = 0.0032, sqrt(96/n) = 0.022.
         assert!(mean.abs() < 0.01 && (var - 1.0).abs() < 0.015 && (kurtosis - 3.0).abs() < 0.1);
+    }
+
+    #[test]
+    fn laplace_draws_have_the_laplace_moments() {
+        // E|x| = 1, E x^2 = 2, E x^4 = 24 (standard errors over n draws: 1/sqrt(n),
+        // sqrt(20/n), sqrt(40320 - 576)/sqrt(n)).
+        let mut rng = crate::rng::feature_stream(5, 0);
+        let n = 200_000;
+        let draws: Vec<f64> = (0..n).map(|_| f64::standard_laplace(&mut rng)).collect();
+        let moment = |p: i32| draws.iter().map(|v| v.abs().powi(p)).sum::<f64>() / n as f64;
+        let mean = draws.iter().sum::<f64>() / n as f64;
+        assert!(mean.abs() < 0.02 && (moment(1) - 1.0).abs() < 0.015);
+        assert!((moment(2) - 2.0).abs() < 0.05 && (moment(4) - 24.0).abs() < 2.5);
+        let mut rng = crate::rng::feature_stream(5, 1);
+        assert!((0..1000).all(|_| f32::standard_laplace(&mut rng).is_finite()));
     }
 
     #[test]

@@ -7,7 +7,13 @@ written for clarity rather than speed, and independent of the Rust core.
 import numpy as np
 from scipy.linalg import hadamard
 
-FOURIER_KERNELS = ("rbf", "laplacian")
+FOURIER_KERNELS = ("rbf", "laplacian", "matern12", "matern32", "matern52", "cauchy")
+#: Matern kernels: nu = dof / 2 and the profile k(z), z = sqrt(2 nu) r / l.
+MATERN = {
+    "matern12": (1, lambda z: np.exp(-z)),
+    "matern32": (3, lambda z: (1 + z) * np.exp(-z)),
+    "matern52": (5, lambda z: (1 + z + z**2 / 3) * np.exp(-z)),
+}
 
 
 def as_float64(*arrays):
@@ -67,6 +73,10 @@ def kernel_matrix(X, Y=None, *, kernel, gamma, bias=0.0):
 
     - rbf: ``exp(-gamma ||x - y||_2^2)``;
     - laplacian: ``exp(-gamma ||x - y||_1)``;
+    - matern12/32/52: the Matern kernel of ``nu = 1/2, 3/2, 5/2`` with length scale
+      ``l = 1 / sqrt(2 gamma)``, ``k = exp(-z)``, ``(1 + z) exp(-z)``,
+      ``(1 + z + z^2/3) exp(-z)`` with ``z = sqrt(2 nu) ||x - y||_2 / l``;
+    - cauchy: ``prod_i 1 / (1 + gamma (x_i - y_i)^2)``;
     - relu: ``(1/pi) |u| |v| (sin t + (pi - t) cos t)`` (arc-cosine, order 1);
     - step: ``1 - t/pi`` (arc-cosine, order 0);
     - linear: ``gamma x.y + bias^2``;
@@ -81,6 +91,11 @@ def kernel_matrix(X, Y=None, *, kernel, gamma, bias=0.0):
         diff = X[:, None, :] - Y[None, :, :]
         if kernel == "rbf":
             return np.exp(-gamma * np.sum(diff**2, axis=-1))
+        if kernel == "cauchy":
+            return np.prod(1.0 / (1.0 + gamma * diff**2), axis=-1)
+        if kernel in MATERN:
+            dof, profile = MATERN[kernel]
+            return profile(np.sqrt(2 * dof * gamma * np.sum(diff**2, axis=-1)))
         return np.exp(-gamma * np.sum(np.abs(diff), axis=-1))
     if kernel == "linear":
         return gamma * X @ Y.T + float(bias) ** 2
@@ -103,13 +118,13 @@ def kernel_matrix(X, Y=None, *, kernel, gamma, bias=0.0):
 def scale_gamma(kernel, X):
     """``gamma="scale"`` as documented in ``rfkernels._kernels``.
 
-    ``1 / (n_features * X.var())`` for rbf, ``1 / (n_features * X.std())`` for
-    laplacian, ``1 / (n_features * mean(X**2))`` for relu, step and linear; 1.0 when the
-    statistic is 0 (constant data).
+    ``1 / (n_features * X.var())`` for rbf, the Matern kernels and cauchy,
+    ``1 / (n_features * X.std())`` for laplacian, ``1 / (n_features * mean(X**2))`` for
+    relu, step and linear; 1.0 when the statistic is 0 (constant data).
     """
     X = np.asarray(X)
     statistic = {
-        "rbf": np.var,
+        **dict.fromkeys(("rbf", "cauchy", *MATERN), np.var),
         "laplacian": np.std,
         "relu": lambda a: np.mean(a**2),
         "step": lambda a: np.mean(a**2),

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from rfkernels import KERNELS
 from rfkernels.kernels import kernel_matrix
+from sklearn.gaussian_process.kernels import Matern
 from sklearn.metrics.pairwise import laplacian_kernel, rbf_kernel
 
 EPS = np.finfo(np.float64).eps
@@ -47,6 +48,15 @@ def kernel_tolerance(X, Y, kernel, gamma, bias):
         l1 = np.sum(np.abs(X[:, None, :] - Y[None, :, :]), axis=-1)
         distance_error = 2 * (d + 1) * EPS * l1
         return 2 * (gamma * K * distance_error + 4 * EPS * K)
+    if kernel.startswith("matern"):
+        # s = sum_k (x_k - y_k)^2 summed directly: relative error <= (d + 2) eps, so
+        # z = c sqrt(s) is off by <= (d + 3) eps z / 2 + eps z; |dk/dz| z <= 1 for
+        # the three profiles (z e^-z, z^2 e^-z ... all <= 1), and the profile and exp
+        # round a few times: |dK| <= (d + 5) eps + 6 eps.
+        return np.full_like(K, 2 * (d + 11) * EPS)
+    if kernel == "cauchy":
+        # A product of d factors 1 / (1 + gamma diff^2), each within 4 eps relative.
+        return 2 * (4 * d + 1) * EPS * K
     U, V = augment(X, gamma, bias), augment(Y, gamma, bias)
     # hypot: no underflow of the squares for tiny rows (np.linalg.norm gives 0 at 1e-200).
     N = np.hypot.reduce(U, axis=1)[:, None] * np.hypot.reduce(V, axis=1)[None, :]
@@ -128,7 +138,7 @@ def test_y_none_matches_reference_with_unit_diagonal(kernel, bias, n_samples, rn
     K = kernel_matrix(X, kernel=kernel, gamma=0.3, bias=bias)
     assert K.shape == (n_samples, n_samples)
     assert_kernel_close(K, X, None, kernel, 0.3, bias)
-    if kernel in ("rbf", "laplacian"):
+    if KERNELS[kernel].fourier:
         # Documented: exactly 1, not 1 - rounding of ||x||^2 + ||x||^2 - 2 x.x.
         np.testing.assert_array_equal(np.diag(K), 1.0)
 
@@ -153,7 +163,7 @@ def test_diagonal_is_exact_for_large_norms(kernel, bias, rng):
     X = 1e3 * rng.standard_normal((40, 3))
     K = kernel_matrix(X, kernel=kernel, gamma=1e-6, bias=bias)
     expected = reference_kernel_matrix(X, kernel=kernel, gamma=1e-6, bias=bias)
-    if kernel in ("rbf", "laplacian"):
+    if KERNELS[kernel].fourier:
         np.testing.assert_array_equal(np.diag(K), 1.0)
     assert_kernel_close(K, X, None, kernel, 1e-6, bias, expected=expected)
 
@@ -220,7 +230,7 @@ def test_memory_layouts_give_the_contiguous_result(kernel, layout, rng):
     K_sym = kernel_matrix(X_view, kernel=kernel, gamma=0.3, bias=0.5)
     K_sym_c = kernel_matrix(X_c, kernel=kernel, gamma=0.3, bias=0.5)
     assert_kernel_close(K_sym, X_c, None, kernel, 0.3, 0.5, expected=K_sym_c)
-    if kernel in ("rbf", "laplacian"):
+    if KERNELS[kernel].fourier:
         np.testing.assert_array_equal(np.diag(K_sym), 1.0)
 
 
@@ -240,7 +250,7 @@ def test_arccos_kernels_at_zero_inputs(kernel, rng):
     assert_kernel_close(K, X, None, kernel, 0.5, 0.8)
 
 
-@pytest.mark.parametrize("kernel", ["rbf", "laplacian"])
+@pytest.mark.parametrize("kernel", [k for k, info in KERNELS.items() if info.fourier])
 def test_bias_is_ignored_by_shift_invariant_kernels(kernel, rng):
     X = rng.standard_normal((10, 3))
     np.testing.assert_array_equal(
@@ -249,7 +259,11 @@ def test_bias_is_ignored_by_shift_invariant_kernels(kernel, rng):
     )
 
 
-@pytest.mark.parametrize("kernel", ["rbf", "laplacian"])
+# The shift-invariant kernels with exponential tails (cauchy's are polynomial).
+EXPONENTIAL_KERNELS = [k for k, info in KERNELS.items() if info.fourier and k != "cauchy"]
+
+
+@pytest.mark.parametrize("kernel", EXPONENTIAL_KERNELS)
 def test_far_apart_points_underflow_to_zero(kernel):
     # Pairwise L1 distances >= 2000 and squared L2 >= 2e6: exp underflows to 0
     # (below exp(-745)) without NaN or warnings.
@@ -276,3 +290,27 @@ def test_matches_reference_property(kernel, X, n_y, gamma, bias):
     # Exact symmetry is checked deterministically in test_y_none_is_exactly_symmetric.
     K_sym = kernel_matrix(X, kernel=kernel, gamma=gamma, bias=bias)
     assert_kernel_close(K_sym, X, None, kernel, gamma, bias)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "nu"), [("matern12", 0.5), ("matern32", 1.5), ("matern52", 2.5)]
+)
+def test_matern_matches_sklearn_gaussian_process_kernel(kernel, nu, rng):
+    # An independent oracle: scikit-learn's Matern with length scale 1 / sqrt(2 gamma).
+    X, Y = rng.standard_normal((30, 4)), rng.standard_normal((20, 4))
+    gamma = 0.3
+    oracle = Matern(length_scale=1 / np.sqrt(2 * gamma), nu=nu)
+    np.testing.assert_allclose(
+        kernel_matrix(X, Y, kernel=kernel, gamma=gamma), oracle(X, Y), rtol=1e-12, atol=1e-14
+    )
+
+
+def test_matern_kernels_approach_rbf_with_the_same_gamma(rng):
+    # Documented: as nu grows the Matern kernel tends to the rbf kernel of the same gamma.
+    X = rng.standard_normal((40, 3))
+    rbf = kernel_matrix(X, kernel="rbf", gamma=0.2)
+    distances = [
+        np.abs(kernel_matrix(X, kernel=k, gamma=0.2) - rbf).max()
+        for k in ("matern12", "matern32", "matern52")
+    ]
+    assert distances[0] > distances[1] > distances[2]

@@ -3,7 +3,8 @@
 The public API:
 
 - :class:`RandomFeatures`: a scikit-learn transformer for random features of the
-  rbf, laplacian, relu (arc-cosine 1) and step (arc-cosine 0) kernels;
+  rbf, laplacian, Matern (nu = 1/2, 3/2, 5/2), cauchy, relu (arc-cosine 1), step
+  (arc-cosine 0) and linear kernels, with iid, orthogonal or structured frequencies;
 - :class:`RandomFeatureRidge`, :class:`RandomFeatureRidgeClassifier`: ridge
   regression and classification on streamed random features, with the whole
   ridge path and exact leave-one-out selection from one eigendecomposition;

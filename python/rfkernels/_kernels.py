@@ -81,6 +81,21 @@ def _moments(X: np.ndarray, sample_weight: np.ndarray | None) -> tuple[float, fl
     return variance, mean_square
 
 
+def _matern(name: str, dof: int, profile: str) -> KernelInfo:
+    """The Matern kernel with ``nu = dof / 2`` (``dof`` in 1, 3, 5)."""
+    return KernelInfo(
+        name=name,
+        formula=f"Matern nu={dof}/2 of r = ||x - y||_2, length scale l = 1/sqrt(2 gamma): "
+        f"{profile}, z = sqrt({dof}) r / l",
+        feature_map=f"sqrt(2/D) cos(w.x + b), w = sqrt(2 gamma) sqrt({dof}/u) g, g ~ N(0, I), "
+        f"u ~ chi2({dof}) (multivariate Student-t), b ~ U[0, 2 pi)",
+        fourier=True,
+        uses_bias=False,
+        gaussian=False,
+        scale_gamma=lambda d, var, mean_square: _inverse(d * var),
+    )
+
+
 KERNELS: dict[str, KernelInfo] = {
     "rbf": KernelInfo(
         name="rbf",
@@ -128,6 +143,18 @@ KERNELS: dict[str, KernelInfo] = {
         gaussian=True,
         scale_gamma=lambda d, var, mean_square: _inverse(d * mean_square),
     ),
+    "matern12": _matern("matern12", dof=1, profile="exp(-z)"),
+    "matern32": _matern("matern32", dof=3, profile="(1 + z) exp(-z)"),
+    "matern52": _matern("matern52", dof=5, profile="(1 + z + z^2/3) exp(-z)"),
+    "cauchy": KernelInfo(
+        name="cauchy",
+        formula="prod_i 1 / (1 + gamma (x_i - y_i)^2)",
+        feature_map="sqrt(2/D) cos(w.x + b), w_i ~ Laplace(0, sqrt(gamma)), b ~ U[0, 2 pi)",
+        fourier=True,
+        uses_bias=False,
+        gaussian=False,
+        scale_gamma=lambda d, var, mean_square: _inverse(d * var),
+    ),
 }
 
 assert tuple(KERNELS) == tuple(_core.KERNEL_NAMES), "registry and Rust core disagree"
@@ -153,7 +180,8 @@ def resolve_gamma(
     """The numeric ``gamma`` for ``kernel``: ``gamma`` itself, or the data-scaled default.
 
     ``"scale"`` gives 1 / (n_features * X.var()) for rbf (as scikit-learn's
-    ``RBFSampler``), 1 / (n_features * X.std()) for laplacian, and
+    ``RBFSampler``), the Matern kernels and cauchy, 1 / (n_features * X.std()) for
+    laplacian, and
     1 / (n_features * mean(X**2)) for relu, step and linear, so that the random
     projections ``w.x`` have a variance of about one. With ``sample_weight`` the
     moments are weighted (a weight counts as that many repeated rows).

@@ -47,7 +47,9 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    kernel : {"rbf", "laplacian", "relu", "step", "linear"}, default="rbf"
+    kernel : str, default="rbf"
+        One of ``rfkernels.KERNELS``: "rbf", "laplacian", "relu", "step", "linear",
+        "matern12", "matern32", "matern52", "cauchy".
         The kernel (see :func:`rfkernels.kernels.kernel_matrix`).
     gamma : "scale" or float, default="scale"
         Kernel scale; ``"scale"`` as in :class:`rfkernels.RandomFeatures`.

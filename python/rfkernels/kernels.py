@@ -37,17 +37,22 @@ def kernel_matrix(X, Y=None, *, kernel="rbf", gamma=None, bias=0.0, n_jobs=None)
     X : array-like of shape (n_samples_X, n_features)
         Left argument.
     Y : array-like of shape (n_samples_Y, n_features), default=None
-        Right argument; ``None`` means ``Y = X`` (the diagonal of rbf and
-        laplacian is then exactly 1).
-    kernel : {"rbf", "laplacian", "relu", "step", "linear"}, default="rbf"
-        ``rbf``: ``exp(-gamma ||x - y||^2)``; ``laplacian``:
-        ``exp(-gamma ||x - y||_1)``; ``relu`` / ``step``: arc-cosine kernels of
-        order 1 / 0 of ``u = (sqrt(gamma) x, bias)``.
+        Right argument; ``None`` means ``Y = X`` (the diagonal of the
+        shift-invariant kernels is then exactly 1).
+    kernel : str, default="rbf"
+        One of ``rfkernels.KERNELS``: ``rbf``: ``exp(-gamma ||x - y||^2)``;
+        ``laplacian``: ``exp(-gamma ||x - y||_1)``; ``relu`` / ``step``: arc-cosine
+        kernels of order 1 / 0 of ``u = (sqrt(gamma) x, bias)``; ``linear``:
+        ``gamma x.y + bias^2``; ``matern12`` / ``matern32`` / ``matern52``: Matern
+        kernels of ``nu = 1/2, 3/2, 5/2`` of ``r = ||x - y||`` with length scale
+        ``l = 1 / sqrt(2 gamma)`` (the rbf kernel's as ``nu`` grows): ``exp(-z)``,
+        ``(1 + z) exp(-z)``, ``(1 + z + z^2/3) exp(-z)`` with ``z = sqrt(2 nu) r /
+        l``; ``cauchy``: ``prod_i 1 / (1 + gamma (x_i - y_i)^2)``.
     gamma : float, default=None
         Kernel scale; ``None`` means ``1 / n_features`` (as
         :func:`sklearn.metrics.pairwise.rbf_kernel`).
     bias : float, default=0.0
-        Offset scale of the arc-cosine kernels (ignored by rbf and laplacian).
+        Offset scale of relu, step and linear (ignored by the shift-invariant kernels).
     n_jobs : int or None, default=None
         Threads for the Rust core (``None``: all cores or ``RAYON_NUM_THREADS``).
 

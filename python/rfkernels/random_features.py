@@ -41,16 +41,21 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     Parameters
     ----------
-    kernel : {"rbf", "laplacian", "relu", "step", "linear"}, default="rbf"
-        The kernel to approximate (see Notes).
+    kernel : str, default="rbf"
+        The kernel to approximate, one of ``rfkernels.KERNELS``: "rbf",
+        "laplacian", "relu", "step", "linear", "matern12", "matern32", "matern52",
+        "cauchy" (see Notes).
     n_components : int, default=1024
         Number of random features ``D`` (output columns).
     gamma : "scale" or float, default="scale"
-        Kernel scale. For rbf and laplacian the inverse (squared) length scale;
+        Kernel scale. For rbf and laplacian the inverse (squared) length scale
+        (for the Matern kernels ``1 / (2 l^2)`` with ``l`` the length scale, for
+        cauchy the inverse squared scale of each coordinate);
         for relu and step the variance of the weights; for linear the scale of
         the inner product. ``"scale"`` picks it from
         the training data: ``1 / (n_features * X.var())`` for rbf (as
-        :class:`~sklearn.kernel_approximation.RBFSampler`),
+        :class:`~sklearn.kernel_approximation.RBFSampler`), the Matern kernels and
+        cauchy,
         ``1 / (n_features * X.std())`` for laplacian and
         ``1 / (n_features * mean(X**2))`` for relu, step and linear.
     bias : float, default=0.0
@@ -59,7 +64,8 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Cho and Saul. For linear, the kernel's constant term is ``bias**2``.
         Ignored by rbf and laplacian.
     fourier : {"cos", "sincos"}, default="cos"
-        Form of the rbf and laplacian features: ``"cos"`` uses
+        Form of the features of the shift-invariant kernels (rbf, laplacian,
+        Matern, cauchy): ``"cos"`` uses
         ``sqrt(2/D) cos(w.x + b)`` with a random phase ``b`` (as ``RBFSampler``);
         ``"sincos"`` uses pairs ``sqrt(2/D) (cos(w.x), sin(w.x))`` sharing one
         frequency, which have lower variance (``n_components`` must be even).
@@ -126,6 +132,14 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     - linear: ``z_j = sqrt(2/D) (w_j.x + b_j)``, ``w ~ N(0, gamma/2 I)``,
       ``b ~ N(0, bias^2/2)`` (Gaussian random projections);
       ``k(x, y) = gamma x.y + bias^2``.
+    - matern12, matern32, matern52: as rbf with ``w = sqrt(2 gamma) sqrt(2 nu / u)
+      g``, ``g ~ N(0, I)``, ``u ~ chi^2(2 nu)``: a multivariate Student-t with
+      ``2 nu`` degrees of freedom [4]_, whose characteristic function is the Matern
+      kernel of smoothness ``nu = 1/2, 3/2, 5/2`` and length scale ``l = 1 /
+      sqrt(2 gamma)``: ``exp(-z)``, ``(1 + z) exp(-z)``, ``(1 + z + z^2/3)
+      exp(-z)``, ``z = sqrt(2 nu) ||x - y|| / l``.
+    - cauchy: as rbf with ``w_i ~ Laplace(0, sqrt(gamma))`` per coordinate;
+      ``k(x, y) = prod_i 1 / (1 + gamma (x_i - y_i)^2)`` [1]_.
 
     Orthogonal sampling [3]_: block ``b`` of ``d = n_features_in`` frequencies
     is drawn from its own random stream as a ``d x d`` Gaussian matrix ``G``;
@@ -152,6 +166,8 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     .. [2] Y. Cho and L. Saul, "Kernel Methods for Deep Learning", NeurIPS 2009.
     .. [3] F. X. Yu, A. T. Suresh, K. Choromanski, D. Holtmann-Rice and S. Kumar,
        "Orthogonal Random Features", NeurIPS 2016.
+    .. [4] C. E. Rasmussen and C. K. I. Williams, "Gaussian Processes for Machine
+       Learning", MIT Press 2006, section 4.2.1.
 
     Examples
     --------

@@ -618,7 +618,9 @@ class RandomFeatureRidge(RegressorMixin, _BaseRandomFeatureRidge):
 
     Parameters
     ----------
-    kernel : {"rbf", "laplacian", "relu", "step", "linear"}, default="rbf"
+    kernel : str, default="rbf"
+        One of ``rfkernels.KERNELS``: "rbf", "laplacian", "relu", "step", "linear",
+        "matern12", "matern32", "matern52", "cauchy".
         Kernel whose random features are used (see :class:`RandomFeatures`).
     n_components : int, default=1024
         Number of random features ``D``.

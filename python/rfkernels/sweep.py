@@ -1120,7 +1120,9 @@ def width_sweep(
         A separate test set (both or neither).
     test_size : float or int, default=0.25
         Fraction (or number) of rows split off as the test set when ``X_test`` is None.
-    kernel : {"rbf", "laplacian", "relu", "step", "linear"}, default="rbf"
+    kernel : str, default="rbf"
+        One of ``rfkernels.KERNELS``: "rbf", "laplacian", "relu", "step", "linear",
+        "matern12", "matern32", "matern52", "cauchy".
         The kernel the random features approximate.
     gamma : "scale" or float, default="scale"
         Kernel scale; ``"scale"`` is resolved once on the whole training pool (see

@@ -2,8 +2,8 @@
 //!
 //! | map      | `f`                                | kernels             |
 //! |----------|------------------------------------|---------------------|
-//! | `Cos`    | `cos(w_j.x + b_j)`, `b_j ~ U[0, 2pi)` | rbf, laplacian   |
-//! | `SinCos` | `(cos(w_j.x), sin(w_j.x))` pairs    | rbf, laplacian      |
+//! | `Cos`    | `cos(w_j.x + b_j)`, `b_j ~ U[0, 2pi)` | rbf, laplacian, matern, cauchy |
+//! | `SinCos` | `(cos(w_j.x), sin(w_j.x))` pairs    | the same            |
 //! | `Relu`   | `max(0, w_j.x + b_j)`              | relu                |
 //! | `Step`   | `[w_j.x + b_j > 0]`                | step                |
 //!
@@ -66,13 +66,19 @@ impl FeatureMap {
     /// without Fourier features.
     pub fn for_kernel_name(name: &str, paired: bool) -> Result<FeatureMap> {
         match (name, paired) {
-            ("rbf" | "laplacian", false) => Ok(FeatureMap::Cos),
-            ("rbf" | "laplacian", true) => Ok(FeatureMap::SinCos),
+            ("rbf" | "laplacian" | "matern12" | "matern32" | "matern52" | "cauchy", paired) => {
+                Ok(if paired {
+                    FeatureMap::SinCos
+                } else {
+                    FeatureMap::Cos
+                })
+            }
             ("relu", false) => Ok(FeatureMap::Relu),
             ("step", false) => Ok(FeatureMap::Step),
             ("linear", false) => Ok(FeatureMap::Linear),
             ("relu" | "step" | "linear", true) => Err(Error::InvalidParameter(format!(
-                "sin/cos pairs exist only for Fourier features (rbf, laplacian), not for {name:?}"
+                "sin/cos pairs exist only for Fourier features (rbf, laplacian, matern*, cauchy), \
+                 not for {name:?}"
             ))),
             _ => Err(Error::InvalidParameter(format!(
                 "unknown kernel {name:?}; expected one of {:?}",

@@ -100,12 +100,16 @@ impl Sampling {
 }
 
 /// A kernel's spectral measure: `w = scale * g` with `g`'s coordinates iid
-/// draws of `weight`, and the offsets.
+/// draws of `weight` (times `sqrt(k / u)`, `u ~ chi^2(k)`, for a Student-t
+/// mixture with `k = mixture_dof > 0`), and the offsets.
 struct Spectrum<T> {
     weight: fn(&mut ChaCha8Rng) -> T,
-    /// Whether `weight` is the standard normal (`w` isotropic Gaussian).
+    /// Whether `weight` is the standard normal and there is no mixture (`w`
+    /// isotropic Gaussian).
     gaussian: bool,
     scale: T,
+    /// Degrees of freedom of the chi-square mixture (0: none).
+    mixture_dof: usize,
     /// `b = offset_scale * U[0, 1)` (`uniform_offsets`) or `offset_scale * N(0, 1)`.
     offset_scale: T,
     uniform_offsets: bool,
@@ -117,6 +121,7 @@ impl<T: Real> Spectrum<T> {
             weight: T::standard_normal,
             gaussian: true,
             scale: T::from_f64(scale),
+            mixture_dof: 0,
             offset_scale: T::from_f64(offset_scale),
             uniform_offsets,
         };
@@ -126,14 +131,38 @@ impl<T: Real> Spectrum<T> {
                 weight: T::standard_cauchy,
                 gaussian: false,
                 scale: T::from_f64(gamma),
+                mixture_dof: 0,
                 offset_scale: T::from_f64(TAU),
                 uniform_offsets: true,
+            },
+            Kernel::Matern { gamma, nu } => Spectrum {
+                gaussian: false,
+                mixture_dof: nu.dof(),
+                ..normal((2.0 * gamma).sqrt(), TAU, true)
+            },
+            Kernel::Cauchy { gamma } => Spectrum {
+                weight: T::standard_laplace,
+                gaussian: false,
+                ..normal(gamma.sqrt(), TAU, true)
             },
             Kernel::Relu { gamma, bias } | Kernel::Step { gamma, bias } => {
                 normal(gamma.sqrt(), bias, false)
             }
             Kernel::Linear { gamma, bias } => normal((gamma / 2.0).sqrt(), bias / SQRT_2, false),
         }
+    }
+
+    /// The Student-t mixing factor `sqrt(k / u)`, `u ~ chi^2(k)` as a sum of `k`
+    /// squared normals (1 without a mixture).
+    fn mixture(&self, rng: &mut ChaCha8Rng) -> T {
+        if self.mixture_dof == 0 {
+            return T::one();
+        }
+        let u = (0..self.mixture_dof).fold(T::zero(), |acc, _| {
+            let z = T::standard_normal(rng);
+            acc + z * z
+        });
+        (T::from_f64(self.mixture_dof as f64) / u).sqrt()
     }
 
     fn offset(&self, rng: &mut ChaCha8Rng) -> T {
@@ -154,10 +183,15 @@ impl<T: Real> Spectrum<T> {
 /// - laplacian: `w_i ~ Cauchy(0, gamma)` per coordinate, `b ~ U[0, 2pi)`;
 /// - relu, step: `w ~ N(0, gamma I)`, `b ~ N(0, bias^2)`;
 /// - linear: `w ~ N(0, gamma/2 I)`, `b ~ N(0, bias^2/2)` (the `sqrt(2/D)` scale
-///   then gives `E[z(x).z(y)] = gamma x.y + bias^2`).
+///   then gives `E[z(x).z(y)] = gamma x.y + bias^2`);
+/// - matern12/32/52: `w = sqrt(2 gamma) sqrt(2 nu / u) g`, `g ~ N(0, I)`, `u ~
+///   chi^2(2 nu)` (a multivariate Student-t with `2 nu` degrees of freedom, whose
+///   characteristic function is the Matern kernel), `b ~ U[0, 2pi)`;
+/// - cauchy: `w_i ~ Laplace(0, sqrt(gamma))` per coordinate (characteristic
+///   function `1 / (1 + gamma t^2)`), `b ~ U[0, 2pi)`.
 ///
 /// With [`Sampling::Iid`], frequency `j` is drawn from stream `j`: first its
-/// `n_features_in` weights, then its offset. With [`Sampling::Orthogonal`], the
+/// `n_features_in` weights, then (Matern) the `2 nu` normals of `u`, then its offset. With [`Sampling::Orthogonal`], the
 /// block of `n_features_in` frequencies holding `j` is drawn from the block's
 /// stream (see the module docs): its Gaussian matrix column by column, then its
 /// offsets. Either way `w_j` and `b_j` do not depend on `n_frequencies`.
@@ -195,6 +229,10 @@ pub fn sample_weights<T: Real>(
                 let mut rng = feature_stream(seed, j as u64);
                 for v in w_j.iter_mut() {
                     *v = spectrum.scale * (spectrum.weight)(&mut rng);
+                }
+                let mixture = spectrum.mixture(&mut rng);
+                if spectrum.mixture_dof > 0 {
+                    w_j.iter_mut().for_each(|v| *v *= mixture);
                 }
                 if with_offsets {
                     *b_j = spectrum.offset(&mut rng);
