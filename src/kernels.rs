@@ -11,6 +11,19 @@
 //! | `matern32`  | `(1 + z) exp(-z)`, `z = sqrt(6 gamma) ||x - y||_2` (nu = 3/2)     |
 //! | `matern52`  | `(1 + z + z^2/3) exp(-z)`, `z = sqrt(10 gamma) ||x - y||_2`       |
 //! | `cauchy`    | `prod_i 1 / (1 + gamma (x_i - y_i)^2)`                           |
+//! | `nngp`      | `S_L`: arc-cosine order 1 composed `L` times (deep ReLU NNGP)     |
+//! | `ntk`       | `T_L`: the neural tangent kernel of `L` hidden ReLU layers        |
+//!
+//! The deep kernels start from `S_0 = T_0 = u.v` and recurse over `l = 1..L`
+//! (`L = depth`): `S_l = k1(S_{l-1})`, `dS_l = k0(S_{l-1})`, `T_l = S_l + T_{l-1}
+//! dS_l`, where `k1` and `k0` are the arc-cosine kernels of order 1 and 0 (Cho & Saul
+//! 2009) of the previous layer's kernel: `k1 = (1/pi) n (sin t + (pi - t) cos t)`,
+//! `k0 = 1 - t/pi`, `cos t = S(x, y) / n`, `n = sqrt(S(x, x) S(y, y))`. They are the
+//! infinite-width limits of `f(x) = v . h_L`, `h_l = sqrt(2/m) relu(W_l h_{l-1})`,
+//! `h_0 = u` with standard normal weights (He initialization, NTK
+//! parametrization): `S_L` of the last hidden layer's `h_L . h_L'`, `T_L` of the
+//! gradients' inner product. `S_l(x, x) = S_0(x, x)` at every depth; `nngp` of
+//! depth 1 is `relu`, and `ntk` of depth 1 is `relu + (u.v) step`.
 //!
 //! The Matern kernels have length scale `l = 1 / sqrt(2 gamma)` (`z = sqrt(2 nu) r /
 //! l`), so that as `nu` grows they tend to the rbf kernel with the same `gamma`. Their
@@ -77,6 +90,24 @@ pub enum Kernel {
         /// Inverse squared length scale, > 0.
         gamma: f64,
     },
+    /// The NNGP kernel of a deep ReLU network (arc-cosine order 1, composed).
+    Nngp {
+        /// Variance of the first layer's weights, > 0.
+        gamma: f64,
+        /// Standard deviation of the first layer's offsets, >= 0.
+        bias: f64,
+        /// Number of hidden layers, >= 1.
+        depth: usize,
+    },
+    /// The neural tangent kernel of a deep ReLU network.
+    Ntk {
+        /// Variance of the first layer's weights, > 0.
+        gamma: f64,
+        /// Standard deviation of the first layer's offsets, >= 0.
+        bias: f64,
+        /// Number of hidden layers, >= 1.
+        depth: usize,
+    },
 }
 
 /// The smoothness `nu` of a Matern kernel: the half-integers with closed forms.
@@ -111,7 +142,7 @@ impl MaternNu {
 }
 
 /// The kernel names the core knows, in the order the docs list them.
-pub const KERNEL_NAMES: [&str; 9] = [
+pub const KERNEL_NAMES: [&str; 11] = [
     "rbf",
     "laplacian",
     "relu",
@@ -121,11 +152,14 @@ pub const KERNEL_NAMES: [&str; 9] = [
     "matern32",
     "matern52",
     "cauchy",
+    "nngp",
+    "ntk",
 ];
 
 impl Kernel {
     /// The kernel called `name` with hyperparameters `gamma` and `bias` (the latter
-    /// is used by `relu`, `step` and `linear` only).
+    /// is used by `relu`, `step`, `linear`, `nngp` and `ntk` only); the deep kernels
+    /// get depth 1 ([`Kernel::with_depth`] changes it).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for an unknown name, `gamma` not positive and
@@ -160,6 +194,16 @@ impl Kernel {
                 nu: MaternNu::FiveHalves,
             }),
             "cauchy" => Ok(Kernel::Cauchy { gamma }),
+            "nngp" => Ok(Kernel::Nngp {
+                gamma,
+                bias,
+                depth: 1,
+            }),
+            "ntk" => Ok(Kernel::Ntk {
+                gamma,
+                bias,
+                depth: 1,
+            }),
             _ => Err(Error::InvalidParameter(format!(
                 "unknown kernel {name:?}; expected one of {KERNEL_NAMES:?}"
             ))),
@@ -180,6 +224,32 @@ impl Kernel {
                 MaternNu::FiveHalves => "matern52",
             },
             Kernel::Cauchy { .. } => "cauchy",
+            Kernel::Nngp { .. } => "nngp",
+            Kernel::Ntk { .. } => "ntk",
+        }
+    }
+
+    /// The same kernel with `depth` hidden layers (nngp and ntk).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] if `depth` is 0, or not 1 for a kernel without
+    /// layers.
+    pub fn with_depth(self, depth: usize) -> Result<Kernel> {
+        match self {
+            Kernel::Nngp { gamma, bias, .. } | Kernel::Ntk { gamma, bias, .. } if depth >= 1 => {
+                Ok(match self {
+                    Kernel::Nngp { .. } => Kernel::Nngp { gamma, bias, depth },
+                    _ => Kernel::Ntk { gamma, bias, depth },
+                })
+            }
+            Kernel::Nngp { .. } | Kernel::Ntk { .. } => Err(Error::InvalidParameter(format!(
+                "depth must be at least 1 (hidden layers), got {depth}"
+            ))),
+            _ if depth == 1 => Ok(self),
+            _ => Err(Error::InvalidParameter(format!(
+                "depth applies to the nngp and ntk kernels only, not to {:?}; got depth={depth}",
+                self.name()
+            ))),
         }
     }
 }
@@ -263,21 +333,22 @@ pub fn kernel_matrix(
                 }
             })
         }
-        Kernel::Relu { gamma, bias } | Kernel::Step { gamma, bias } => {
-            let relu = matches!(kernel, Kernel::Relu { .. });
+        Kernel::Relu { gamma, bias }
+        | Kernel::Step { gamma, bias }
+        | Kernel::Nngp { gamma, bias, .. }
+        | Kernel::Ntk { gamma, bias, .. } => {
             let augmented_norm = |sq: f64| (gamma * sq + bias * bias).sqrt();
             let x_norms: Vec<f64> = x_norms.into_iter().map(augmented_norm).collect();
             let y_norms: Vec<f64> = y_norms.into_iter().map(augmented_norm).collect();
             for_each_row_of_dots(x, y, out, ctx, |i, row| {
                 for (v, &y_norm) in row.iter_mut().zip(&y_norms) {
-                    let dot = gamma * *v + bias * bias;
-                    *v = arccos_kernel(relu, dot, x_norms[i] * y_norm);
+                    *v = layered_kernel(kernel, gamma * *v + bias * bias, x_norms[i] * y_norm);
                 }
                 if same {
                     // The angle of u with itself is exactly 0; acos(dot / norms)
                     // would only give ~1e-8 (acos is ill-conditioned near 1).
                     let norm_squared = x_norms[i] * x_norms[i];
-                    row[i] = arccos_kernel(relu, norm_squared, norm_squared);
+                    row[i] = layered_kernel(kernel, norm_squared, norm_squared);
                 }
             })
         }
@@ -369,14 +440,39 @@ fn for_each_row_of_folds(
     })
 }
 
+/// The arc-cosine kernels (relu, step) and their compositions (nngp, ntk) from
+/// the augmented inner product `dot = u.v` and the product of norms `norms = |u|
+/// |v|`, which every layer keeps (`S_l(x, x) = S_0(x, x)`).
+fn layered_kernel(kernel: &Kernel, dot: f64, norms: f64) -> f64 {
+    match *kernel {
+        Kernel::Relu { .. } => arccos_kernel(true, dot, norms),
+        Kernel::Step { .. } => arccos_kernel(false, dot, norms),
+        Kernel::Nngp { depth, .. } => (0..depth).fold(dot, |s, _| arccos_kernel(true, s, norms)),
+        Kernel::Ntk { depth, .. } => {
+            let (mut s, mut t) = (dot, dot);
+            for _ in 0..depth {
+                let derivative = arccos_kernel(false, s, norms);
+                s = arccos_kernel(true, s, norms);
+                t = s + t * derivative;
+            }
+            t
+        }
+        _ => unreachable!("layered_kernel is called for the arc-cosine kernels only"),
+    }
+}
+
 /// The arc-cosine kernel of order 1 (`relu`) or 0 from the augmented inner
 /// product `dot = u.v` and the product of norms `norms = |u| |v|`.
 fn arccos_kernel(relu: bool, dot: f64, norms: f64) -> f64 {
     if norms == 0.0 {
         return 0.0;
     }
-    let cos_t = (dot / norms).clamp(-1.0, 1.0);
-    let t = if dot == norms { 0.0 } else { cos_t.acos() };
+    if dot >= norms {
+        // Parallel (cos t = 1, up to rounding): exactly |u| |v| and 1, so that deep
+        // compositions keep S_l(x, x) = S_0(x, x) to the last bit.
+        return if relu { norms } else { 1.0 };
+    }
+    let t = (dot / norms).max(-1.0).acos();
     if relu {
         (norms * t.sin() + (PI - t) * dot) / PI
     } else {
@@ -443,6 +539,10 @@ mod tests {
                             (1.0 + z + z * z / 3.0) * (-z).exp()
                         }
                         "cauchy" => cauchy,
+                        "nngp" => nx * ny * (t.sin() + (PI - t) * t.cos()) / PI,
+                        "ntk" => {
+                            nx * ny * (t.sin() + (PI - t) * t.cos()) / PI + dot * (1.0 - t / PI)
+                        }
                         _ => unreachable!("{name}"),
                     };
                     assert!((k[i * 33 + j] - want).abs() < 1e-12, "{name} {i} {j}");
@@ -474,10 +574,10 @@ mod tests {
             for i in 0..33 {
                 let norm_squared =
                     2.0 * x[i * 5..(i + 1) * 5].iter().map(|v| v * v).sum::<f64>() + 0.25;
-                let want = if matches!(name, "relu" | "linear") {
-                    norm_squared
-                } else {
-                    1.0
+                let want = match name {
+                    "relu" | "linear" | "nngp" => norm_squared,
+                    "ntk" => 2.0 * norm_squared,
+                    _ => 1.0,
                 };
                 assert!(
                     (k[i * 33 + i] - want).abs() <= 4.0 * f64::EPSILON * want,
@@ -485,6 +585,67 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn deep_kernels_follow_the_layer_recursion() {
+        // S_l = k1(S_{l-1}), T_l = S_l + T_{l-1} k0(S_{l-1}) with the norms kept,
+        // written out entry by entry with the angle of each layer.
+        // y's rows are not x's: for parallel rows acos is ill-conditioned (the
+        // self-kernel's exact diagonal is checked below).
+        let d = 3;
+        let (x, y) = (data(5, d), data(14, d)[5 * d..].to_vec());
+        for depth in [1, 2, 5] {
+            let nngp = Kernel::new("nngp", 0.3, 0.5)
+                .unwrap()
+                .with_depth(depth)
+                .unwrap();
+            let ntk = Kernel::new("ntk", 0.3, 0.5)
+                .unwrap()
+                .with_depth(depth)
+                .unwrap();
+            let (s_matrix, t_matrix) = (
+                matrix(&nngp, &x, Some(&y), d),
+                matrix(&ntk, &x, Some(&y), d),
+            );
+            for i in 0..5 {
+                for j in 0..9 {
+                    let (xi, yj) = (&x[i * d..(i + 1) * d], &y[j * d..(j + 1) * d]);
+                    let dot = 0.3 * xi.iter().zip(yj).map(|(a, b)| a * b).sum::<f64>() + 0.25;
+                    let nx = (0.3 * xi.iter().map(|a| a * a).sum::<f64>() + 0.25).sqrt();
+                    let ny = (0.3 * yj.iter().map(|a| a * a).sum::<f64>() + 0.25).sqrt();
+                    let (mut s, mut t) = (dot, dot);
+                    for _ in 0..depth {
+                        let angle = (s / (nx * ny)).clamp(-1.0, 1.0).acos();
+                        let derivative = 1.0 - angle / PI;
+                        s = nx * ny * (angle.sin() + (PI - angle) * angle.cos()) / PI;
+                        t = s + t * derivative;
+                    }
+                    assert!(
+                        (s_matrix[i * 9 + j] - s).abs() < 1e-12,
+                        "nngp {depth} {i} {j}"
+                    );
+                    assert!(
+                        (t_matrix[i * 9 + j] - t).abs() < 1e-12,
+                        "ntk {depth} {i} {j}"
+                    );
+                }
+            }
+            // The diagonal: S_L(x, x) = |u|^2 and T_L(x, x) = (L + 1) |u|^2.
+            let t_self = matrix(&ntk, &x, None, d);
+            for i in 0..5 {
+                let xi = &x[i * d..(i + 1) * d];
+                let norm_squared = 0.3 * xi.iter().map(|a| a * a).sum::<f64>() + 0.25;
+                let want = (depth + 1) as f64 * norm_squared;
+                assert!((t_self[i * 5 + i] - want).abs() <= 8.0 * f64::EPSILON * want);
+            }
+        }
+        assert!(Kernel::new("ntk", 1.0, 0.0).unwrap().with_depth(0).is_err());
+        assert!(Kernel::new("rbf", 1.0, 0.0).unwrap().with_depth(2).is_err());
+        assert_eq!(
+            Kernel::new("rbf", 1.0, 0.0).unwrap().with_depth(1),
+            Ok(Kernel::Rbf { gamma: 1.0 })
+        );
     }
 
     #[test]

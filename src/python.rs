@@ -387,7 +387,7 @@ fn transform_py<'py>(
 
 /// Computes the exact kernel matrix `K[i, j] = k(x_i, y_j)` in float64; see `_core.pyi`.
 #[pyfunction(name = "kernel_matrix")]
-#[pyo3(signature = (x, y=None, *, kernel, gamma, bias, n_jobs=None))]
+#[pyo3(signature = (x, y=None, *, kernel, gamma, bias, depth=1, n_jobs=None))]
 #[allow(clippy::too_many_arguments)]
 fn kernel_matrix_py<'py>(
     py: Python<'py>,
@@ -396,9 +396,10 @@ fn kernel_matrix_py<'py>(
     kernel: &str,
     gamma: f64,
     bias: f64,
+    depth: usize,
     n_jobs: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let kernel = Kernel::new(kernel, gamma, bias)?;
+    let kernel = Kernel::new(kernel, gamma, bias)?.with_depth(depth)?;
     let x = x.as_array();
     let y = y.as_ref().map(|y| y.as_array());
     let n_cols = y.as_ref().map_or(x.nrows(), |y| y.nrows());

@@ -36,7 +36,9 @@ def feature_map(X, W, b, kernel, fourier="cos"):
       estimator's offsets are zeros in this mode);
     - relu: ``sqrt(2/D) max(0, XW + b)``;
     - step: ``sqrt(2/D) [XW + b > 0]``;
-    - linear: ``sqrt(2/D) (XW + b)``.
+    - linear: ``sqrt(2/D) (XW + b)``;
+    - nngp: as relu;
+    - ntk: pairs of columns ``sqrt(4/D) (max(0, p_2k), [p_2k > 0] p_2k+1)``.
     """
     p = projections(X, W, b)
     n, m = p.shape
@@ -48,9 +50,15 @@ def feature_map(X, W, b, kernel, fourier="cos"):
     elif kernel in FOURIER_KERNELS:
         n_components = m
         f = np.cos(p)
-    elif kernel == "relu":
+    elif kernel in ("relu", "nngp"):
         n_components = m
         f = np.maximum(p, 0.0)
+    elif kernel == "ntk":
+        on = p[:, 0::2] > 0
+        f = np.empty_like(p)
+        f[:, 0::2] = np.where(on, p[:, 0::2], 0.0)
+        f[:, 1::2] = np.where(on, p[:, 1::2], 0.0)
+        return np.sqrt(4.0 / m) * f
     elif kernel == "step":
         n_components = m
         f = (p > 0).astype(np.float64)
@@ -68,7 +76,7 @@ def augment(X, gamma, bias):
     return np.hstack([np.sqrt(gamma) * X, np.full((X.shape[0], 1), float(bias))])
 
 
-def kernel_matrix(X, Y=None, *, kernel, gamma, bias=0.0):
+def kernel_matrix(X, Y=None, *, kernel, gamma, bias=0.0, depth=1):
     """The exact kernel matrix ``K[i, j] = k(x_i, y_j)`` (``Y = X`` when None).
 
     - rbf: ``exp(-gamma ||x - y||_2^2)``;
@@ -77,6 +85,8 @@ def kernel_matrix(X, Y=None, *, kernel, gamma, bias=0.0):
       ``l = 1 / sqrt(2 gamma)``, ``k = exp(-z)``, ``(1 + z) exp(-z)``,
       ``(1 + z + z^2/3) exp(-z)`` with ``z = sqrt(2 nu) ||x - y||_2 / l``;
     - cauchy: ``prod_i 1 / (1 + gamma (x_i - y_i)^2)``;
+    - nngp, ntk: ``deep_kernel`` of ``depth`` layers (relu and ``relu + (u.v) step``
+      at depth 1);
     - relu: ``(1/pi) |u| |v| (sin t + (pi - t) cos t)`` (arc-cosine, order 1);
     - step: ``1 - t/pi`` (arc-cosine, order 0);
     - linear: ``gamma x.y + bias^2``;
@@ -99,20 +109,42 @@ def kernel_matrix(X, Y=None, *, kernel, gamma, bias=0.0):
         return np.exp(-gamma * np.sum(np.abs(diff), axis=-1))
     if kernel == "linear":
         return gamma * X @ Y.T + float(bias) ** 2
-    if kernel not in ("relu", "step"):
+    if kernel not in ("relu", "step", "nngp", "ntk"):
         raise ValueError(f"no reference kernel for {kernel!r}")
     U, V = augment(X, gamma, bias), augment(Y, gamma, bias)
     norms = np.linalg.norm(U, axis=1)[:, None] * np.linalg.norm(V, axis=1)[None, :]
-    dot = U @ V.T
+    if kernel in ("relu", "step"):
+        relu, step = arc_cosine(U @ V.T, norms)
+        return relu if kernel == "relu" else step
+    return deep_kernel(U @ V.T, norms, depth)[0 if kernel == "nngp" else 1]
+
+
+def arc_cosine(dot, norms):
+    """Cho and Saul's arc-cosine kernels of orders 1 and 0 from ``u.v`` and ``|u||v|``.
+
+    ``(|u||v| (sin t + (pi - t) cos t) / pi, 1 - t / pi)`` with ``cos t = u.v / (|u||v|)``;
+    both 0 where ``|u||v| = 0``.
+    """
     nonzero = norms > 0
     cos_t = np.ones_like(dot)
     np.divide(dot, norms, out=cos_t, where=nonzero)
     t = np.arccos(np.clip(cos_t, -1.0, 1.0))
-    if kernel == "relu":
-        K = norms * (np.sin(t) + (np.pi - t) * np.cos(t)) / np.pi
-    else:
-        K = 1.0 - t / np.pi
-    return np.where(nonzero, K, 0.0)
+    relu = norms * (np.sin(t) + (np.pi - t) * np.cos(t)) / np.pi
+    step = 1.0 - t / np.pi
+    return np.where(nonzero, relu, 0.0), np.where(nonzero, step, 0.0)
+
+
+def deep_kernel(dot, norms, depth):
+    """``(S_depth, T_depth)``: the NNGP and NTK of ``depth`` hidden ReLU layers.
+
+    ``S_0 = T_0 = u.v``; ``S_l = k1(S_{l-1})``, ``T_l = S_l + T_{l-1} k0(S_{l-1})`` with
+    the arc-cosine kernels of orders 1 and 0 (the norms ``|u||v|`` stay the same).
+    """
+    S, T = dot, dot
+    for _ in range(depth):
+        S, derivative = arc_cosine(S, norms)
+        T = S + T * derivative
+    return S, T
 
 
 def scale_gamma(kernel, X):
@@ -126,6 +158,7 @@ def scale_gamma(kernel, X):
     statistic = {
         **dict.fromkeys(("rbf", "cauchy", *MATERN), np.var),
         "laplacian": np.std,
+        **dict.fromkeys(("nngp", "ntk"), lambda a: np.mean(a**2)),
         "relu": lambda a: np.mean(a**2),
         "step": lambda a: np.mean(a**2),
         "linear": lambda a: np.mean(a**2),

@@ -179,6 +179,49 @@ def _parameter_cases():
         _param("fourier") + " a str among",
         id="fourier='bogus'",
     )
+    for kernel, info in KERNELS.items():
+        if info.paired_columns:
+            yield pytest.param(
+                lambda k=kernel: RandomFeatures(k, n_components=7).fit(X_GOOD),
+                ValueError,
+                rf"kernel='{kernel}' needs an even n_components .*got 7",
+                id=f"{kernel}-odd-n_components",
+            )
+            yield pytest.param(
+                lambda k=kernel: _core.transform(
+                    X_GOOD, *_weights(k, n_frequencies=3), kernel=k, paired=False
+                ),
+                ValueError,
+                r"ntk features come in pairs of columns",
+                id=f"core-{kernel}-odd-weights",
+            )
+        if not info.gaussian:
+            for sampling in ("orthogonal", "structured"):
+                yield pytest.param(
+                    lambda k=kernel, s=sampling: RandomFeatures(k, sampling=s).fit(X_GOOD),
+                    ValueError,
+                    r"needs isotropic Gaussian weights",
+                    id=f"{kernel}-sampling={sampling}",
+                )
+        if not info.layered:
+            yield pytest.param(
+                lambda k=kernel: kernel_matrix(X_GOOD, kernel=k, depth=2),
+                ValueError,
+                rf"depth=2 applies to the layered kernels .* the '{kernel}' kernel takes depth=1",
+                id=f"kernel_matrix-{kernel}-depth=2",
+            )
+    yield pytest.param(
+        lambda: RandomFeatures(sampling="bogus").fit(X_GOOD),
+        ValueError,
+        _param("sampling") + " a str among",
+        id="sampling='bogus'",
+    )
+    yield pytest.param(
+        lambda: kernel_matrix(X_GOOD, kernel="ntk", depth=0),
+        ValueError,
+        _param("depth", "kernel_matrix") + r" an int in the range \[1, inf\)",
+        id="kernel_matrix-depth=0",
+    )
     yield pytest.param(
         lambda: _fitted().transform(X_GOOD[:, :2]),
         ValueError,

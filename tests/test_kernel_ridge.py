@@ -75,10 +75,10 @@ def exact_kernel(A, B, kernel):
     between ``u = (sqrt(gamma) a, bias)`` and ``v`` is ``t = 2 atan2(|u^ - v^|, |u^ + v^|)``
     (unit vectors ``u^``, ``v^``), which stays accurate for nearly parallel vectors,
     where ``arccos(u.v / (|u| |v|))`` loses half the digits (``t ~ sqrt(eps)`` for
-    ``u = v``); then relu is ``|u| |v| (sin t + (pi - t) cos t) / pi`` and step
-    ``1 - t / pi``.
+    ``u = v``); then relu (and nngp, at depth 1) is ``|u| |v| (sin t + (pi - t) cos
+    t) / pi``, step ``1 - t / pi`` and ntk (depth 1) ``relu + (u.v) step``.
     """
-    if kernel not in ("relu", "step"):
+    if kernel not in ("relu", "step", "nngp", "ntk"):
         return reference_kernel_matrix(A, B, kernel=kernel, gamma=GAMMA, bias=BIAS)
     U, V = (np.hstack([np.sqrt(GAMMA) * M, np.full((len(M), 1), BIAS)]) for M in (A, B))
     u_norms, v_norms = np.linalg.norm(U, axis=1), np.linalg.norm(V, axis=1)
@@ -86,9 +86,13 @@ def exact_kernel(A, B, kernel):
     difference = np.linalg.norm(U_hat[:, None, :] - V_hat[None, :, :], axis=2)
     total = np.linalg.norm(U_hat[:, None, :] + V_hat[None, :, :], axis=2)
     t = 2 * np.arctan2(difference, total)
+    step = 1 - t / np.pi
+    relu = np.outer(u_norms, v_norms) * (np.sin(t) + (np.pi - t) * np.cos(t)) / np.pi
     if kernel == "step":
-        return 1 - t / np.pi
-    return np.outer(u_norms, v_norms) * (np.sin(t) + (np.pi - t) * np.cos(t)) / np.pi
+        return step
+    if kernel == "ntk":  # depth 1: relu + (u.v) step
+        return relu + (U @ V.T) * step
+    return relu
 
 
 def sklearn_kernel_ridge(kernel, X, y, alpha, sample_weight):

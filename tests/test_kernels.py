@@ -28,10 +28,11 @@ def kernel_tolerance(X, Y, kernel, gamma, bias):
       and exp itself is within a few ulps of K.
     - laplacian: sum_k |x_k - y_k| is off by <= (d + 1) eps ||x - y||_1 (reference
       likewise); K moves by gamma K |ds|.
-    - relu, step: cos t = u.v / (|u||v|) is off by dc <= (2 d + 6) eps per side
-      (dot product, two norms, a square root and a division). arccos is ill-conditioned
-      at t = 0 and pi: |d acos| <= min((pi/2) sqrt(dc), dc / sqrt(1 - (|c| + dc)^2)).
-      step = 1 - t/pi moves by dt/pi; relu moves by |dK/dt| dt + (1/2)|K''| dt^2
+    - relu, step (and nngp, ntk at depth 1): cos t = u.v / (|u||v|) is off by
+      dc <= (2 d + 6) eps per side (dot product, two norms, a square root and a
+      division). arccos is ill-conditioned at t = 0 and pi: |d acos| <= min((pi/2)
+      sqrt(dc), dc / sqrt(1 - (|c| + dc)^2)). step = 1 - t/pi moves by dt/pi; relu
+      moves by |dK/dt| dt + (1/2)|K''| dt^2
       <= N sin(t) dt + 0.7 N dt^2, with N = |u||v| >= |K|, plus its rounding.
 
     A factor 2 of safety covers second-order terms.
@@ -70,7 +71,12 @@ def kernel_tolerance(X, Y, kernel, gamma, bias):
     if kernel == "step":
         return 2 * (dt / np.pi + 4 * EPS)
     sin_t = np.sqrt(1 - cos_t**2)
-    return 2 * (N * (sin_t * dt + 0.7 * dt**2) + 4 * (d + 2) * EPS * N)
+    relu = 2 * (N * (sin_t * dt + 0.7 * dt**2) + 4 * (d + 2) * EPS * N)
+    if kernel == "ntk":
+        # relu + (u.v) step: the step part moves by |u.v| dt / pi <= N dt / pi, plus
+        # the rounding of u.v.
+        return relu + 2 * (N * dt / np.pi + 4 * (d + 2) * EPS * N)
+    return relu
 
 
 def assert_kernel_close(K, X, Y, kernel, gamma, bias, expected=None):

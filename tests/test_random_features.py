@@ -21,15 +21,16 @@ MAP_IDS = [f"{kernel}-{fourier}" for kernel, fourier in MAPS]
 DTYPES = [np.float32, np.float64]
 
 
-def even_if_paired(n_components, fourier):
-    """sin/cos pairs need an even width: round odd widths up."""
-    return n_components + n_components % 2 if fourier == "sincos" else n_components
+def even_if_paired(n_components, fourier, kernel="rbf"):
+    """sin/cos pairs and ntk's pairs of columns need an even width: round odd widths up."""
+    paired = fourier == "sincos" or KERNELS[kernel].paired_columns
+    return n_components + n_components % 2 if paired else n_components
 
 
 def make_features(kernel, fourier, n_components, *, gamma=0.5, bias=0.5, random_state=0, **kw):
     return RandomFeatures(
         kernel,
-        n_components=even_if_paired(n_components, fourier),
+        n_components=even_if_paired(n_components, fourier, kernel),
         gamma=gamma,
         bias=bias,
         fourier=fourier,
@@ -75,14 +76,16 @@ def error_bounds(X, rf, dtype, projection_bound=None):
         projection_bound = 2 * (X64.shape[1] + 1) * eps * magnitude
     if rf.kernel == "step":
         nonlinearity = np.full_like(projection_bound, eps)
-    elif rf.kernel in ("relu", "linear"):
+    elif rf.kernel in ("relu", "linear", "nngp", "ntk"):
         nonlinearity = projection_bound + 2 * eps * magnitude + eps
     else:
         nonlinearity = projection_bound + 4 * eps
     if rf.fourier == "sincos" and KERNELS[rf.kernel].fourier:
         nonlinearity = np.repeat(nonlinearity, 2, axis=1)
     n_components = nonlinearity.shape[1]
-    return 2 * np.sqrt(2.0 / n_components) * nonlinearity, projection_bound
+    # ntk's pairs are scaled by sqrt(4/D), the others by sqrt(2/D).
+    numerator = 4.0 if KERNELS[rf.kernel].paired_columns else 2.0
+    return 2 * np.sqrt(numerator / n_components) * nonlinearity, projection_bound
 
 
 def assert_matches_reference(rf, X, Z, projection_bound=None):
@@ -92,11 +95,14 @@ def assert_matches_reference(rf, X, Z, projection_bound=None):
     assert Z.shape == expected.shape
     atol, projection_bound = error_bounds(X, rf, Z.dtype, projection_bound)
     checked = np.ones(Z.shape, dtype=bool)
-    if rf.kernel == "step":
+    if rf.kernel in ("step", "ntk"):
         # Where |p| is within the projection's rounding error the sign itself is
         # undetermined, so either value is right; such entries must stay rare
-        # (their probability is ~ the bound / std(p), below 1e-5 here).
+        # (their probability is ~ the bound / std(p), below 1e-5 here). An ntk pair
+        # switches on the sign of its first projection.
         ambiguous = np.abs(projections(X, W, b)) < projection_bound
+        if rf.kernel == "ntk":
+            ambiguous = np.repeat(ambiguous[:, 0::2], 2, axis=1)
         assert ambiguous.mean() <= 0.01
         checked = ~ambiguous
     error = np.abs(Z.astype(np.float64) - expected)
@@ -121,7 +127,7 @@ def test_features_match_reference(
     rf = make_features(kernel, fourier, n_components).fit(X)
     Z = rf.transform(X)
     assert Z.dtype == global_dtype
-    assert Z.shape == (n_samples, even_if_paired(n_components, fourier))
+    assert Z.shape == (n_samples, even_if_paired(n_components, fourier, kernel))
     assert Z.flags.c_contiguous
     assert_matches_reference(rf, X, Z)
 
@@ -288,7 +294,8 @@ def test_features_are_nested(kernel, fourier, global_dtype, rng):
     X = rng.standard_normal((130, 5)).astype(global_dtype)
     wide = make_features(kernel, fourier, n_components).fit(X)
     Z_wide = wide.transform(X)
-    widths = [k for k in NESTED_WIDTHS if fourier == "cos" or k % 2 == 0]
+    paired = fourier == "sincos" or KERNELS[kernel].paired_columns
+    widths = [k for k in NESTED_WIDTHS if not paired or k % 2 == 0]
     for k in widths:
         narrow = make_features(kernel, fourier, k).fit(X)
         n_frequencies = narrow.random_weights_.shape[1]

@@ -51,7 +51,9 @@ SINCOS_NEEDS_EVEN_N_COMPONENTS = {
 
 
 def _expected_failed_checks(estimator):
-    if estimator.fourier == "sincos" and KERNELS[estimator.kernel].fourier:
+    # ntk's features come in pairs of columns: the same even n_components as sincos.
+    paired_columns = KERNELS[estimator.kernel].paired_columns
+    if (estimator.fourier == "sincos" and KERNELS[estimator.kernel].fourier) or paired_columns:
         return SINCOS_NEEDS_EVEN_N_COMPONENTS
     return {}
 

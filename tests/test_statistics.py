@@ -35,14 +35,21 @@ def entry_variances(X, kernel, fourier, n_components, gamma=GAMMA):
       Cauchy-Schwarz Var(t) <= 4 sqrt(E relu(a)^4 E relu(b)^4) = 6 |u|^2 |v|^2
       (E relu(a)^4 = 3 |u|^4 / 2): an upper bound;
     - linear: t = 2 a b, (a, b) jointly Gaussian with covariance K / 2, so
-      Var(t) = 4 (E a^2 E b^2 + (E ab)^2) = K(x, x) K(y, y) + K(x, y)^2: exact.
+      Var(t) = 4 (E a^2 E b^2 + (E ab)^2) = K(x, x) K(y, y) + K(x, y)^2: exact;
+    - nngp: relu's features and bound; ntk: an upper bound (below).
     """
     K = reference_kernel_matrix(X, kernel=kernel, gamma=gamma, bias=BIAS)
     if kernel == "step":
         return K * (2.0 - K) / n_components
-    if kernel == "relu":
+    if kernel in ("relu", "nngp"):
         sq_norms = np.sum(augment(X, gamma, BIAS) ** 2, axis=1)
         return 6.0 * np.outer(sq_norms, sq_norms) / n_components
+    if kernel == "ntk":
+        # A mean of D/2 pair terms t = 2 relu(a) relu(a') + 2 [a > 0][a' > 0] q q'
+        # (q, q' ~ N with E q q' = u.v): Var(t) <= 2 (4 * 1.5 + 4 * 3) |u|^2 |v|^2
+        # by (x + y)^2 <= 2 x^2 + 2 y^2, Cauchy-Schwarz and E q^2 q'^2 <= 3 |u|^2 |v|^2.
+        sq_norms = np.sum(augment(X, gamma, BIAS) ** 2, axis=1)
+        return 72.0 * np.outer(sq_norms, sq_norms) / n_components
     if kernel == "linear":
         diagonal = np.diag(K)
         return (np.outer(diagonal, diagonal) + K**2) / n_components
@@ -105,7 +112,9 @@ def test_z_zt_converges_at_the_monte_carlo_rate(kernel, fourier):
 
 
 # The maps whose entry variances entry_variances gives exactly (not a bound).
-EXACT_VARIANCE_MAPS = [(kernel, fourier) for kernel, fourier in MAPS if kernel != "relu"]
+EXACT_VARIANCE_MAPS = [
+    (kernel, fourier) for kernel, fourier in MAPS if kernel not in ("relu", "nngp", "ntk")
+]
 # More seeds for the two-sided checks below: with larger kernel values the errors of
 # the entries are more correlated and the per-seed MSE has a CV up to ~1.3.
 N_SEEDS_VARIANCE = 128

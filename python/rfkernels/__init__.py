@@ -4,11 +4,13 @@ The public API:
 
 - :class:`RandomFeatures`: a scikit-learn transformer for random features of the
   rbf, laplacian, Matern (nu = 1/2, 3/2, 5/2), cauchy, relu (arc-cosine 1), step
-  (arc-cosine 0) and linear kernels, with iid, orthogonal or structured frequencies;
+  (arc-cosine 0), linear, nngp and ntk (one hidden ReLU layer) kernels, with iid,
+  orthogonal or structured frequencies;
 - :class:`RandomFeatureRidge`, :class:`RandomFeatureRidgeClassifier`: ridge
   regression and classification on streamed random features, with the whole
   ridge path and exact leave-one-out selection from one eigendecomposition;
-- :class:`KernelRidge`: the same on the exact kernel (the infinite-width limit);
+- :class:`KernelRidge`: the same on the exact kernel (the infinite-width limit),
+  including the NNGP and NTK kernels of deep ReLU networks (``depth``);
 - :class:`RowBatches`: training data in batches of rows (or a numpy memmap), for
   fits whose memory does not grow with the number of rows;
 - :func:`rfkernels.kernels.kernel_matrix`: the exact kernels;

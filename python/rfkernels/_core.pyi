@@ -75,9 +75,14 @@ def kernel_matrix(
     kernel: str,
     gamma: float,
     bias: float,
+    depth: int = 1,
     n_jobs: int | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Compute the exact kernel matrix ``K[i, j] = k(x_i, y_j)`` (``y = x`` when None)."""
+    """Compute the exact kernel matrix ``K[i, j] = k(x_i, y_j)`` (``y = x`` when None).
+
+    ``depth`` is the number of hidden layers of the nngp and ntk kernels (1 for the
+    others).
+    """
 
 def simd_isa() -> str:
     """The SIMD instruction set the kernels use on this CPU: avx512, avx2 or scalar."""

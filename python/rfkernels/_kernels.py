@@ -17,6 +17,7 @@ __all__ = [
     "KERNELS",
     "SAMPLINGS",
     "KernelInfo",
+    "check_depth",
     "check_sampling",
     "gamma_from_moments",
     "resolve_gamma",
@@ -48,6 +49,11 @@ class KernelInfo:
     gaussian : bool
         Whether the weights are isotropic Gaussian, so that the orthogonal
         samplings apply.
+    paired_columns : bool
+        Whether the features come in pairs of columns (ntk), so that
+        ``n_components`` must be even.
+    layered : bool
+        Whether the exact kernel takes a ``depth`` (number of hidden layers).
     scale_gamma : callable
         ``gamma="scale"``: a ``gamma`` from the (weighted) moments of the training
         data, ``scale_gamma(n_features, variance, mean_square)``.
@@ -60,6 +66,8 @@ class KernelInfo:
     uses_bias: bool
     gaussian: bool
     scale_gamma: Callable[[int, float, float], float]
+    paired_columns: bool = False
+    layered: bool = False
 
 
 def _inverse(value: float) -> float:
@@ -155,10 +163,45 @@ KERNELS: dict[str, KernelInfo] = {
         gaussian=False,
         scale_gamma=lambda d, var, mean_square: _inverse(d * var),
     ),
+    "nngp": KernelInfo(
+        name="nngp",
+        formula="deep arc-cosine (NNGP of depth hidden ReLU layers): S_0 = u.v, "
+        "S_l = arc-cosine order 1 of S_{l-1}, u = (sqrt(gamma) x, bias)",
+        feature_map="as relu (depth 1): sqrt(2/D) max(0, w.x + b), w ~ N(0, gamma I), "
+        "b ~ N(0, bias^2)",
+        fourier=False,
+        uses_bias=True,
+        gaussian=True,
+        scale_gamma=lambda d, var, mean_square: _inverse(d * mean_square),
+        layered=True,
+    ),
+    "ntk": KernelInfo(
+        name="ntk",
+        formula="neural tangent kernel of depth hidden ReLU layers: T_0 = S_0 = u.v, "
+        "T_l = S_l + T_{l-1} (1 - t_{l-1}/pi), u = (sqrt(gamma) x, bias)",
+        feature_map="pairs sqrt(4/D) (max(0, p), [p > 0] q), p = w.x + b, q = g.x + c, "
+        "w, g ~ N(0, gamma I), b, c ~ N(0, bias^2) (depth 1: one-hidden-layer gradients)",
+        fourier=False,
+        uses_bias=True,
+        gaussian=False,
+        scale_gamma=lambda d, var, mean_square: _inverse(d * mean_square),
+        paired_columns=True,
+        layered=True,
+    ),
 }
 
 assert tuple(KERNELS) == tuple(_core.KERNEL_NAMES), "registry and Rust core disagree"
 assert SAMPLINGS == tuple(_core.SAMPLING_NAMES), "samplings and Rust core disagree"
+
+
+def check_depth(kernel: str, depth: int) -> None:
+    """Raise ``ValueError`` when ``depth`` is not 1 for a kernel without layers."""
+    if depth != 1 and not KERNELS[kernel].layered:
+        layered = ", ".join(name for name, info in KERNELS.items() if info.layered)
+        raise ValueError(
+            f"depth={depth} applies to the layered kernels ({layered}) only; the {kernel!r} "
+            "kernel takes depth=1"
+        )
 
 
 def check_sampling(kernel: str, sampling: str) -> None:
@@ -182,7 +225,7 @@ def resolve_gamma(
     ``"scale"`` gives 1 / (n_features * X.var()) for rbf (as scikit-learn's
     ``RBFSampler``), the Matern kernels and cauchy, 1 / (n_features * X.std()) for
     laplacian, and
-    1 / (n_features * mean(X**2)) for relu, step and linear, so that the random
+    1 / (n_features * mean(X**2)) for relu, step, linear, nngp and ntk, so that the random
     projections ``w.x`` have a variance of about one. With ``sample_weight`` the
     moments are weighted (a weight counts as that many repeated rows).
     """

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
 from sklearn.model_selection import check_cv
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _core
-from ._kernels import KERNELS, resolve_gamma
+from ._kernels import KERNELS, check_depth, resolve_gamma
 from ._ridge_path import (
     RIDGE_PATH_CONSTRAINTS,
     Progress,
@@ -49,12 +50,17 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
     ----------
     kernel : str, default="rbf"
         One of ``rfkernels.KERNELS``: "rbf", "laplacian", "relu", "step", "linear",
-        "matern12", "matern32", "matern52", "cauchy".
+        "matern12", "matern32", "matern52", "cauchy", "nngp", "ntk".
         The kernel (see :func:`rfkernels.kernels.kernel_matrix`).
     gamma : "scale" or float, default="scale"
         Kernel scale; ``"scale"`` as in :class:`rfkernels.RandomFeatures`.
     bias : float, default=0.0
-        Offset scale of the arc-cosine kernels (relu, step).
+        Offset scale of the arc-cosine kernels (relu, step, nngp, ntk) and the
+        constant of linear.
+    depth : int, default=1
+        Hidden layers of the nngp and ntk kernels (deep ReLU networks' NNGP and
+        neural tangent kernels, see :func:`rfkernels.kernels.kernel_matrix`); the
+        other kernels take only 1.
     alphas : "auto", float or array-like of shape (n_alphas,), default="auto"
         Ridges to try, each >= 0; ``"auto"`` is 0 and 23 ridges log-spaced from
         1e-10 to 10 times the top eigenvalue of the centered kernel matrix.
@@ -106,12 +112,18 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
     >>> model = KernelRidge(kernel="rbf").fit(X, y)
     >>> bool(model.score(X, y) > 0.95)
     True
+    >>> # the NTK of 3 hidden ReLU layers (with offsets: bias=0 on one input
+    >>> # feature would leave the network only the two directions of x)
+    >>> deep = KernelRidge(kernel="ntk", depth=3, bias=1.0).fit(X, y)
+    >>> bool(deep.score(X, y) > 0.95)
+    True
     """
 
     _parameter_constraints: ClassVar[dict] = {
         "kernel": [StrOptions(set(KERNELS))],
         "gamma": RandomFeatures._parameter_constraints["gamma"],
         "bias": RandomFeatures._parameter_constraints["bias"],
+        "depth": [Interval(Integral, 1, None, closed="left")],
         **RIDGE_PATH_CONSTRAINTS,
     }
 
@@ -121,6 +133,7 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         *,
         gamma: float | str = "scale",
         bias: float = 0.0,
+        depth: int = 1,
         alphas="auto",
         cv: int | str | None = None,
         fit_intercept: bool = True,
@@ -131,6 +144,7 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.kernel = kernel
         self.gamma = gamma
         self.bias = bias
+        self.depth = depth
         self.alphas = alphas
         self.cv = cv
         self.fit_intercept = fit_intercept
@@ -160,6 +174,7 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
             self, X, y, dtype=np.float64, multi_output=True, y_numeric=True, ensure_min_samples=2
         )
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        check_depth(self.kernel, self.depth)
         n_jobs = resolve_n_jobs(self.n_jobs)
         progress = Progress(type(self).__name__, self.verbose)
         n = X.shape[0]
@@ -171,7 +186,12 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.gamma_ = resolve_gamma(self.kernel, self.gamma, X, sample_weight)
         progress.phase(f"kernel matrix {n} x {n}")
         K = kernel_matrix(
-            X, kernel=self.kernel, gamma=self.gamma_, bias=self.bias, n_jobs=self.n_jobs
+            X,
+            kernel=self.kernel,
+            gamma=self.gamma_,
+            bias=self.bias,
+            depth=self.depth,
+            n_jobs=self.n_jobs,
         )
         progress.phase("eigendecomposition of the centered kernel")
         path = _core.DualRidgePath(
@@ -221,6 +241,7 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
                 kernel=self.kernel,
                 gamma=self.gamma_,
                 bias=self.bias,
+                depth=self.depth,
                 n_jobs=self.n_jobs,
             )
             @ self.dual_coef_

@@ -44,7 +44,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     kernel : str, default="rbf"
         The kernel to approximate, one of ``rfkernels.KERNELS``: "rbf",
         "laplacian", "relu", "step", "linear", "matern12", "matern32", "matern52",
-        "cauchy" (see Notes).
+        "cauchy", "nngp", "ntk" (see Notes).
     n_components : int, default=1024
         Number of random features ``D`` (output columns).
     gamma : "scale" or float, default="scale"
@@ -59,10 +59,10 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         ``1 / (n_features * X.std())`` for laplacian and
         ``1 / (n_features * mean(X**2))`` for relu, step and linear.
     bias : float, default=0.0
-        Standard deviation of the offsets of relu and step features
+        Standard deviation of the offsets of relu, step, nngp and ntk features
         (``b ~ N(0, bias**2)``); 0 gives the homogeneous arc-cosine kernels of
         Cho and Saul. For linear, the kernel's constant term is ``bias**2``.
-        Ignored by rbf and laplacian.
+        Ignored by the shift-invariant kernels.
     fourier : {"cos", "sincos"}, default="cos"
         Form of the features of the shift-invariant kernels (rbf, laplacian,
         Matern, cauchy): ``"cos"`` uses
@@ -140,6 +140,17 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
       exp(-z)``, ``z = sqrt(2 nu) ||x - y|| / l``.
     - cauchy: as rbf with ``w_i ~ Laplace(0, sqrt(gamma))`` per coordinate;
       ``k(x, y) = prod_i 1 / (1 + gamma (x_i - y_i)^2)`` [1]_.
+    - nngp: the relu features; their limit is the NNGP kernel of one hidden ReLU
+      layer (deeper NNGP kernels: :func:`rfkernels.kernels.kernel_matrix` and
+      :class:`rfkernels.KernelRidge` with ``depth``).
+    - ntk: the gradient features of a random one-hidden-layer ReLU network
+      ``f(x) = sum_k v_k relu(w_k.u)`` (``u = (sqrt(gamma) x, bias)``), in pairs of
+      columns ``sqrt(4/D) (max(0, p_k), [p_k > 0] q_k)`` with ``p_k = w_k.x + b_k``
+      and an independent ``q_k = g_k.x + c_k`` (``w, g ~ N(0, gamma I)``, ``b, c ~
+      N(0, bias^2)``): the first tends to the relu kernel (the gradient in ``v``),
+      the second to ``(u.v) step(u, v)`` (the gradient in ``w``, with ``g`` a
+      random projection of ``u``), their sum to the one-hidden-layer NTK.
+      ``n_components`` must be even.
 
     Orthogonal sampling [3]_: block ``b`` of ``d = n_features_in`` frequencies
     is drawn from its own random stream as a ``d x d`` Gaussian matrix ``G``;
@@ -248,6 +259,11 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             raise ValueError(
                 f"fourier='sincos' needs an even n_components (cos and sin of each "
                 f"frequency), got {self.n_components}"
+            )
+        if KERNELS[self.kernel].paired_columns and self.n_components % 2:
+            raise ValueError(
+                f"kernel={self.kernel!r} needs an even n_components (its features come in "
+                f"pairs of columns), got {self.n_components}"
             )
         check_sampling(self.kernel, self.sampling)
         self.gamma_ = resolve_gamma(self.kernel, self.gamma, X, sample_weight)

@@ -620,7 +620,7 @@ class RandomFeatureRidge(RegressorMixin, _BaseRandomFeatureRidge):
     ----------
     kernel : str, default="rbf"
         One of ``rfkernels.KERNELS``: "rbf", "laplacian", "relu", "step", "linear",
-        "matern12", "matern32", "matern52", "cauchy".
+        "matern12", "matern32", "matern52", "cauchy", "nngp", "ntk".
         Kernel whose random features are used (see :class:`RandomFeatures`).
     n_components : int, default=1024
         Number of random features ``D``.

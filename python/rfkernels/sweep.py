@@ -932,6 +932,11 @@ def _check_widths(widths: np.ndarray, name: str, problem: _Problem) -> None:
             f"fourier='sincos' needs even {name} (cos and sin of each frequency), got "
             f"{widths.tolist()}"
         )
+    if KERNELS[problem.kernel].paired_columns and np.any(widths % 2):
+        raise ValueError(
+            f"kernel={problem.kernel!r} needs even {name} (its features come in pairs of "
+            f"columns), got {widths.tolist()}"
+        )
 
 
 def _prepare(
@@ -1122,7 +1127,7 @@ def width_sweep(
         Fraction (or number) of rows split off as the test set when ``X_test`` is None.
     kernel : str, default="rbf"
         One of ``rfkernels.KERNELS``: "rbf", "laplacian", "relu", "step", "linear",
-        "matern12", "matern32", "matern52", "cauchy".
+        "matern12", "matern32", "matern52", "cauchy", "nngp", "ntk".
         The kernel the random features approximate.
     gamma : "scale" or float, default="scale"
         Kernel scale; ``"scale"`` is resolved once on the whole training pool (see

@@ -6,6 +6,8 @@
 //! | `SinCos` | `(cos(w_j.x), sin(w_j.x))` pairs    | the same            |
 //! | `Relu`   | `max(0, w_j.x + b_j)`              | relu                |
 //! | `Step`   | `[w_j.x + b_j > 0]`                | step                |
+//! | `Linear` | `w_j.x + b_j`                      | linear              |
+//! | `Ntk`    | pairs `(relu(p_2k), [p_2k > 0] p_2k+1)`, `p_j = w_j.x + b_j`, scaled by `sqrt(4/D)` | ntk |
 //!
 //! The weights are drawn by [`sample_weights`] from the kernel's spectral measure
 //! (independent or orthogonal frequencies, one random stream per frequency or
@@ -46,6 +48,12 @@ pub enum FeatureMap {
     Step,
     /// `w.x + b` (Gaussian random projections).
     Linear,
+    /// The gradient features of a random one-hidden-layer ReLU network, in pairs
+    /// of columns `(relu(p), [p > 0] q)` for projections `p = w.x + b` and an
+    /// independent `q = g.x + c`, scaled by `sqrt(4/D)`: the first component's
+    /// products tend to the relu kernel, the second's to `(u.v) step(u, v)`, their
+    /// sum to the one-hidden-layer NTK. `D` must be even.
+    Ntk,
 }
 
 impl FeatureMap {
@@ -73,13 +81,16 @@ impl FeatureMap {
                     FeatureMap::Cos
                 })
             }
-            ("relu", false) => Ok(FeatureMap::Relu),
+            ("relu" | "nngp", false) => Ok(FeatureMap::Relu),
+            ("ntk", false) => Ok(FeatureMap::Ntk),
             ("step", false) => Ok(FeatureMap::Step),
             ("linear", false) => Ok(FeatureMap::Linear),
-            ("relu" | "step" | "linear", true) => Err(Error::InvalidParameter(format!(
-                "sin/cos pairs exist only for Fourier features (rbf, laplacian, matern*, cauchy), \
+            ("relu" | "step" | "linear" | "nngp" | "ntk", true) => {
+                Err(Error::InvalidParameter(format!(
+                    "sin/cos pairs exist only for Fourier features (rbf, laplacian, matern*, cauchy), \
                  not for {name:?}"
-            ))),
+                )))
+            }
             _ => Err(Error::InvalidParameter(format!(
                 "unknown kernel {name:?}; expected one of {:?}",
                 crate::kernels::KERNEL_NAMES
@@ -95,6 +106,13 @@ impl FeatureMap {
     /// Whether the map uses the offsets `b`.
     pub fn uses_offsets(self) -> bool {
         self != FeatureMap::SinCos
+    }
+
+    /// The scale of `n_components` features: `sqrt(2 / D)`, and `sqrt(4 / D)` for
+    /// [`FeatureMap::Ntk`] (each of its two kinds of component fills half of `D`).
+    pub fn scale<T: Real>(self, n_components: usize) -> T {
+        let numerator = if self == FeatureMap::Ntk { 4.0 } else { 2.0 };
+        T::from_f64((numerator / n_components as f64).sqrt())
     }
 }
 
@@ -114,7 +132,7 @@ pub fn transform<T: Real>(
     out: &mut [T],
     ctx: &Context,
 ) -> Result<()> {
-    check_shapes(x.ncols(), projection, offsets)?;
+    check_shapes(x.ncols(), projection, offsets, map)?;
     let n_components = projection.n_frequencies() * map.components_per_frequency();
     if out.len() != x.nrows() * n_components {
         return Err(Error::Shape(format!(
@@ -160,7 +178,7 @@ pub fn for_each_chunk_f64<T: Real>(
     ctx: &Context,
     mut consume: impl FnMut(usize, &mut [f64]) -> Result<()>,
 ) -> Result<()> {
-    check_shapes(x.ncols(), projection, offsets)?;
+    check_shapes(x.ncols(), projection, offsets, map)?;
     let n = x.nrows();
     let n_components = projection.n_frequencies() * map.components_per_frequency();
     let chunk_rows = chunk_rows.max(1);
@@ -200,7 +218,7 @@ pub fn write_columns<T: Real>(
     let per = map.components_per_frequency();
     let m = projection.n_frequencies();
     let block_width = projection.block_width();
-    let scale = feature_scale::<T>(m * per);
+    let scale = map.scale::<T>(m * per);
     let mut columns: Vec<&mut [f64]> = out
         .col_iter_mut()
         .map(|c| {
@@ -243,7 +261,15 @@ fn check_shapes<T: Real>(
     n_features_in: usize,
     projection: Projection<'_, T>,
     offsets: &[T],
+    map: FeatureMap,
 ) -> Result<()> {
+    if map == FeatureMap::Ntk && projection.n_frequencies() % 2 != 0 {
+        return Err(Error::Shape(format!(
+            "ntk features come in pairs of columns: they need an even number of weight \
+             vectors, got {}",
+            projection.n_frequencies()
+        )));
+    }
     if projection.n_features_in() != n_features_in {
         return Err(Error::Shape(format!(
             "X has {n_features_in} features but the weights were drawn for {}",
@@ -287,12 +313,12 @@ pub fn transform_rows<T: Real>(
     out: &mut [T],
     scratch: &mut Vec<T>,
 ) -> Result<()> {
-    check_shapes(x.ncols(), projection, offsets)?;
+    check_shapes(x.ncols(), projection, offsets, map)?;
     let per = map.components_per_frequency();
     let (n_rows, m) = (x.nrows(), projection.n_frequencies());
     let n_components = m * per;
     assert_eq!(out.len(), n_rows * n_components);
-    let scale = feature_scale::<T>(n_components);
+    let scale = map.scale::<T>(n_components);
     let block_width = projection.block_width();
     for block_start in (0..m).step_by(block_width) {
         let width = block_width.min(m - block_start);
@@ -312,11 +338,6 @@ pub fn transform_rows<T: Real>(
         )?;
     }
     Ok(())
-}
-
-/// The `sqrt(2 / D)` scale of `D`-component features.
-fn feature_scale<T: Real>(n_components: usize) -> T {
-    T::from_f64((2.0 / n_components as f64).sqrt())
 }
 
 /// The features of the rows `x` for the frequencies `block_start..block_start +
@@ -351,8 +372,26 @@ fn map_block<T: Real>(
             FeatureMap::Linear => {
                 simd::piecewise_affine(isa, Piecewise::Identity, p, b, scale, dst)
             }
+            FeatureMap::Ntk => ntk_pairs(p, b, scale, dst),
         };
         applied.map_err(|_| non_finite_error(first_row + i))?;
+    }
+    Ok(())
+}
+
+/// The [`FeatureMap::Ntk`] pairs of the projections `p` with offsets `b`:
+/// `(scale relu(a), scale [a > 0] c)` for each `(a, c) = (p_2k + b_2k, p_2k+1 +
+/// b_2k+1)`. `Err(k)` for the first pair `k` with a non-finite projection.
+fn ntk_pairs<T: Real>(p: &[T], b: &[T], scale: T, dst: &mut [T]) -> std::result::Result<(), usize> {
+    let pairs = p.chunks_exact(2).zip(b.chunks_exact(2));
+    for (k, ((p, b), out)) in pairs.zip(dst.chunks_exact_mut(2)).enumerate() {
+        let (a, c) = (p[0] + b[0], p[1] + b[1]);
+        if !(a.is_finite() && c.is_finite()) {
+            return Err(k);
+        }
+        let on = a > T::zero();
+        out[0] = if on { scale * a } else { T::zero() };
+        out[1] = if on { scale * c } else { T::zero() };
     }
     Ok(())
 }
@@ -440,6 +479,8 @@ mod tests {
         // Sizes off the chunk and block multiples: 1, 7, 65 rows; 1, 3, 300 frequencies.
         for (kernel, paired) in all_maps() {
             for (n, d, m) in [(1, 1, 1), (7, 3, 300), (65, 2, 3)] {
+                // ntk features come in pairs of columns.
+                let m = if kernel.name() == "ntk" { m + m % 2 } else { m };
                 let x = data::<f64>(n, d);
                 let z = features(&kernel, paired, &x, d, m);
                 let map = FeatureMap::for_kernel(&kernel, paired).unwrap();
@@ -458,6 +499,22 @@ mod tests {
                             FeatureMap::Relu => vec![scale * (p + b[j]).max(0.0)],
                             FeatureMap::Step => vec![if p + b[j] > 0.0 { scale } else { 0.0 }],
                             FeatureMap::Linear => vec![scale * (p + b[j])],
+                            FeatureMap::Ntk => {
+                                // Column j pairs with its neighbour in the pair.
+                                let first = j - j % 2;
+                                let a: f64 =
+                                    (0..d).map(|k| x[i * d + k] * w[first * d + k]).sum::<f64>()
+                                        + b[first];
+                                let ntk_scale = (4.0 / m as f64).sqrt();
+                                let value = if j % 2 == 0 {
+                                    a.max(0.0)
+                                } else if a > 0.0 {
+                                    p + b[j]
+                                } else {
+                                    0.0
+                                };
+                                vec![ntk_scale * value]
+                            }
                         };
                         for (g, w) in got.iter().zip(&want) {
                             assert!((g - w).abs() < 1e-13, "{kernel:?} {i} {j}: {g} vs {w}");

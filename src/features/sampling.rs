@@ -91,8 +91,8 @@ impl Sampling {
             return Ok(());
         }
         Err(Error::InvalidParameter(format!(
-            "sampling={:?} needs isotropic Gaussian weights (rbf, relu, step, linear), \
-             not the {:?} kernel's; use sampling=\"iid\"",
+            "sampling={:?} needs isotropic Gaussian weights (rbf, relu, step, linear, \
+             nngp), not the {:?} kernel's; use sampling=\"iid\"",
             self.name(),
             kernel.name()
         )))
@@ -145,9 +145,15 @@ impl<T: Real> Spectrum<T> {
                 gaussian: false,
                 ..normal(gamma.sqrt(), TAU, true)
             },
-            Kernel::Relu { gamma, bias } | Kernel::Step { gamma, bias } => {
-                normal(gamma.sqrt(), bias, false)
-            }
+            Kernel::Relu { gamma, bias }
+            | Kernel::Step { gamma, bias }
+            | Kernel::Nngp { gamma, bias, .. } => normal(gamma.sqrt(), bias, false),
+            // Not isotropic as a whole: the two projections of a pair must stay
+            // independent (orthogonal blocks would couple them).
+            Kernel::Ntk { gamma, bias, .. } => Spectrum {
+                gaussian: false,
+                ..normal(gamma.sqrt(), bias, false)
+            },
             Kernel::Linear { gamma, bias } => normal((gamma / 2.0).sqrt(), bias / SQRT_2, false),
         }
     }
@@ -188,7 +194,8 @@ impl<T: Real> Spectrum<T> {
 ///   chi^2(2 nu)` (a multivariate Student-t with `2 nu` degrees of freedom, whose
 ///   characteristic function is the Matern kernel), `b ~ U[0, 2pi)`;
 /// - cauchy: `w_i ~ Laplace(0, sqrt(gamma))` per coordinate (characteristic
-///   function `1 / (1 + gamma t^2)`), `b ~ U[0, 2pi)`.
+///   function `1 / (1 + gamma t^2)`), `b ~ U[0, 2pi)`;
+/// - nngp, ntk: as relu (for ntk, every column of a pair is drawn alike).
 ///
 /// With [`Sampling::Iid`], frequency `j` is drawn from stream `j`: first its
 /// `n_features_in` weights, then (Matern) the `2 nu` normals of `u`, then its offset. With [`Sampling::Orthogonal`], the
