@@ -195,12 +195,12 @@ def _parameter_cases():
                 r"ntk features come in pairs of columns",
                 id=f"core-{kernel}-odd-weights",
             )
-        if not info.gaussian:
-            for sampling in ("orthogonal", "structured"):
+        for sampling, fits in (("orthogonal", info.isotropic), ("structured", info.gaussian)):
+            if not fits:
                 yield pytest.param(
                     lambda k=kernel, s=sampling: RandomFeatures(k, sampling=s).fit(X_GOOD),
                     ValueError,
-                    r"needs isotropic Gaussian weights",
+                    rf"sampling='{sampling}' needs isotropic",
                     id=f"{kernel}-sampling={sampling}",
                 )
         if not info.layered:

@@ -47,13 +47,17 @@ class KernelInfo:
     uses_bias : bool
         Whether the ``bias`` hyperparameter (offset scale) applies.
     gaussian : bool
-        Whether the weights are isotropic Gaussian, so that the orthogonal
-        samplings apply.
+        Whether the weights are isotropic Gaussian, so that structured (and
+        orthogonal) sampling applies.
     paired_columns : bool
         Whether the features come in pairs of columns (ntk), so that
         ``n_components`` must be even.
     layered : bool
         Whether the exact kernel takes a ``depth`` (number of hidden layers).
+    isotropic : bool
+        Whether the weights are isotropic (a uniform direction times an independent
+        radius: Gaussian, or the Matern kernels' Student-t), so that orthogonal
+        sampling applies. Defaults to ``gaussian``.
     scale_gamma : callable
         ``gamma="scale"``: a ``gamma`` from the (weighted) moments of the training
         data, ``scale_gamma(n_features, variance, mean_square)``.
@@ -68,6 +72,12 @@ class KernelInfo:
     scale_gamma: Callable[[int, float, float], float]
     paired_columns: bool = False
     layered: bool = False
+    isotropic: bool | None = None
+
+    def __post_init__(self) -> None:
+        """Gaussian weights are isotropic: ``isotropic`` defaults to ``gaussian``."""
+        if self.isotropic is None:
+            object.__setattr__(self, "isotropic", self.gaussian)
 
 
 def _inverse(value: float) -> float:
@@ -101,6 +111,7 @@ def _matern(name: str, dof: int, profile: str) -> KernelInfo:
         uses_bias=False,
         gaussian=False,
         scale_gamma=lambda d, var, mean_square: _inverse(d * var),
+        isotropic=True,
     )
 
 
@@ -207,13 +218,22 @@ def check_depth(kernel: str, depth: int) -> None:
 def check_sampling(kernel: str, sampling: str) -> None:
     """Raise ``ValueError`` when ``sampling`` does not apply to ``kernel``.
 
-    The orthogonal samplings need isotropic Gaussian weights; the others are iid only.
+    Orthogonal sampling needs isotropic weights, structured sampling isotropic
+    Gaussian ones; the other kernels are iid only.
     """
-    if sampling != "iid" and not KERNELS[kernel].gaussian:
-        gaussian = ", ".join(name for name, info in KERNELS.items() if info.gaussian)
+    if sampling == "iid":
+        return
+    # Orthogonal blocks keep any isotropic law (directions x radii); structured
+    # blocks have fixed norms, close to Gaussian ones only.
+    attribute, kind = {
+        "orthogonal": ("isotropic", "isotropic"),
+        "structured": ("gaussian", "isotropic Gaussian"),
+    }[sampling]
+    if not getattr(KERNELS[kernel], attribute):
+        fitting = ", ".join(name for name, info in KERNELS.items() if getattr(info, attribute))
         raise ValueError(
-            f"sampling={sampling!r} needs isotropic Gaussian weights ({gaussian}); the "
-            f"{kernel!r} kernel's are not: use sampling='iid'"
+            f"sampling={sampling!r} needs {kind} weights ({fitting}); the {kernel!r} "
+            "kernel's are not: use sampling='iid'"
         )
 
 

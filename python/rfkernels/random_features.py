@@ -80,8 +80,9 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         transforms in ``O(n_components log n_features_in)`` per row instead of
         ``O(n_components n_features_in)``, never stored as a matrix; nearly
         Gaussian in high dimension (a small bias for small ``n_features_in``).
-        The orthogonal samplings apply to the kernels with isotropic Gaussian
-        weights: rbf, relu, step and linear.
+        Orthogonal sampling applies to the kernels with isotropic weights (rbf,
+        relu, step, linear, nngp and the Matern kernels), structured sampling to
+        those with isotropic Gaussian weights (the same but the Matern kernels).
     random_state : int, RandomState instance or None, default=None
         Seeds the weights. Pass an int for reproducible features.
     n_jobs : int or None, default=None
@@ -156,7 +157,8 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     is drawn from its own random stream as a ``d x d`` Gaussian matrix ``G``;
     with ``G = Q R`` (``diag(R) >= 0``) frequency ``i`` of the block is
     ``sigma ||g_i|| q_i`` (``sigma`` the weights' scale above): orthogonal
-    directions, chi-distributed norms. Only the last block may be partial.
+    directions, chi-distributed norms (times the Student-t factors ``sqrt(2 nu /
+    u_i)`` for the Matern kernels). Only the last block may be partial.
 
     Structured sampling [3]_: block ``b`` of ``P`` frequencies maps ``x``, padded
     with zeros to ``P`` entries, to ``W_b x = H S_b2 H S_b1 H S_b0 x`` with ``H``

@@ -1,8 +1,9 @@
 //! Drawing the random weights: independent (iid), orthogonal or structured frequencies.
 //!
 //! Every kernel has a spectral measure (see [`sample_weights`]); the weights of
-//! the Gaussian kernels (rbf, relu, step, linear) are `w = sigma g` with
-//! `g ~ N(0, I)`. Two samplings:
+//! the Gaussian kernels (rbf, relu, step, linear, nngp) are `w = sigma g` with
+//! `g ~ N(0, I)`, those of the Matern kernels `w = sigma sqrt(2 nu / u) g` (a
+//! Student-t: isotropic, not Gaussian). Three samplings:
 //!
 //! - [`Sampling::Iid`]: frequency `j` is drawn alone from stream `j`.
 //! - [`Sampling::Orthogonal`] (ORF, Yu et al. 2016): frequencies come in blocks of
@@ -13,7 +14,10 @@
 //!   `N(0, sigma^2 I)` (the column norms of `G` are those of `R`, chi(d)
 //!   distributed and independent of the Haar `Q`), so every feature keeps its
 //!   expectation, while the frequencies of a block are exactly orthogonal, which
-//!   lowers the variance of `Z Z^T` for the rbf kernel.
+//!   lowers the variance of `Z Z^T` for the rbf kernel. The Matern kernels'
+//!   frequencies get their Student-t factors `sqrt(2 nu / u_i)` too (drawn after
+//!   the block's offsets): an isotropic law is a uniform direction times an
+//!   independent radius, so each frequency keeps its law.
 //! - [`Sampling::Structured`] (SORF, same paper): blocks of `P` frequencies (`P` =
 //!   `d` rounded up to a power of two), `W_b = (sigma / P) H S_b2 H S_b1 H S_b0`
 //!   with `H` the unnormalized Hadamard matrix and `S_bk` random sign diagonals
@@ -81,18 +85,29 @@ impl Sampling {
         }
     }
 
-    /// Checks that `kernel` can be sampled this way: the orthogonal samplings
-    /// need isotropic Gaussian weights.
+    /// Checks that `kernel` can be sampled this way: orthogonal sampling needs
+    /// isotropic weights, structured sampling isotropic Gaussian ones.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] naming the kernel and the sampling.
     pub fn check_kernel(self, kernel: &Kernel) -> Result<()> {
-        if self == Sampling::Iid || Spectrum::<f64>::of(kernel).gaussian {
+        let spectrum = Spectrum::<f64>::of(kernel);
+        let (fits, needs) = match self {
+            Sampling::Iid => (true, ""),
+            Sampling::Orthogonal => (
+                spectrum.isotropic,
+                "isotropic weights (rbf, relu, step, linear, nngp, matern12/32/52)",
+            ),
+            Sampling::Structured => (
+                spectrum.isotropic && spectrum.mixture_dof == 0,
+                "isotropic Gaussian weights (rbf, relu, step, linear, nngp)",
+            ),
+        };
+        if fits {
             return Ok(());
         }
         Err(Error::InvalidParameter(format!(
-            "sampling={:?} needs isotropic Gaussian weights (rbf, relu, step, linear, \
-             nngp), not the {:?} kernel's; use sampling=\"iid\"",
+            "sampling={:?} needs {needs}, not the {:?} kernel's; use sampling=\"iid\"",
             self.name(),
             kernel.name()
         )))
@@ -104,9 +119,10 @@ impl Sampling {
 /// mixture with `k = mixture_dof > 0`), and the offsets.
 struct Spectrum<T> {
     weight: fn(&mut ChaCha8Rng) -> T,
-    /// Whether `weight` is the standard normal and there is no mixture (`w`
-    /// isotropic Gaussian).
-    gaussian: bool,
+    /// Whether `w` is isotropic: `weight` is the standard normal (then `w` is
+    /// Gaussian without a mixture, Student-t with one), and the frequencies are
+    /// independent of each other (not ntk's pairs).
+    isotropic: bool,
     scale: T,
     /// Degrees of freedom of the chi-square mixture (0: none).
     mixture_dof: usize,
@@ -119,7 +135,7 @@ impl<T: Real> Spectrum<T> {
     fn of(kernel: &Kernel) -> Spectrum<T> {
         let normal = |scale: f64, offset_scale: f64, uniform_offsets| Spectrum {
             weight: T::standard_normal,
-            gaussian: true,
+            isotropic: true,
             scale: T::from_f64(scale),
             mixture_dof: 0,
             offset_scale: T::from_f64(offset_scale),
@@ -129,20 +145,19 @@ impl<T: Real> Spectrum<T> {
             Kernel::Rbf { gamma } => normal((2.0 * gamma).sqrt(), TAU, true),
             Kernel::Laplacian { gamma } => Spectrum {
                 weight: T::standard_cauchy,
-                gaussian: false,
+                isotropic: false,
                 scale: T::from_f64(gamma),
                 mixture_dof: 0,
                 offset_scale: T::from_f64(TAU),
                 uniform_offsets: true,
             },
             Kernel::Matern { gamma, nu } => Spectrum {
-                gaussian: false,
                 mixture_dof: nu.dof(),
                 ..normal((2.0 * gamma).sqrt(), TAU, true)
             },
             Kernel::Cauchy { gamma } => Spectrum {
                 weight: T::standard_laplace,
-                gaussian: false,
+                isotropic: false,
                 ..normal(gamma.sqrt(), TAU, true)
             },
             Kernel::Relu { gamma, bias }
@@ -151,7 +166,7 @@ impl<T: Real> Spectrum<T> {
             // Not isotropic as a whole: the two projections of a pair must stay
             // independent (orthogonal blocks would couple them).
             Kernel::Ntk { gamma, bias, .. } => Spectrum {
-                gaussian: false,
+                isotropic: false,
                 ..normal(gamma.sqrt(), bias, false)
             },
             Kernel::Linear { gamma, bias } => normal((gamma / 2.0).sqrt(), bias / SQRT_2, false),
@@ -198,10 +213,11 @@ impl<T: Real> Spectrum<T> {
 /// - nngp, ntk: as relu (for ntk, every column of a pair is drawn alike).
 ///
 /// With [`Sampling::Iid`], frequency `j` is drawn from stream `j`: first its
-/// `n_features_in` weights, then (Matern) the `2 nu` normals of `u`, then its offset. With [`Sampling::Orthogonal`], the
-/// block of `n_features_in` frequencies holding `j` is drawn from the block's
-/// stream (see the module docs): its Gaussian matrix column by column, then its
-/// offsets. Either way `w_j` and `b_j` do not depend on `n_frequencies`.
+/// `n_features_in` weights, then (Matern) the `2 nu` normals of `u`, then its
+/// offset. With [`Sampling::Orthogonal`], the block of `n_features_in`
+/// frequencies holding `j` is drawn from the block's stream (see the module
+/// docs): its Gaussian matrix column by column, then its offsets, then (Matern)
+/// the `u` of each frequency. Either way `w_j` and `b_j` do not depend on `n_frequencies`.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] if `sampling` does not apply to `kernel`
@@ -257,14 +273,17 @@ pub fn sample_weights<T: Real>(
                         g[(k, i)] = T::standard_normal(&mut rng);
                     }
                 }
+                let offsets: Vec<T> = (0..d).map(|_| spectrum.offset(&mut rng)).collect();
+                // The radius: the Gaussian column's norm, times the Student-t
+                // factor for the Matern kernels (1 and no draws otherwise).
                 let norms: Vec<T> = (0..d)
                     .map(|i| {
-                        (0..d)
+                        let norm = (0..d)
                             .fold(T::zero(), |acc, k| acc + g[(k, i)] * g[(k, i)])
-                            .sqrt()
+                            .sqrt();
+                        norm * spectrum.mixture(&mut rng)
                     })
                     .collect();
-                let offsets: Vec<T> = (0..d).map(|_| spectrum.offset(&mut rng)).collect();
                 let q = orthonormal_factor(g);
                 for (i, w_i) in w_block.chunks_exact_mut(d).enumerate() {
                     let scale = spectrum.scale * norms[i];
@@ -405,6 +424,37 @@ mod tests {
         let (w, b) = draw(11, 1);
         assert_eq!(w[..], wide_w[..w.len()]);
         assert_eq!(b[..], wide_b[..11]);
+    }
+
+    #[test]
+    fn orthogonal_matern_frequencies_are_orthogonal_with_student_t_moments() {
+        // Directions orthogonal within a block; E[w w^T] = sigma^2 E[2 nu / u] I =
+        // sigma^2 (5/3) I for nu = 5/2 (u ~ chi^2(5)). Standard error of the mean of
+        // w_a^2: sqrt(Var / m) with E[w_a^4] = 3 sigma^4 E[(5/u)^2] = 25 sigma^4, so
+        // about sqrt(25 / 20000) = 0.035.
+        let (d, m) = (4, 4 * 5000);
+        let kernel = Kernel::new("matern52", 0.5, 0.0).unwrap();
+        let (w, _) = sample_weights::<f64>(&kernel, Sampling::Orthogonal, 2, d, m, true).unwrap();
+        for block in w.chunks_exact(d * d).take(50) {
+            for i in 0..d {
+                for j in 0..i {
+                    let dot: f64 = (0..d).map(|k| block[i * d + k] * block[j * d + k]).sum();
+                    let norms: f64 = [i, j]
+                        .iter()
+                        .map(|r| (0..d).map(|k| block[r * d + k].powi(2)).sum::<f64>().sqrt())
+                        .product();
+                    assert!(dot.abs() < 1e-12 * norms);
+                }
+            }
+        }
+        for a in 0..d {
+            let moment: f64 = w.chunks_exact(d).map(|w_j| w_j[a] * w_j[a]).sum::<f64>() / m as f64;
+            assert!((moment - 5.0 / 3.0).abs() < 0.2, "{a}: {moment}");
+        }
+        let structured = sample_structured::<f64>(&kernel, 0, d, 8, true);
+        assert!(
+            matches!(structured, Err(Error::InvalidParameter(msg)) if msg.contains("Gaussian"))
+        );
     }
 
     #[test]
