@@ -11,12 +11,15 @@
 //!
 //! The weights are drawn by [`sample_weights`] from the kernel's spectral measure
 //! (independent or orthogonal frequencies, one random stream per frequency or
-//! block, see [`crate::rng`] and [`Sampling`]); with the `sqrt(2/D)`
-//! scale `Z Z^T` converges to the exact kernel of [`crate::kernels`] as `D` grows.
+//! block, see [`crate::rng`] and [`Sampling`]); with the `sqrt(2/D)` scale
+//! (`sqrt(4/D)` for ntk's pairs, [`FeatureMap::scale`]) `Z Z^T` converges to the
+//! exact kernel of [`crate::kernels`] as `D` grows.
 //!
 //! [`transform`] splits the rows into chunks of [`ROWS_PER_CHUNK`] run in parallel;
-//! each chunk is done in column blocks of [`COLS_PER_BLOCK`] frequencies: one GEMM
-//! into a cache-resident scratch, then the nonlinearity from scratch to output.
+//! each chunk is done in column blocks of [`Projection::block_width`] frequencies
+//! ([`COLS_PER_BLOCK`], or whole structured blocks): the projections (one GEMM,
+//! or fast Walsh-Hadamard transforms) into a cache-resident scratch, then the
+//! nonlinearity from scratch to output.
 //! No `n x D` temporary exists beyond the output, and chunk and block boundaries
 //! do not depend on the thread count, so the output bits do not either.
 
