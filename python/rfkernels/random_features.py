@@ -18,7 +18,8 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import _core
 from ._kernels import KERNELS, resolve_gamma
-from ._validation import check_fits_in_memory, resolve_n_jobs
+from ._validation import check_fits_in_memory, is_dask_array, resolve_n_jobs
+from .distributed import map_rows
 
 __all__ = ["RandomFeatures"]
 
@@ -226,8 +227,11 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
-            The features, float32 for float32 ``X`` and float64 otherwise.
+            The features, float32 for float32 ``X`` and float64 otherwise; a dask
+            array (block by block) for a dask array ``X``.
         """
+        if is_dask_array(X):
+            return map_rows(self.transform, X, self.n_components)
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         check_fits_in_memory((X.shape[0], self.n_components), X.dtype, "the feature matrix")
