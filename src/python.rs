@@ -11,7 +11,7 @@ use crate::kernels::{self, Kernel};
 use crate::linear;
 use crate::parallel::{Context, Interrupt};
 use crate::real::Real;
-use crate::ridge::{DualPath, PrimalPath, PrimalPathParts, SpectralPath, SymmetricEigen};
+use crate::ridge::{DualPath, PrimalPath, SpectralPath, SymmetricEigen};
 use crate::simd::Isa;
 use faer::{Mat, MatMut, MatRef};
 use numpy::ndarray::{
@@ -577,7 +577,7 @@ impl PrimalRidgePathPy {
         n_samples: usize,
         cutoff: f64,
     ) -> PyResult<Self> {
-        let parts = PrimalPathParts {
+        let path = PrimalPath {
             eigen: SymmetricEigen {
                 values,
                 vectors: to_faer(&view(&vectors)),
@@ -591,9 +591,8 @@ impl PrimalRidgePathPy {
             n_samples,
             cutoff,
         };
-        Ok(Self {
-            path: PrimalPath::from_parts(parts)?,
-        })
+        path.check_parts()?;
+        Ok(Self { path })
     }
 
     /// Pickling: the path's parts, so it moves to other processes (Dask workers)
@@ -602,18 +601,18 @@ impl PrimalRidgePathPy {
         slf: &Bound<'py, Self>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
         let py = slf.py();
-        let parts = slf.get().path.to_parts();
+        let path = &slf.get().path;
         let state = (
-            PyArray1::from_vec(py, parts.eigen.values),
-            to_numpy(py, &parts.eigen.vectors)?,
-            to_numpy(py, &parts.projected_cross)?,
-            PyArray1::from_vec(py, parts.target_squares),
-            PyArray1::from_vec(py, parts.feature_means),
-            PyArray1::from_vec(py, parts.target_means),
-            parts.fit_intercept,
-            parts.weight_sum,
-            parts.n_samples,
-            parts.cutoff,
+            PyArray1::from_slice(py, &path.eigen.values),
+            to_numpy(py, &path.eigen.vectors)?,
+            to_numpy(py, &path.projected_cross)?,
+            PyArray1::from_slice(py, &path.target_squares),
+            PyArray1::from_slice(py, &path.feature_means),
+            PyArray1::from_slice(py, &path.target_means),
+            path.fit_intercept,
+            path.weight_sum,
+            path.n_samples,
+            path.cutoff,
         );
         Ok((
             slf.get_type().getattr("_from_state")?,
