@@ -13,7 +13,7 @@ import dask.array as da
 import distributed
 import numpy as np
 import pytest
-from rfkernels import RandomFeatureRidge, RandomFeatureRidgeClassifier, _core
+from rfkernels import RandomFeatureRidge, RandomFeatureRidgeClassifier, RandomFeatures, _core
 from rfkernels._validation import resolve_n_jobs, task_threads
 from rfkernels.distributed import DaskRows
 from test_batches import assert_same_fit  # normwise: max error <= 1e-10 * max |coef|
@@ -117,6 +117,19 @@ def test_multi_output_predictions_and_a_constant_target_score_as_sklearn(client)
     assert model.score(Xd, y) == pytest.approx(model.score(X, y), rel=1e-9)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_random_features_fit_on_dask_arrays(client, weighted):
+    X, _, w = data()
+    w = w if weighted else None
+    features = RandomFeatures(n_components=32, random_state=0).fit(
+        da.from_array(X, chunks=((1000, 0, 1400), 5)), sample_weight=w
+    )
+    expected = RandomFeatures(n_components=32, random_state=0).fit(X, sample_weight=w)
+    assert features.gamma_ == pytest.approx(expected.gamma_, rel=1e-12)
+    np.testing.assert_allclose(features.random_weights_, expected.random_weights_, rtol=1e-12)
+    assert features.n_features_in_ == 5
+
+
 def test_a_dask_model_pickles_and_predicts_on_numpy(client):
     X, y, _ = data()
     model = RandomFeatureRidge(n_components=64, random_state=0).fit(da.from_array(X, chunks=600), y)
@@ -169,6 +182,8 @@ def test_bad_dask_inputs_are_clear_errors(client):
         model.fit(da.from_array(X, chunks=50), y[:99])
     with pytest.raises(ValueError, match="hold no rows"):
         model.fit(da.from_array(X[:0], chunks=10), y[:0])
+    with pytest.raises(ValueError, match="requires y"):
+        model.fit(da.from_array(X, chunks=50))
     with pytest.raises(ValueError, match="2-d dask array"):
         model.fit(da.from_array(y, chunks=50), y)
     with pytest.raises(ValueError, match="batches of rows chooses alpha by leave-one-out or GCV"):

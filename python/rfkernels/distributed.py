@@ -63,7 +63,7 @@ class DaskRows:
     X : dask.array.Array of shape (n_samples, n_features_in)
         Inputs.
     y : array-like or dask.array.Array of shape (n_samples,) or (n_samples, n_targets)
-        Targets.
+        Targets (None for an unsupervised pass, e.g. the data's scale).
     sample_weight : array-like or dask.array.Array of shape (n_samples,), default=None
         Weights of the rows.
     split_every : int, default=8
@@ -74,21 +74,23 @@ class DaskRows:
         dask, da = _dask()
         if X.ndim != 2:
             raise ValueError(f"X must be a 2-d dask array, got {X.ndim} dimension(s)")
-        if y is None:
-            raise ValueError("y must be given with a dask array X")
         X = X.rechunk({1: -1})
         rows = X.chunks[0]
-        arrays = [self._aligned(da, y, rows, "y"), None]
-        if sample_weight is not None:
-            arrays[1] = self._aligned(da, sample_weight, rows, "sample_weight")
-        x_blocks = X.to_delayed()[:, 0]
-        y_blocks = arrays[0].to_delayed().reshape(len(rows), -1)[:, 0]
-        w_blocks = (
-            [None] * len(rows)
-            if arrays[1] is None
-            else arrays[1].to_delayed().reshape(len(rows), -1)[:, 0]
+
+        def blocks_of(values, name: str) -> list:
+            if values is None:
+                return [None] * len(rows)
+            aligned = self._aligned(da, values, rows, name)
+            return list(aligned.to_delayed().reshape(len(rows), -1)[:, 0])
+
+        self.blocks = list(
+            zip(
+                X.to_delayed()[:, 0],
+                blocks_of(y, "y"),
+                blocks_of(sample_weight, "sample_weight"),
+                strict=True,
+            )
         )
-        self.blocks = list(zip(x_blocks, y_blocks, w_blocks, strict=True))
         self.block_rows = rows
         self.split_every = int(split_every)
         self._dask = dask
