@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -188,6 +190,16 @@ def test_bad_dask_inputs_are_clear_errors(client):
         model.fit(da.from_array(y, chunks=50), y)
     with pytest.raises(ValueError, match="batches of rows chooses alpha by leave-one-out or GCV"):
         RandomFeatureRidge(cv=3).fit(da.from_array(X, chunks=50), y)
+
+
+def test_dask_is_optional_and_imported_only_when_used():
+    code = (
+        "import sys, numpy as np, rfkernels\n"
+        "X = np.random.default_rng(0).standard_normal((50, 3))\n"
+        "rfkernels.RandomFeatureRidge(n_components=8).fit(X, X[:, 0]).predict(X)\n"
+        "assert not any(name.split('.')[0] in ('dask', 'distributed') for name in sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_tasks_default_to_one_thread():
