@@ -13,9 +13,9 @@ $(VENV)/bin/maturin:
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip "maturin>=1.9.4,<2"
 
-# Release build of the extension, installed (editable) with the test, dev and plot extras.
+# Release build of the extension, installed (editable) with the test, dev, plot and dask extras.
 build: $(VENV)/bin/maturin
-	maturin develop --release --extras test,dev,plot
+	maturin develop --release --extras test,dev,plot,dask
 
 demo: build
 	rfkernels demo --out rfkernels-demo

@@ -11,10 +11,12 @@ use crate::kernels::{self, Kernel};
 use crate::linear;
 use crate::parallel::{Context, Interrupt};
 use crate::real::Real;
-use crate::ridge::{DualPath, PrimalPath, SpectralPath};
+use crate::ridge::{DualPath, PrimalPath, SpectralPath, SymmetricEigen};
 use crate::simd::Isa;
 use faer::{Mat, MatMut, MatRef};
-use numpy::ndarray::{ArrayView2, ArrayViewMut2};
+use numpy::ndarray::{
+    Array, ArrayBase, ArrayView2, ArrayViewMut2, CowArray, Data, Dimension, Ix1, Ix2, Ix3, NdIndex,
+};
 use numpy::{
     PY_ARRAY_API, PyArray1, PyArray2, PyArrayDescrMethods, PyArrayMethods, PyReadonlyArray1,
     PyReadonlyArray2, PyReadonlyArray3, PyReadwriteArray1, PyReadwriteArray2,
@@ -22,6 +24,7 @@ use numpy::{
 };
 use pyo3::exceptions::{PyKeyboardInterrupt, PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -91,8 +94,37 @@ fn run_detached<R: Send>(
     })
 }
 
+/// A numpy input as an ndarray: borrowed, or copied when its memory is not aligned
+/// for its dtype (buffers unpickled at odd offsets, e.g. by Dask), which the core
+/// cannot read in place.
+fn view<'a, T: numpy::Element + Copy, D: Dimension>(
+    a: &'a numpy::PyReadonlyArray<'_, T, D>,
+) -> CowArray<'a, T, D>
+where
+    D::Pattern: NdIndex<D>,
+{
+    if a.is_aligned() {
+        return a.as_array().into();
+    }
+    let raw = a.as_raw_array();
+    Array::from_shape_fn(raw.raw_dim(), |index| {
+        let element = raw
+            .get_ptr(index)
+            .expect("the index comes from the array's shape");
+        // SAFETY: the pointer is in bounds of the live array; the read allows any alignment.
+        unsafe { element.read_unaligned() }
+    })
+    .into()
+}
+
+/// The contiguous 1-d input `name` as a slice.
+fn slice<'a, T>(a: &'a CowArray<'_, T, Ix1>, name: &str) -> PyResult<&'a [T]> {
+    a.as_slice()
+        .ok_or_else(|| PyValueError::new_err(format!("{name} must be a contiguous 1-d array")))
+}
+
 /// A faer view of an ndarray view (strides in elements, any sign).
-fn faer_view<'a, T: Real>(a: &'a ArrayView2<'_, T>) -> MatRef<'a, T> {
+fn faer_view<'a, T: Real, S: Data<Elem = T>>(a: &'a ArrayBase<S, Ix2>) -> MatRef<'a, T> {
     let strides = a.strides();
     // SAFETY: pointer, shape and element strides come from a live ndarray view
     // that outlives the returned reference.
@@ -104,6 +136,11 @@ fn faer_view_mut<'a>(a: &'a mut ArrayViewMut2<'_, f64>) -> MatMut<'a, f64> {
     let (rows, cols, strides) = (a.nrows(), a.ncols(), a.strides().to_vec());
     // SAFETY: as `faer_view`, with exclusive access through the `&mut` borrow.
     unsafe { MatMut::from_raw_parts_mut(a.as_mut_ptr(), rows, cols, strides[0], strides[1]) }
+}
+
+/// An ndarray view copied into a faer matrix.
+fn to_faer<S: Data<Elem = f64>>(a: &ArrayBase<S, Ix2>) -> Mat<f64> {
+    Mat::from_fn(a.nrows(), a.ncols(), |i, j| a[(i, j)])
 }
 
 /// A faer matrix as a new C-ordered numpy array.
@@ -229,30 +266,24 @@ fn typed<'py>(
     }
 }
 
-/// Borrowed weights, movable into a detached closure.
+/// Borrowed (or, if unaligned, copied) weights, movable into a detached closure.
 enum WeightsView<'a, T> {
-    Dense(ArrayView2<'a, T>),
-    Structured { diagonals: &'a [T], padded: usize },
+    Dense(CowArray<'a, T, Ix2>),
+    Structured(CowArray<'a, T, Ix3>),
 }
 
 impl<'py, T: Real + numpy::Element> Weights<'py, T> {
     fn view(&self) -> PyResult<WeightsView<'_, T>> {
         match self {
-            Weights::Dense(w) => Ok(WeightsView::Dense(w.as_array())),
+            Weights::Dense(w) => Ok(WeightsView::Dense(view(w))),
             Weights::Structured(w) => {
-                let shape = w.shape().to_vec();
-                let diagonals = w.as_slice().map_err(|_| {
-                    PyValueError::new_err("structured weights must be a C-contiguous array")
-                })?;
-                if shape[1] != 3 {
+                if w.shape()[1] != 3 {
                     return Err(PyValueError::new_err(format!(
-                        "structured weights must have shape (n_blocks, 3, P), got {shape:?}"
+                        "structured weights must have shape (n_blocks, 3, P), got {:?}",
+                        w.shape()
                     )));
                 }
-                Ok(WeightsView::Structured {
-                    diagonals,
-                    padded: shape[2],
-                })
+                Ok(WeightsView::Structured(view(w)))
             }
         }
     }
@@ -268,9 +299,18 @@ impl<T: Real> WeightsView<'_, T> {
     ) -> crate::Result<Projection<'_, T>> {
         match self {
             WeightsView::Dense(w) => Ok(Projection::Dense(faer_view(w))),
-            WeightsView::Structured { diagonals, padded } => Ok(Projection::Structured(
-                Structured::new(diagonals, n_features_in, *padded, n_frequencies)?,
-            )),
+            WeightsView::Structured(w) => {
+                let diagonals = w.as_slice().ok_or_else(|| {
+                    Error::Shape("structured weights must be a C-contiguous array".into())
+                })?;
+                let padded = w.shape()[2];
+                Ok(Projection::Structured(Structured::new(
+                    diagonals,
+                    n_features_in,
+                    padded,
+                    n_frequencies,
+                )?))
+            }
         }
     }
 }
@@ -350,10 +390,9 @@ fn transform_typed<'py, T: Real + numpy::Element>(
     map: FeatureMap,
     n_jobs: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let (x, weights) = (x.as_array(), weights.view()?);
-    let offsets = offsets
-        .as_slice()
-        .map_err(|_| PyValueError::new_err("offsets must be a contiguous 1-d array"))?;
+    let (x, weights) = (view(&x), weights.view()?);
+    let offsets = view(&offsets);
+    let offsets = slice(&offsets, "offsets")?;
     let n_components = offsets.len() * map.components_per_frequency();
     let out = new_output::<T>(py, x.nrows(), n_components)?;
     let mut out_rw = out.readwrite();
@@ -400,8 +439,8 @@ fn kernel_matrix_py<'py>(
     n_jobs: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let kernel = Kernel::new(kernel, gamma, bias)?.with_depth(depth)?;
-    let x = x.as_array();
-    let y = y.as_ref().map(|y| y.as_array());
+    let x = view(&x);
+    let y = y.as_ref().map(view);
     let n_cols = y.as_ref().map_or(x.nrows(), |y| y.nrows());
     let out = new_output::<f64>(py, x.nrows(), n_cols)?;
     let mut out_rw = out.readwrite();
@@ -429,10 +468,9 @@ fn accumulate_gram_typed<T: Real + numpy::Element>(
     feature_sums: &mut [f64],
     n_jobs: Option<usize>,
 ) -> PyResult<()> {
-    let (x, weights) = (x.as_array(), weights.view()?);
-    let offsets = offsets
-        .as_slice()
-        .map_err(|_| PyValueError::new_err("offsets must be a contiguous 1-d array"))?;
+    let (x, weights) = (view(&x), weights.view()?);
+    let offsets = view(&offsets);
+    let offsets = slice(&offsets, "offsets")?;
     run_detached(py, n_jobs, |ctx| {
         let weights = weights.projection(x.ncols(), offsets.len())?;
         let (x, y) = (faer_view(&x), faer_view(&y));
@@ -477,20 +515,20 @@ fn accumulate_gram_py<'py>(
     n_jobs: Option<usize>,
 ) -> PyResult<()> {
     let map = FeatureMap::for_kernel_name(kernel, paired)?;
+    let sample_weight = sample_weight.as_ref().map(view);
     let sample_weight = sample_weight
         .as_ref()
-        .map(|s| s.as_slice())
-        .transpose()
-        .map_err(|_| PyValueError::new_err("sample_weight must be a contiguous 1-d array"))?;
-    let sums = feature_sums
-        .as_slice_mut()
-        .map_err(|_| PyValueError::new_err("feature_sums must be a contiguous 1-d array"))?;
-    let (y, g, c) = (y.as_array(), gram.as_array_mut(), cross.as_array_mut());
+        .map(|s| slice(s, "sample_weight"))
+        .transpose()?;
+    let sums = feature_sums.as_slice_mut().map_err(|_| {
+        PyValueError::new_err("feature_sums must be a contiguous, aligned 1-d array")
+    })?;
+    let (y, g, c) = (view(&y), gram.as_array_mut(), cross.as_array_mut());
     match typed(x, weights, offsets)? {
         Typed::F64(x, w, b) => accumulate_gram_typed(
             py,
             x,
-            y,
+            y.view(),
             sample_weight,
             w,
             b,
@@ -504,7 +542,7 @@ fn accumulate_gram_py<'py>(
         Typed::F32(x, w, b) => accumulate_gram_typed(
             py,
             x,
-            y,
+            y.view(),
             sample_weight,
             w,
             b,
@@ -529,10 +567,9 @@ fn predict_linear_typed<'py, T: Real + numpy::Element>(
     intercept: &[f64],
     n_jobs: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let (x, weights) = (x.as_array(), weights.view()?);
-    let offsets = offsets
-        .as_slice()
-        .map_err(|_| PyValueError::new_err("offsets must be a contiguous 1-d array"))?;
+    let (x, weights) = (view(&x), weights.view()?);
+    let offsets = view(&offsets);
+    let offsets = slice(&offsets, "offsets")?;
     let out = new_output::<f64>(py, x.nrows(), coef.ncols())?;
     let mut out_rw = out.readwrite();
     let out_slice = out_rw.as_slice_mut().expect("a new array is contiguous");
@@ -561,13 +598,16 @@ fn predict_linear_py<'py>(
     n_jobs: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let map = FeatureMap::for_kernel_name(kernel, paired)?;
-    let intercept = intercept
-        .as_slice()
-        .map_err(|_| PyValueError::new_err("intercept must be a contiguous 1-d array"))?;
-    let coef = coef.as_array();
+    let intercept = view(&intercept);
+    let intercept = slice(&intercept, "intercept")?;
+    let coef = view(&coef);
     match typed(x, weights, offsets)? {
-        Typed::F64(x, w, b) => predict_linear_typed(py, x, w, b, map, coef, intercept, n_jobs),
-        Typed::F32(x, w, b) => predict_linear_typed(py, x, w, b, map, coef, intercept, n_jobs),
+        Typed::F64(x, w, b) => {
+            predict_linear_typed(py, x, w, b, map, coef.view(), intercept, n_jobs)
+        }
+        Typed::F32(x, w, b) => {
+            predict_linear_typed(py, x, w, b, map, coef.view(), intercept, n_jobs)
+        }
     }
 }
 
@@ -597,7 +637,7 @@ impl PrimalRidgePathPy {
         fit_intercept: bool,
         n_jobs: Option<usize>,
     ) -> PyResult<Self> {
-        let (gram, cross) = (gram.as_array(), cross.as_array());
+        let (gram, cross) = (view(&gram), view(&cross));
         let (d, t) = (gram.nrows(), cross.ncols());
         let shapes_fit = gram.ncols() == d
             && cross.nrows() == d
@@ -611,8 +651,8 @@ impl PrimalRidgePathPy {
             ));
         }
         let acc = GramAccumulator {
-            gram: Mat::from_fn(d, d, |i, j| gram[(i, j)]),
-            cross: Mat::from_fn(d, t, |i, k| cross[(i, k)]),
+            gram: to_faer(&gram),
+            cross: to_faer(&cross),
             feature_sums,
             target_sums,
             target_squares,
@@ -623,6 +663,64 @@ impl PrimalRidgePathPy {
             ctx.install(|| PrimalPath::new(acc, fit_intercept))
         })?;
         Ok(Self { path })
+    }
+
+    /// The path rebuilt from the state `__reduce__` gives (unpickling).
+    #[staticmethod]
+    #[allow(clippy::too_many_arguments)]
+    fn _from_state(
+        values: Vec<f64>,
+        vectors: PyReadonlyArray2<'_, f64>,
+        projected_cross: PyReadonlyArray2<'_, f64>,
+        target_squares: Vec<f64>,
+        feature_means: Vec<f64>,
+        target_means: Vec<f64>,
+        fit_intercept: bool,
+        weight_sum: f64,
+        n_samples: usize,
+        cutoff: f64,
+    ) -> PyResult<Self> {
+        let path = PrimalPath {
+            eigen: SymmetricEigen {
+                values,
+                vectors: to_faer(&view(&vectors)),
+            },
+            projected_cross: to_faer(&view(&projected_cross)),
+            target_squares,
+            feature_means,
+            target_means,
+            fit_intercept,
+            weight_sum,
+            n_samples,
+            cutoff,
+        };
+        path.check_parts()?;
+        Ok(Self { path })
+    }
+
+    /// Pickling: the path's parts, so it moves to other processes (Dask workers)
+    /// without a new eigendecomposition.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let py = slf.py();
+        let path = &slf.get().path;
+        let state = (
+            PyArray1::from_slice(py, &path.eigen.values),
+            to_numpy(py, &path.eigen.vectors)?,
+            to_numpy(py, &path.projected_cross)?,
+            PyArray1::from_slice(py, &path.target_squares),
+            PyArray1::from_slice(py, &path.feature_means),
+            PyArray1::from_slice(py, &path.target_means),
+            path.fit_intercept,
+            path.weight_sum,
+            path.n_samples,
+            path.cutoff,
+        );
+        Ok((
+            slf.get_type().getattr("_from_state")?,
+            state.into_pyobject(py)?,
+        ))
     }
 
     /// Eigenvalues of the centered Gram, ascending.
@@ -668,18 +766,18 @@ impl PrimalRidgePathPy {
         n_jobs: Option<usize>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let map = FeatureMap::for_kernel_name(kernel, paired)?;
+        let sample_weight = sample_weight.as_ref().map(view);
         let sample_weight = sample_weight
             .as_ref()
-            .map(|s| s.as_slice())
-            .transpose()
-            .map_err(|_| PyValueError::new_err("sample_weight must be a contiguous 1-d array"))?;
-        let y = y.as_array();
+            .map(|s| slice(s, "sample_weight"))
+            .transpose()?;
+        let y = view(&y);
         let sums = match typed(x, weights, offsets)? {
             Typed::F64(x, w, b) => {
-                self.loo_typed(py, x, y, sample_weight, w, b, map, &alphas, n_jobs)
+                self.loo_typed(py, x, y.view(), sample_weight, w, b, map, &alphas, n_jobs)
             }
             Typed::F32(x, w, b) => {
-                self.loo_typed(py, x, y, sample_weight, w, b, map, &alphas, n_jobs)
+                self.loo_typed(py, x, y.view(), sample_weight, w, b, map, &alphas, n_jobs)
             }
         }?;
         to_numpy(py, &sums)
@@ -700,10 +798,9 @@ impl PrimalRidgePathPy {
         alphas: &[f64],
         n_jobs: Option<usize>,
     ) -> PyResult<Mat<f64>> {
-        let (x, weights) = (x.as_array(), weights.view()?);
-        let offsets = offsets
-            .as_slice()
-            .map_err(|_| PyValueError::new_err("offsets must be a contiguous 1-d array"))?;
+        let (x, weights) = (view(&x), weights.view()?);
+        let offsets = view(&offsets);
+        let offsets = slice(&offsets, "offsets")?;
         run_detached(py, n_jobs, |ctx| {
             let w = weights.projection(x.ncols(), offsets.len())?;
             let (x, y) = (faer_view(&x), faer_view(&y));
@@ -731,12 +828,12 @@ impl DualRidgePathPy {
         fit_intercept: bool,
         n_jobs: Option<usize>,
     ) -> PyResult<Self> {
-        let (kernel, y) = (kernel.as_array(), y.as_array());
+        let (kernel, y) = (view(&kernel), view(&y));
+        let sample_weight = sample_weight.as_ref().map(view);
         let sample_weight = sample_weight
             .as_ref()
-            .map(|s| s.as_slice())
-            .transpose()
-            .map_err(|_| PyValueError::new_err("sample_weight must be a contiguous 1-d array"))?;
+            .map(|s| slice(s, "sample_weight"))
+            .transpose()?;
         let path = run_detached(py, n_jobs, |ctx| {
             ctx.install(|| {
                 DualPath::new(

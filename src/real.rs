@@ -26,6 +26,8 @@ pub trait Real: Float + ComplexField + Default + Send + Sync + std::fmt::Debug +
     const SIN_POLY: &'static [Self];
     /// Taylor coefficients of `(cos(r) - 1 + r^2/2) / r^4` in powers of `r^2`.
     const COS_POLY: &'static [Self];
+    /// As [`Real::SIN_POLY`], long enough for `|r| <= pi/2`.
+    const SIN_POLY_HALF_PI: &'static [Self];
 
     /// Converts from `f64` (rounding for `f32`).
     fn from_f64(value: f64) -> Self;
@@ -91,6 +93,10 @@ impl Real for f64 {
         6227020800i64, -1307674368000i64, 355687428096000i64);
     const COS_POLY: &'static [f64] = taylor!(f64; 24, -720, 40320, -3628800, 479001600,
         -87178291200i64, 20922789888000i64, -6402373705728000i64);
+    // Up to r^21: truncation below 1e-18 on |r| <= pi/2.
+    const SIN_POLY_HALF_PI: &'static [f64] = taylor!(f64; -6, 120, -5040, 362880, -39916800,
+        6227020800i64, -1307674368000i64, 355687428096000i64, -121645100408832000i64,
+        51090942171709440000.0);
 
     fn from_f64(value: f64) -> Self {
         value
@@ -116,6 +122,9 @@ impl Real for f32 {
     const FAST_TRIG_LIMIT: f32 = 8192.0;
     const SIN_POLY: &'static [f32] = taylor!(f32; -6, 120, -5040, 362880);
     const COS_POLY: &'static [f32] = taylor!(f32; 24, -720, 40320, -3628800);
+    // Up to r^15: truncation below 5e-10 on |r| <= pi/2.
+    const SIN_POLY_HALF_PI: &'static [f32] = taylor!(f32; -6, 120, -5040, 362880, -39916800,
+        6227020800i64);
 
     fn from_f64(value: f64) -> Self {
         value as f32

@@ -201,20 +201,28 @@ impl_spectral_path!(DualPath);
 
 /// The primal ridge path of `D` random features: one eigendecomposition of the
 /// centered, weighted `D x D` Gram.
+/// Its fields are public so that a path can be rebuilt in another process
+/// (pickling); [`PrimalPath::check_parts`] validates one built that way.
 #[derive(Clone, Debug)]
 pub struct PrimalPath {
-    eigen: SymmetricEigen,
+    /// The eigendecomposition of the centered Gram (`D` values, `D x D` vectors).
+    pub eigen: SymmetricEigen,
     /// `Q^T B_c`, `D x t`.
-    projected_cross: Mat<f64>,
+    pub projected_cross: Mat<f64>,
     /// `sum_i s_i (y_i - y_mean)^2` per target.
-    target_squares: Vec<f64>,
-    /// Weighted means of the features and targets (zeros without intercept).
-    feature_means: Vec<f64>,
-    target_means: Vec<f64>,
-    fit_intercept: bool,
-    weight_sum: f64,
-    n_samples: usize,
-    cutoff: f64,
+    pub target_squares: Vec<f64>,
+    /// Weighted means of the features (`D`; zeros without intercept).
+    pub feature_means: Vec<f64>,
+    /// Weighted means of the targets (`t`; zeros without intercept).
+    pub target_means: Vec<f64>,
+    /// Whether the statistics were centered.
+    pub fit_intercept: bool,
+    /// The total sample weight.
+    pub weight_sum: f64,
+    /// The number of rows.
+    pub n_samples: usize,
+    /// The pseudo-inverse's eigenvalue cut-off.
+    pub cutoff: f64,
 }
 
 impl PrimalPath {
@@ -254,6 +262,31 @@ impl PrimalPath {
             n_samples,
             cutoff,
         })
+    }
+
+    /// Checks that the parts of a path built field by field agree in shape.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if the shapes disagree or there are no rows.
+    pub fn check_parts(&self) -> Result<()> {
+        let d = self.eigen.values.len();
+        let t = self.projected_cross.ncols();
+        let consistent = self.eigen.vectors.nrows() == d
+            && self.eigen.vectors.ncols() == d
+            && self.projected_cross.nrows() == d
+            && self.feature_means.len() == d
+            && self.target_means.len() == t
+            && self.target_squares.len() == t
+            && self.n_samples > 0;
+        if consistent {
+            return Ok(());
+        }
+        Err(Error::Shape(
+            "inconsistent ridge path parts: values (D,), vectors (D, D), projected \
+             cross (D, t), feature means (D,), target means and squares (t,), \
+             at least one row"
+                .into(),
+        ))
     }
 
     /// The eigenvalues of the centered Gram, ascending.
@@ -782,6 +815,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn inconsistent_parts_are_refused() {
+        let p = problem(30, 5, 2);
+        let path =
+            PrimalPath::new(stats(&p, &(0..p.n).collect::<Vec<_>>(), 2, true), true).unwrap();
+        assert!(path.check_parts().is_ok());
+        let mut broken = path.clone();
+        broken.target_means.pop();
+        assert!(matches!(broken.check_parts(), Err(Error::Shape(_))));
     }
 
     #[test]

@@ -161,7 +161,15 @@ def layouts(X):
         "reversed-columns": X[:, ::-1],
         "reversed-strided-both": X[::-3, 1::2],
         "read-only": read_only,
+        "unaligned": unaligned(X),
     }
+
+
+def unaligned(X):
+    """A read-only copy of X at an odd address (as unpickled buffers can be)."""
+    copy = np.frombuffer(bytes(1) + X.tobytes(), dtype=X.dtype, offset=1).reshape(X.shape)
+    assert not copy.flags.aligned or X.size == 0
+    return copy
 
 
 LAYOUTS = list(layouts(np.zeros((2, 2))))
@@ -180,6 +188,16 @@ def test_memory_layouts_give_the_contiguous_result(kernel, fourier, layout, glob
     # The core reads through the strides: the same bits as a C-contiguous copy.
     np.testing.assert_array_equal(Z, rf.transform(contiguous))
     assert_matches_reference(rf, contiguous, Z)
+
+
+@pytest.mark.parametrize(("kernel", "fourier"), MAPS, ids=MAP_IDS)
+def test_unaligned_fitted_weights_give_the_same_features(kernel, fourier, rng):
+    X = rng.standard_normal((50, 5))
+    rf = make_features(kernel, fourier, 64).fit(X)
+    Z = rf.transform(X)
+    rf.random_weights_ = unaligned(rf.random_weights_)
+    rf.random_offset_ = unaligned(rf.random_offset_)
+    np.testing.assert_array_equal(rf.transform(X), Z)
 
 
 @pytest.mark.parametrize(("kernel", "fourier"), MAPS, ids=MAP_IDS)

@@ -174,6 +174,24 @@ class PrimalRidgePath:
         the leave-one-out error.
         """
 
+    @staticmethod
+    def _from_state(
+        values: npt.ArrayLike,
+        vectors: _F64,
+        projected_cross: _F64,
+        target_squares: npt.ArrayLike,
+        feature_means: npt.ArrayLike,
+        target_means: npt.ArrayLike,
+        fit_intercept: bool,
+        weight_sum: float,
+        n_samples: int,
+        cutoff: float,
+    ) -> PrimalRidgePath:
+        """The path rebuilt from the state ``__reduce__`` gives (unpickling)."""
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickling: the path's parts, so no new eigendecomposition is needed."""
+
 @final
 class DualRidgePath:
     """The ridge path on an ``n x n`` kernel matrix from one eigendecomposition."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _core
+from .batches import EntryMoments
 
 __all__ = [
     "KERNELS",
@@ -83,20 +84,6 @@ class KernelInfo:
 def _inverse(value: float) -> float:
     """``1 / value``, or 1.0 when ``value`` is 0 (constant data, as RBFSampler does)."""
     return 1.0 / value if value > 0 else 1.0
-
-
-def _moments(X: np.ndarray, sample_weight: np.ndarray | None) -> tuple[float, float]:
-    """Variance and mean square of all entries of ``X``, rows weighted by ``sample_weight``.
-
-    Weights count as repetitions, so a weight of 2 is the same as a repeated row.
-    """
-    weights = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight)
-    total = float(weights.sum()) * X.shape[1]
-    mean = float(np.einsum("i,ij->", weights, X)) / total
-    centered = X - mean  # two passes, as np.var: no cancellation for large means
-    variance = float(np.einsum("i,ij,ij->", weights, centered, centered)) / total
-    mean_square = float(np.einsum("i,ij,ij->", weights, X, X)) / total
-    return variance, mean_square
 
 
 def _matern(name: str, dof: int, profile: str) -> KernelInfo:
@@ -252,7 +239,7 @@ def resolve_gamma(
     if not isinstance(gamma, str):
         return float(gamma)
     with np.errstate(over="ignore", invalid="ignore"):
-        var, mean_square = _moments(X, sample_weight)
+        var, mean_square = EntryMoments.of(X, sample_weight).variance_and_mean_square()
     return gamma_from_moments(kernel, X.shape[1], var, mean_square)
 
 

@@ -12,15 +12,19 @@ from __future__ import annotations
 import mmap
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
-__all__ = ["RowBatches", "as_batches", "entry_moments"]
+from ._validation import is_dask_array
+
+__all__ = ["EntryMoments", "RowBatches", "as_batches", "entry_moments", "is_batched"]
 
 #: Rows per batch of :meth:`RowBatches.from_arrays` when not given.
 DEFAULT_BATCH_ROWS = 65_536
 
 Batch = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+Acc = TypeVar("Acc")
 
 
 class RowBatches:
@@ -70,6 +74,29 @@ class RowBatches:
             X, y, *weights = batch
             yield X, y, weights[0] if weights else None
 
+    def head(self) -> Batch:
+        """The first batch that holds rows (it fixes the columns and the targets' shape)."""
+        for batch in self:
+            if len(batch[0]):
+                return batch
+        raise ValueError("the batches hold no rows")
+
+    def reduce(
+        self,
+        init: Callable[[], Acc],
+        step: Callable[[Acc, Batch], Acc],
+        combine: Callable[[Acc, Acc], Acc],
+    ) -> Acc:
+        """One pass: ``step(accumulated, batch)`` over the batches in order, from ``init()``.
+
+        ``combine`` (which adds two accumulated values) is not needed here; it is part
+        of the interface a distributed source (e.g. Dask blocks) implements as a tree.
+        """
+        accumulated = init()
+        for batch in self:
+            accumulated = step(accumulated, batch)
+        return accumulated
+
     @classmethod
     def from_arrays(
         cls, X, y, sample_weight=None, *, batch_rows: int = DEFAULT_BATCH_ROWS
@@ -111,11 +138,13 @@ class RowBatches:
         )
 
 
-def as_batches(X, y, sample_weight) -> RowBatches:
-    """The batches of a fit: ``X`` itself, or the batches of rows of the arrays.
+def as_batches(X, y, sample_weight):
+    """The row source of a fit: ``X`` itself, the blocks of dask arrays, or batches.
 
     With a :class:`RowBatches`, ``y`` and ``sample_weight`` come in the batches and
-    must be None here; otherwise ``X`` is an array (a numpy memmap, typically).
+    must be None here; a dask array gives a
+    :class:`~rfkernels.distributed.DaskRows`; otherwise ``X`` is an array (a numpy
+    memmap, typically) read in batches of rows.
     """
     if isinstance(X, RowBatches):
         if y is not None or sample_weight is not None:
@@ -123,37 +152,88 @@ def as_batches(X, y, sample_weight) -> RowBatches:
                 "with RowBatches, y and sample_weight come in the batches: pass fit(batches)"
             )
         return X
+    if is_dask_array(X):
+        from .distributed import DaskRows
+
+        return DaskRows(X, y, sample_weight)
     return RowBatches.from_arrays(X, y, sample_weight)
 
 
-def entry_moments(batches: RowBatches) -> tuple[int, float, float]:
-    """``(n_features, variance, mean_square)`` of all entries of the batches' ``X``.
+def is_batched(X) -> bool:
+    """Whether ``fit`` reads ``X`` a batch of rows at a time (see :func:`as_batches`)."""
+    return isinstance(X, RowBatches | np.memmap) or is_dask_array(X)
 
-    Rows are weighted by their sample weights (a weight counts as that many repeated
-    rows), as ``gamma="scale"`` does in memory; batches are merged with Chan et al.'s
-    update of the sum of squared deviations, so one pass suffices and no large mean
-    cancels.
+
+@dataclass(frozen=True)
+class EntryMoments:
+    """Weighted moments of the entries of ``X``, merged over batches (Chan et al.).
+
+    A weight counts as that many repeated rows. Merging updates the sum of squared
+    deviations from the running mean, so no large mean cancels.
     """
-    total = mean = deviations = squares = 0.0
-    n_features = None
-    for X, _, sample_weight in batches:
+
+    n_features: int | None = None
+    total: float = 0.0
+    mean: float = 0.0
+    deviations: float = 0.0
+    squares: float = 0.0
+
+    @classmethod
+    def of(cls, X, sample_weight=None) -> EntryMoments:
+        """The moments of one batch (empty moments for a batch of no weight)."""
         X = np.asarray(X, dtype=np.float64)
         weights = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
-        weight = float(weights.sum()) * (X.shape[1] if X.ndim == 2 else 0)
-        if weight <= 0:
-            continue
-        n_features = X.shape[1]
-        batch_mean = float(np.einsum("i,ij->", weights, X)) / weight
-        centered = X - batch_mean
-        delta = batch_mean - mean
-        deviations += float(np.einsum("i,ij,ij->", weights, centered, centered))
-        deviations += delta * delta * total * weight / (total + weight)
-        squares += float(np.einsum("i,ij,ij->", weights, X, X))
-        mean += delta * weight / (total + weight)
-        total += weight
-    if n_features is None:
+        total = float(weights.sum()) * (X.shape[1] if X.ndim == 2 else 0)
+        if total <= 0:
+            return cls()
+        mean = float(np.einsum("i,ij->", weights, X)) / total
+        centered = X - mean
+        return cls(
+            X.shape[1],
+            total,
+            mean,
+            float(np.einsum("i,ij,ij->", weights, centered, centered)),
+            float(np.einsum("i,ij,ij->", weights, X, X)),
+        )
+
+    def merge(self, other: EntryMoments) -> EntryMoments:
+        """The moments of the union of the two sets of rows."""
+        if other.total <= 0:
+            return self
+        if self.total <= 0:
+            return other
+        total = self.total + other.total
+        delta = other.mean - self.mean
+        return EntryMoments(
+            other.n_features,
+            total,
+            self.mean + delta * other.total / total,
+            self.deviations + other.deviations + delta * delta * self.total * other.total / total,
+            self.squares + other.squares,
+        )
+
+    def variance_and_mean_square(self) -> tuple[float, float]:
+        """The entries' variance and mean square (NaN for no rows of weight)."""
+        if self.total <= 0:
+            return np.nan, np.nan
+        return self.deviations / self.total, self.squares / self.total
+
+    def add_batch(self, batch: Batch) -> EntryMoments:
+        """These moments merged with those of ``batch = (X, y, sample_weight)``."""
+        X, _, sample_weight = batch
+        return self.merge(EntryMoments.of(X, sample_weight))
+
+
+def entry_moments(rows) -> tuple[int, float, float]:
+    """``(n_features, variance, mean_square)`` of all entries of the rows' ``X``.
+
+    ``rows`` is a :class:`RowBatches` or any source of rows with its ``reduce``
+    method (Dask arrays: :class:`rfkernels.distributed.DaskRows`); one pass.
+    """
+    moments = rows.reduce(EntryMoments, EntryMoments.add_batch, EntryMoments.merge)
+    if moments.n_features is None:
         raise ValueError("the batches hold no rows (or only rows of zero weight)")
-    return n_features, deviations / total, squares / total
+    return moments.n_features, *moments.variance_and_mean_square()
 
 
 @dataclass(frozen=True)

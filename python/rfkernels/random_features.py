@@ -17,8 +17,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _core
-from ._kernels import KERNELS, SAMPLINGS, check_sampling, resolve_gamma
-from ._validation import check_fits_in_memory, resolve_n_jobs
+from ._kernels import KERNELS, SAMPLINGS, check_sampling, gamma_from_moments, resolve_gamma
+from ._validation import check_fits_in_memory, is_dask_array, resolve_n_jobs
+from .batches import entry_moments
+from .distributed import map_rows
 
 __all__ = ["RandomFeatures"]
 
@@ -238,9 +240,10 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in)
+        X : array-like or dask.array.Array of shape (n_samples, n_features_in)
             Training data; only its number of columns, dtype and (for
-            ``gamma="scale"``) scale are used.
+            ``gamma="scale"``) scale are used. The scale of a dask array is one
+            map-reduce over its blocks.
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -252,6 +255,18 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self : RandomFeatures
             The fitted transformer.
         """
+        gamma = self.gamma
+        if is_dask_array(X):
+            from .distributed import DaskRows
+
+            rows = DaskRows(X, None, sample_weight)
+            if isinstance(gamma, str):
+                gamma = gamma_from_moments(self.kernel, *entry_moments(rows))
+            X, _, sample_weight = rows.head()
+        return self._draw(X, sample_weight, gamma)
+
+    def _draw(self, X, sample_weight, gamma: float | str) -> RandomFeatures:
+        """Draw the weights for the columns of ``X`` (and its scale, for ``"scale"``)."""
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         resolve_n_jobs(self.n_jobs)  # reject n_jobs=0 at fit, not at the first transform
         if sample_weight is not None:
@@ -268,7 +283,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 f"pairs of columns), got {self.n_components}"
             )
         check_sampling(self.kernel, self.sampling)
-        self.gamma_ = resolve_gamma(self.kernel, self.gamma, X, sample_weight)
+        self.gamma_ = resolve_gamma(self.kernel, gamma, X, sample_weight)
         self.seed_ = int(check_random_state(self.random_state).randint(np.iinfo(np.int64).max))
         n_frequencies = self.n_components // 2 if paired else self.n_components
         weights, offsets = _core.sample_weights(
@@ -298,8 +313,11 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components)
-            The features, float32 for float32 ``X`` and float64 otherwise.
+            The features, float32 for float32 ``X`` and float64 otherwise; a dask
+            array (block by block) for a dask array ``X``.
         """
+        if is_dask_array(X):
+            return map_rows(self.transform, X, self.n_components)
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         check_fits_in_memory((X.shape[0], self.n_components), X.dtype, "the feature matrix")

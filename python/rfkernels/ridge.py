@@ -42,8 +42,10 @@ from ._ridge_path import (
     dual_kfold_errors,
     is_complement,
 )
-from ._validation import check_fits_in_memory, resolve_n_jobs
-from .batches import RowBatches, as_batches, entry_moments
+from ._validation import check_fits_in_memory, is_dask_array, resolve_n_jobs
+from .batches import as_batches, entry_moments, is_batched
+from .distributed import map_rows
+from .distributed import score as dask_score
 from .random_features import RandomFeatures
 
 __all__ = ["RandomFeatureRidge", "RandomFeatureRidgeClassifier"]
@@ -269,6 +271,10 @@ class _Stream:
     stats: GramStatistics
     y_was_1d: bool
 
+    def merge(self, other: _Stream) -> _Stream:
+        """The stream of both sets of rows (statistics added)."""
+        return _Stream(self.stats + other.stats, self.y_was_1d)
+
 
 class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
     """The engine shared by the regressor and the classifier."""
@@ -357,8 +363,8 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         else:
             self.intercept_ = 0.0 if y_was_1d else np.zeros(chosen_coef.shape[1])
 
-    def _stream_rows(self, X, Y: np.ndarray, sample_weight: np.ndarray, y_was_1d: bool, gamma=None):
-        """Add rows to the streamed statistics; the solution is recomputed when read.
+    def _stream_rows(self, X, Y: np.ndarray, sample_weight: np.ndarray, y_was_1d: bool):
+        """Add validated rows to the statistics of ``partial_fit``; solved when read.
 
         The first call after construction draws the features (``gamma="scale"`` from
         this first batch); after ``fit`` the fitted features are kept and a new
@@ -368,19 +374,25 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         stream = self.__dict__.get("_stream")
         if stream is None:
             if "random_features_" not in self.__dict__:
-                self._fit_features(X, sample_weight, gamma)
+                self._fit_features(X, sample_weight)
             stream = _Stream(GramStatistics.zeros(self.n_components, Y.shape[1]), y_was_1d)
-        elif (Y.shape[1], y_was_1d) != (stream.stats.cross.shape[1], stream.y_was_1d):
-            raise ValueError(
-                f"y has {Y.shape[1]} target(s) ({'1-d' if y_was_1d else '2-d'}) but the "
-                f"earlier partial_fit calls had {stream.stats.cross.shape[1]} "
-                f"({'1-d' if stream.y_was_1d else '2-d'})"
-            )
         for name in _SOLVED:
             self.__dict__.pop(name, None)
+        self._add_rows(stream, X, Y, sample_weight, y_was_1d)
+        self._stream = stream
+
+    def _add_rows(
+        self, stream: _Stream, X, Y: np.ndarray, sample_weight: np.ndarray, y_was_1d: bool
+    ) -> _Stream:
+        """Add validated rows to ``stream``'s statistics, in place; return ``stream``."""
+        if (Y.shape[1], y_was_1d) != (stream.stats.cross.shape[1], stream.y_was_1d):
+            raise ValueError(
+                f"y has {Y.shape[1]} target(s) ({'1-d' if y_was_1d else '2-d'}) but the "
+                f"earlier rows had {stream.stats.cross.shape[1]} "
+                f"({'1-d' if stream.y_was_1d else '2-d'})"
+            )
         with threadpool_limits(limits=1, user_api="blas"):
-            blocks = self._blocks(len(X))
-            for block in blocks:
+            for block in self._blocks(len(X)):
                 stream.stats.add_rows(
                     self.random_features_,
                     X[block],
@@ -389,7 +401,7 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
                     self._chunk_rows(),
                     resolve_n_jobs(self.n_jobs),
                 )
-        self._stream = stream
+        return stream
 
     def _check_streamed_cv(self, how: str) -> None:
         """Refuse a ``cv`` with folds in a fit that sees its rows batch by batch."""
@@ -415,11 +427,15 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
             train = path.train_errors(grid)
             self._set_solution(path.coef, errors, train, alphas, stream.y_was_1d)
 
-    def _fit_batches(self, batches: RowBatches):
-        """``fit`` on batches of rows, reading them once per pass.
+    def _fit_batches(self, rows):
+        """``fit`` on a source of row batches, reading them once per pass.
 
-        A pass for ``gamma="scale"`` (only then), one for the Gram statistics and,
-        unless ``cv="gcv"``, one for the exact leave-one-out residuals.
+        ``rows`` is a :class:`RowBatches` (batches in turn) or a
+        :class:`~rfkernels.distributed.DaskRows` (blocks in parallel tasks, summed
+        by a tree reduction): each pass is ``rows.reduce(init, step, combine)`` of
+        additive statistics. A pass for ``gamma="scale"`` (only then), one for the
+        Gram statistics and, unless ``cv="gcv"``, one for the exact leave-one-out
+        residuals of every alpha.
         """
         self._check_streamed_cv("a fit on batches of rows chooses alpha by leave-one-out or GCV")
         for name in ("_stream", "random_features_", "n_features_in_", "feature_names_in_"):
@@ -428,19 +444,28 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         gamma = None
         if isinstance(self.gamma, str):
             progress.phase("pass 0: the scale of the data for gamma='scale'")
-            gamma = gamma_from_moments(self.kernel, *entry_moments(batches))
+            gamma = gamma_from_moments(self.kernel, *entry_moments(rows))
+        X, Y, sample_weight, y_was_1d = self._batch(*rows.head())
+        self._fit_features(X, sample_weight, gamma)
+        n_targets = Y.shape[1]
+
+        def add_batch(stream: _Stream, batch) -> _Stream:
+            if len(batch[0]) == 0:
+                return stream
+            return self._add_rows(stream, *self._batch(*batch))
+
+        def new_stream() -> _Stream:
+            return _Stream(GramStatistics.zeros(self.n_components, n_targets), y_was_1d)
+
         progress.phase("pass 1: features and Gram, batch by batch")
-        for X, y, sample_weight in batches:
-            self._stream_rows(*self._batch(X, y, sample_weight), gamma=gamma)
-        if "_stream" not in self.__dict__:
-            raise ValueError("the batches hold no rows")
+        self._stream = rows.reduce(new_stream, add_batch, _Stream.merge)
 
         def leave_one_out(path, alphas) -> np.ndarray:
-            progress.phase("pass 2: exact leave-one-out residuals, batch by batch")
-            errors = np.zeros((len(alphas), self._stream.stats.cross.shape[1]))
-            for X, y, sample_weight in batches:
-                X, Y, sample_weight, _ = self._batch(X, y, sample_weight)
-                errors += len(X) * leave_one_out_errors(
+            def add_errors(errors: np.ndarray, batch) -> np.ndarray:
+                if len(batch[0]) == 0:
+                    return errors
+                X, Y, sample_weight, _ = self._batch(*batch)
+                return errors + len(X) * leave_one_out_errors(
                     path,
                     self.random_features_,
                     X,
@@ -450,6 +475,9 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
                     self._chunk_rows(),
                     resolve_n_jobs(self.n_jobs),
                 )
+
+            progress.phase("pass 2: exact leave-one-out residuals, batch by batch")
+            errors = rows.reduce(lambda: np.zeros((len(alphas), n_targets)), add_errors, np.add)
             return errors / self._stream.stats.n_samples
 
         progress.phase("eigendecomposition of the Gram")
@@ -603,7 +631,32 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         return scores[:, 0] if np.ndim(self.coef_) == 1 else scores
 
 
-class RandomFeatureRidge(RegressorMixin, _BaseRandomFeatureRidge):
+class _DaskScoreMixin:
+    """``score`` that also takes dask arrays (computed from per-block sums)."""
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """R^2 of the predictions (accuracy for a classifier), as scikit-learn's.
+
+        Parameters
+        ----------
+        X : array-like or dask.array.Array of shape (n_samples, n_features_in)
+            Test samples.
+        y : array-like or dask.array.Array of shape (n_samples,) or (n_samples, n_targets)
+            True targets or labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        score : float
+            The coefficient of determination, or the (weighted) accuracy.
+        """
+        if is_dask_array(X):
+            return dask_score(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight)  # type: ignore[misc]
+
+
+class RandomFeatureRidge(_DaskScoreMixin, RegressorMixin, _BaseRandomFeatureRidge):
     """Ridge regression on random features, with the whole ridge path and exact LOO.
 
     Fits ``y ~ z(x) . beta + beta_0`` on the ``n_components`` random features of
@@ -736,7 +789,7 @@ class RandomFeatureRidge(RegressorMixin, _BaseRandomFeatureRidge):
         self : RandomFeatureRidge
             The fitted model.
         """
-        if isinstance(X, RowBatches | np.memmap):
+        if is_batched(X):
             return self._fit_batches(as_batches(X, y, sample_weight))
         X, y = validate_data(
             self,
@@ -816,8 +869,11 @@ class RandomFeatureRidge(RegressorMixin, _BaseRandomFeatureRidge):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predictions, in the dtype of ``X`` (float32 or float64).
+            Predictions, in the dtype of ``X`` (float32 or float64); a dask array
+            (block by block) for a dask array ``X``.
         """
+        if is_dask_array(X):
+            return map_rows(self.predict, X, None if np.ndim(self.coef_) == 1 else len(self.coef_))
         return self._linear_predict(X)
 
     def __sklearn_tags__(self):
@@ -827,7 +883,19 @@ class RandomFeatureRidge(RegressorMixin, _BaseRandomFeatureRidge):
         return tags
 
 
-class RandomFeatureRidgeClassifier(ClassifierMixin, _BaseRandomFeatureRidge):
+def _union(labels: np.ndarray | None, more: np.ndarray | None) -> np.ndarray | None:
+    """The sorted union of two sets of labels (None: no labels yet)."""
+    if labels is None or more is None:
+        return more if labels is None else labels
+    return np.union1d(labels, more)
+
+
+def _add_labels(labels: np.ndarray | None, batch) -> np.ndarray | None:
+    """``labels`` and those of ``batch = (X, y, sample_weight)``."""
+    return _union(labels, np.unique(np.asarray(batch[1])) if len(batch[1]) else None)
+
+
+class RandomFeatureRidgeClassifier(_DaskScoreMixin, ClassifierMixin, _BaseRandomFeatureRidge):
     """Ridge classification on random features with leave-one-out selection of ``alpha``.
 
     One-vs-all regression on targets in {-1, +1} with the engine of
@@ -886,12 +954,16 @@ n_features_in_, feature_names_in_
         self : RandomFeatureRidgeClassifier
             The fitted model.
         """
-        if isinstance(X, RowBatches | np.memmap):
-            batches = as_batches(X, y, sample_weight)
-            if isinstance(X, RowBatches):  # one pass collects the labels
-                y = np.concatenate([np.unique(labels) for _, labels, _ in batches])
-            self._set_classes(y)
-            return self._fit_batches(batches)
+        if is_batched(X):
+            rows = as_batches(X, y, sample_weight)
+            if isinstance(X, np.memmap):
+                self._set_classes(y)
+            else:  # one pass collects the labels
+                labels = rows.reduce(lambda: None, _add_labels, _union)
+                if labels is None:
+                    raise ValueError("the batches hold no rows")
+                self._set_classes(labels)
+            return self._fit_batches(rows)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2)
         check_classification_targets(y)
         binarizer = LabelBinarizer(pos_label=1, neg_label=-1)
@@ -980,8 +1052,12 @@ n_features_in_, feature_names_in_
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            One score per class, or one (positive for ``classes_[1]``) for two classes.
+            One score per class, or one (positive for ``classes_[1]``) for two classes;
+            a dask array for a dask array ``X``.
         """
+        if is_dask_array(X):
+            n_scores = len(self.coef_)
+            return map_rows(self.decision_function, X, None if n_scores == 1 else n_scores)
         scores = self._linear_predict(X)
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
@@ -996,8 +1072,10 @@ n_features_in_, feature_names_in_
         Returns
         -------
         labels : ndarray of shape (n_samples,)
-            Predicted classes.
+            Predicted classes (a dask array for a dask array ``X``).
         """
+        if is_dask_array(X):
+            return map_rows(self.predict, X, None, dtype=self.classes_.dtype)
         scores = self.decision_function(X)
         if scores.ndim == 1:
             return self.classes_[(scores > 0).astype(int)]
