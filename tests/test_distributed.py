@@ -15,7 +15,13 @@ import dask.array as da
 import distributed
 import numpy as np
 import pytest
-from rfkernels import RandomFeatureRidge, RandomFeatureRidgeClassifier, RandomFeatures, _core
+from rfkernels import (
+    KernelRidge,
+    RandomFeatureRidge,
+    RandomFeatureRidgeClassifier,
+    RandomFeatures,
+    _core,
+)
 from rfkernels._validation import resolve_n_jobs, task_threads
 from rfkernels.distributed import DaskRows
 from test_batches import assert_same_fit  # normwise: max error <= 1e-10 * max |coef|
@@ -130,6 +136,16 @@ def test_random_features_fit_on_dask_arrays(client, weighted):
     assert features.gamma_ == pytest.approx(expected.gamma_, rel=1e-12)
     np.testing.assert_allclose(features.random_weights_, expected.random_weights_, rtol=1e-12)
     assert features.n_features_in_ == 5
+
+
+def test_kernel_ridge_predicts_and_scores_dask_arrays(client):
+    X, y, _ = data(n=300, targets=2)
+    model = KernelRidge(kernel="ntk", depth=2).fit(X, y)
+    Xd = da.from_array(X, chunks=((100, 0, 200), 5))
+    predicted = model.predict(Xd)
+    assert isinstance(predicted, da.Array) and predicted.shape == (300, 2)
+    np.testing.assert_allclose(predicted.compute(), model.predict(X), rtol=1e-12, atol=1e-12)
+    assert model.score(Xd, y) == pytest.approx(model.score(X, y), rel=1e-12)
 
 
 def test_a_dask_model_pickles_and_predicts_on_numpy(client):

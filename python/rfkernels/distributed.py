@@ -29,9 +29,9 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import task_threads
+from ._validation import is_dask_array, task_threads
 
-__all__ = ["DaskRows", "map_rows", "score"]
+__all__ = ["DaskRows", "DaskScoreMixin", "map_rows", "score"]
 
 Acc = TypeVar("Acc")
 
@@ -244,3 +244,28 @@ def score(estimator, X, y, sample_weight=None) -> float:
             np.where(residuals == 0, 1.0, 0.0),
         )
     return float(np.mean(r2))
+
+
+class DaskScoreMixin:
+    """``score`` that also takes dask arrays (computed from per-block sums)."""
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """R^2 of the predictions (accuracy for a classifier), as scikit-learn's.
+
+        Parameters
+        ----------
+        X : array-like or dask.array.Array of shape (n_samples, n_features_in)
+            Test samples.
+        y : array-like or dask.array.Array of shape (n_samples,) or (n_samples, n_targets)
+            True targets or labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        score : float
+            The coefficient of determination, or the (weighted) accuracy.
+        """
+        if is_dask_array(X):
+            return score(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight)  # type: ignore[misc]

@@ -21,7 +21,8 @@ from ._ridge_path import (
     check_alphas,
     dual_kfold_errors,
 )
-from ._validation import check_fits_in_memory, resolve_n_jobs
+from ._validation import check_fits_in_memory, is_dask_array, resolve_n_jobs
+from .distributed import DaskScoreMixin, map_rows
 from .kernels import kernel_matrix
 from .random_features import RandomFeatures
 
@@ -34,7 +35,7 @@ FIT_MATRICES = 4
 PREDICT_BLOCK_BYTES = 64 * 2**20
 
 
-class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
+class KernelRidge(DaskScoreMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):
     """Exact kernel ridge regression with the whole ridge path and exact LOO.
 
     The infinite-width limit of :class:`rfkernels.RandomFeatureRidge`: the same
@@ -223,14 +224,17 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in)
+        X : array-like or dask.array.Array of shape (n_samples, n_features_in)
             Samples.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predictions (float64).
+            Predictions (float64); a dask array, block by block, for a dask ``X``.
         """
+        if is_dask_array(X):
+            n_targets = None if np.ndim(self.dual_coef_) == 1 else self.dual_coef_.shape[1]
+            return map_rows(self.predict, X, n_targets, dtype=np.float64)
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         step = max(1, PREDICT_BLOCK_BYTES // (8 * len(self.X_fit_)))

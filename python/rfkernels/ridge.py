@@ -44,8 +44,7 @@ from ._ridge_path import (
 )
 from ._validation import check_fits_in_memory, is_dask_array, resolve_n_jobs
 from .batches import as_batches, entry_moments, is_batched
-from .distributed import map_rows
-from .distributed import score as dask_score
+from .distributed import DaskScoreMixin, map_rows
 from .random_features import RandomFeatures
 
 __all__ = ["RandomFeatureRidge", "RandomFeatureRidgeClassifier"]
@@ -631,32 +630,7 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         return scores[:, 0] if np.ndim(self.coef_) == 1 else scores
 
 
-class _DaskScoreMixin:
-    """``score`` that also takes dask arrays (computed from per-block sums)."""
-
-    def score(self, X, y, sample_weight=None) -> float:
-        """R^2 of the predictions (accuracy for a classifier), as scikit-learn's.
-
-        Parameters
-        ----------
-        X : array-like or dask.array.Array of shape (n_samples, n_features_in)
-            Test samples.
-        y : array-like or dask.array.Array of shape (n_samples,) or (n_samples, n_targets)
-            True targets or labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples.
-
-        Returns
-        -------
-        score : float
-            The coefficient of determination, or the (weighted) accuracy.
-        """
-        if is_dask_array(X):
-            return dask_score(self, X, y, sample_weight)
-        return super().score(X, y, sample_weight)  # type: ignore[misc]
-
-
-class RandomFeatureRidge(_DaskScoreMixin, RegressorMixin, _BaseRandomFeatureRidge):
+class RandomFeatureRidge(DaskScoreMixin, RegressorMixin, _BaseRandomFeatureRidge):
     """Ridge regression on random features, with the whole ridge path and exact LOO.
 
     Fits ``y ~ z(x) . beta + beta_0`` on the ``n_components`` random features of
@@ -895,7 +869,7 @@ def _add_labels(labels: np.ndarray | None, batch) -> np.ndarray | None:
     return _union(labels, np.unique(np.asarray(batch[1])) if len(batch[1]) else None)
 
 
-class RandomFeatureRidgeClassifier(_DaskScoreMixin, ClassifierMixin, _BaseRandomFeatureRidge):
+class RandomFeatureRidgeClassifier(DaskScoreMixin, ClassifierMixin, _BaseRandomFeatureRidge):
     """Ridge classification on random features with leave-one-out selection of ``alpha``.
 
     One-vs-all regression on targets in {-1, +1} with the engine of
