@@ -138,6 +138,26 @@ def test_random_features_fit_on_dask_arrays(client, weighted):
     assert features.n_features_in_ == 5
 
 
+def test_partial_fit_on_dask_arrays_equals_fit(client):
+    X, y, w = data()
+    kwargs = dict(n_components=64, gamma=0.2, cv="gcv", random_state=0)
+    streamed = RandomFeatureRidge(**kwargs)
+    with pytest.raises(ValueError, match="hold no rows"):
+        streamed.partial_fit(da.from_array(X[:0], chunks=300), y[:0])
+    for rows in (slice(0, 1000), slice(1000, 2400)):
+        streamed.partial_fit(
+            da.from_array(X[rows], chunks=300), da.from_array(y[rows], chunks=300), w[rows]
+        )
+    assert_same_fit(streamed, RandomFeatureRidge(**kwargs).fit(X, y, sample_weight=w))
+    labels = np.where(X[:, 0] > 0, "up", "down")
+    classifier = RandomFeatureRidgeClassifier(**kwargs)
+    classifier.partial_fit(da.from_array(X[:1200], chunks=500), labels[:1200], ["down", "up"])
+    classifier.partial_fit(X[1200:], labels[1200:])
+    assert_same_fit(classifier, RandomFeatureRidgeClassifier(**kwargs).fit(X, labels))
+    with pytest.raises(ValueError, match="y has 2 target"):
+        streamed.partial_fit(da.from_array(X, chunks=1000), np.column_stack([y, y]))
+
+
 def test_kernel_ridge_predicts_and_scores_dask_arrays(client):
     X, y, _ = data(n=300, targets=2)
     model = KernelRidge(kernel="ntk", depth=2).fit(X, y)

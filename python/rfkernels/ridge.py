@@ -274,6 +274,15 @@ class _Stream:
         """The stream of both sets of rows (statistics added)."""
         return _Stream(self.stats + other.stats, self.y_was_1d)
 
+    def check_targets(self, Y: np.ndarray, y_was_1d: bool) -> None:
+        """Refuse rows whose targets differ in number or shape from the earlier rows'."""
+        if (Y.shape[1], y_was_1d) != (self.stats.cross.shape[1], self.y_was_1d):
+            raise ValueError(
+                f"y has {Y.shape[1]} target(s) ({'1-d' if y_was_1d else '2-d'}) but the "
+                f"earlier rows had {self.stats.cross.shape[1]} "
+                f"({'1-d' if self.y_was_1d else '2-d'})"
+            )
+
 
 class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
     """The engine shared by the regressor and the classifier."""
@@ -362,12 +371,23 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         else:
             self.intercept_ = 0.0 if y_was_1d else np.zeros(chosen_coef.shape[1])
 
-    def _stream_rows(self, X, Y: np.ndarray, sample_weight: np.ndarray, y_was_1d: bool):
+    def _partial_fit(self, X, y, sample_weight) -> None:
+        """Add a batch to the stream: an array, or a dask array's blocks (one map-reduce)."""
+        if is_dask_array(X):
+            rows = as_batches(X, y, sample_weight)
+            self._stream_rows(*self._batch(*rows.head()), rows=rows)
+        else:
+            self._stream_rows(*self._batch(X, y, sample_weight))
+
+    def _stream_rows(
+        self, X, Y: np.ndarray, sample_weight: np.ndarray, y_was_1d: bool, rows=None
+    ) -> None:
         """Add validated rows to the statistics of ``partial_fit``; solved when read.
 
-        The first call after construction draws the features (``gamma="scale"`` from
-        this first batch); after ``fit`` the fitted features are kept and a new
-        stream of statistics starts.
+        With ``rows`` (a source of batches whose first batch is ``X``), all of its rows
+        are added instead. The first call after construction draws the features
+        (``gamma="scale"`` from this first batch); after ``fit`` the fitted features
+        are kept and a new stream of statistics starts.
         """
         self._check_streamed_cv("partial_fit chooses alpha by GCV from the streamed statistics")
         stream = self.__dict__.get("_stream")
@@ -375,21 +395,20 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
             if "random_features_" not in self.__dict__:
                 self._fit_features(X, sample_weight)
             stream = _Stream(GramStatistics.zeros(self.n_components, Y.shape[1]), y_was_1d)
+        stream.check_targets(Y, y_was_1d)
         for name in _SOLVED:
             self.__dict__.pop(name, None)
-        self._add_rows(stream, X, Y, sample_weight, y_was_1d)
+        if rows is None:
+            self._add_rows(stream, X, Y, sample_weight, y_was_1d)
+        else:
+            stream = stream.merge(self._statistics_of(rows, Y.shape[1], y_was_1d))
         self._stream = stream
 
     def _add_rows(
         self, stream: _Stream, X, Y: np.ndarray, sample_weight: np.ndarray, y_was_1d: bool
     ) -> _Stream:
         """Add validated rows to ``stream``'s statistics, in place; return ``stream``."""
-        if (Y.shape[1], y_was_1d) != (stream.stats.cross.shape[1], stream.y_was_1d):
-            raise ValueError(
-                f"y has {Y.shape[1]} target(s) ({'1-d' if y_was_1d else '2-d'}) but the "
-                f"earlier rows had {stream.stats.cross.shape[1]} "
-                f"({'1-d' if stream.y_was_1d else '2-d'})"
-            )
+        stream.check_targets(Y, y_was_1d)
         with threadpool_limits(limits=1, user_api="blas"):
             for block in self._blocks(len(X)):
                 stream.stats.add_rows(
@@ -401,6 +420,19 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
                     resolve_n_jobs(self.n_jobs),
                 )
         return stream
+
+    def _statistics_of(self, rows, n_targets: int, y_was_1d: bool) -> _Stream:
+        """The statistics of every batch of ``rows``: one pass (a map-reduce for Dask)."""
+
+        def add_batch(stream: _Stream, batch) -> _Stream:
+            if len(batch[0]) == 0:
+                return stream
+            return self._add_rows(stream, *self._batch(*batch))
+
+        def new_stream() -> _Stream:
+            return _Stream(GramStatistics.zeros(self.n_components, n_targets), y_was_1d)
+
+        return rows.reduce(new_stream, add_batch, _Stream.merge)
 
     def _check_streamed_cv(self, how: str) -> None:
         """Refuse a ``cv`` with folds in a fit that sees its rows batch by batch."""
@@ -447,17 +479,8 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         X, Y, sample_weight, y_was_1d = self._batch(*rows.head())
         self._fit_features(X, sample_weight, gamma)
         n_targets = Y.shape[1]
-
-        def add_batch(stream: _Stream, batch) -> _Stream:
-            if len(batch[0]) == 0:
-                return stream
-            return self._add_rows(stream, *self._batch(*batch))
-
-        def new_stream() -> _Stream:
-            return _Stream(GramStatistics.zeros(self.n_components, n_targets), y_was_1d)
-
         progress.phase("pass 1: features and Gram, batch by batch")
-        self._stream = rows.reduce(new_stream, add_batch, _Stream.merge)
+        self._stream = self._statistics_of(rows, n_targets, y_was_1d)
 
         def leave_one_out(path, alphas) -> np.ndarray:
             def add_errors(errors: np.ndarray, batch) -> np.ndarray:
@@ -794,8 +817,9 @@ class RandomFeatureRidge(DaskScoreMixin, RegressorMixin, _BaseRandomFeatureRidge
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in)
-            A batch of training data.
+        X : array-like or dask.array.Array of shape (n_samples, n_features_in)
+            A batch of training data; a dask array's statistics are one map-reduce
+            over its blocks.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Its targets: 1-d or 2-d with the same number of targets in every batch.
         sample_weight : float or array-like of shape (n_samples,), default=None
@@ -814,7 +838,7 @@ class RandomFeatureRidge(DaskScoreMixin, RegressorMixin, _BaseRandomFeatureRidge
         always GCV. After :meth:`fit`, ``partial_fit`` keeps the fitted features
         and starts a new stream: the rows given to ``fit`` are not part of it.
         """
-        self._stream_rows(*self._batch(X, y, sample_weight))
+        self._partial_fit(X, y, sample_weight)
         return self
 
     def _batch(self, X, y, sample_weight):
@@ -963,8 +987,9 @@ n_features_in_, feature_names_in_
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in)
-            A batch of training data.
+        X : array-like or dask.array.Array of shape (n_samples, n_features_in)
+            A batch of training data; a dask array's statistics are one map-reduce
+            over its blocks.
         y : array-like of shape (n_samples,)
             Its class labels, all among ``classes``.
         classes : array-like of shape (n_classes,), default=None
@@ -989,7 +1014,7 @@ n_features_in_, feature_names_in_
                 f"classes={np.unique(classes).tolist()!r} differs from the first call's "
                 f"{self.classes_.tolist()!r}"
             )
-        self._stream_rows(*self._batch(X, y, sample_weight))
+        self._partial_fit(X, y, sample_weight)
         return self
 
     def _set_classes(self, classes) -> None:
