@@ -1,0 +1,527 @@
+"""The result of a sweep: its table, long-format frame and figures.
+
+:class:`SweepResult` holds what :func:`rfkernels.sweep.width_sweep`,
+:func:`~rfkernels.sweep.sample_sweep` and :func:`~rfkernels.sweep.ridge_path` measured
+(train, test and leave-one-out errors at every value, ridge and seed, the kernel line
+and the theory) and presents it; the sweeps themselves are in :mod:`rfkernels.sweep`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._ridge_path import _best_index
+
+if TYPE_CHECKING:
+    import pandas
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["PLOT_KINDS", "SweepResult"]
+
+#: The kinds of :meth:`SweepResult.plot`.
+PLOT_KINDS = ("tuned", "ridge", "fit")
+
+
+@dataclass(frozen=True, eq=False)
+class SweepResult:
+    """Train, test and leave-one-out risks of a sweep, at every ridge, with kernel and theory.
+
+    Returned by :func:`~rfkernels.sweep.width_sweep`,
+    :func:`~rfkernels.sweep.sample_sweep` and :func:`~rfkernels.sweep.ridge_path`. All
+    risks are mean squared errors, averaged over the rows and over the outputs (as
+    ``RidgeCV.cv_results_``), in float64.
+
+    Attributes
+    ----------
+    parameter : {"n_components", "n_samples"}
+        What is swept: the width ``D`` or the number of training samples ``n``.
+    values : ndarray of shape (n_values,)
+        The swept widths or training sizes, ascending.
+    alphas : ndarray of shape (n_alphas,)
+        The ridge grid shared by every value and seed, ascending.
+    train, test, loo : ndarray of shape (n_seeds, n_values, n_alphas)
+        Training, test and exact leave-one-out MSE of random-feature ridge regression.
+    kernel_train, kernel_test, kernel_loo : ndarray of shape (n_seeds, n_values, n_alphas) or None
+        The same for :class:`rfkernels.KernelRidge` (infinite width) on the same rows;
+        for a width sweep the same for every value. ``None`` with ``exact_kernel=False``.
+    theory_train, theory_test : ndarray of shape (n_values, n_alphas) or None
+        :func:`rfkernels.theory.rf_risk` predictions, divided by the number of
+        outputs. ``None`` with ``theory=False``.
+    theory_kernel_train, theory_kernel_test : ndarray of shape (n_values, n_alphas) or None
+        :func:`rfkernels.theory.krr_risk` predictions (infinite width), likewise.
+    fixed : dict
+        Everything else: ``kernel``, ``gamma`` (the number used), ``bias``, ``fourier``,
+        ``sampling``, ``n_samples`` (width sweeps) or ``n_components`` (sample sweeps), ``n_pool``
+        (rows the training sets are drawn from), ``n_test``, ``n_outputs``, ``seeds``,
+        ``fit_intercept`` and, with the theory, ``n_eigen`` and the exponents
+        ``eigen_alpha`` and ``eigen_beta`` of the estimated eigenstructure.
+    default_plot : str
+        The kind :meth:`plot` draws by default: "ridge" for :func:`~rfkernels.sweep.ridge_path`,
+        "tuned" otherwise.
+    """
+
+    parameter: str
+    values: np.ndarray
+    alphas: np.ndarray
+    train: np.ndarray
+    test: np.ndarray
+    loo: np.ndarray
+    kernel_train: np.ndarray | None
+    kernel_test: np.ndarray | None
+    kernel_loo: np.ndarray | None
+    theory_train: np.ndarray | None
+    theory_test: np.ndarray | None
+    theory_kernel_train: np.ndarray | None
+    theory_kernel_test: np.ndarray | None
+    fixed: dict
+    default_plot: str = "tuned"
+
+    def __repr__(self) -> str:
+        seeds, _, alphas = self.test.shape
+        return (
+            f"SweepResult({self.parameter}={self.values.tolist()}, {alphas} alphas, "
+            f"{seeds} seeds, kernel={self.kernel_test is not None}, "
+            f"theory={self.theory_test is not None})"
+        )
+
+    # ------------------------------------------------------------------ selection
+
+    def tuned_index(self) -> np.ndarray:
+        """Index in ``alphas`` of the ridge leave-one-out chooses, per seed and value.
+
+        Returns
+        -------
+        index : ndarray of int of shape (n_seeds, n_values)
+            The argmin of ``loo`` over the grid; errors within a relative 1e-10 of
+            the smallest are ties, won by the largest ridge (as the estimators'
+            ``alpha_``).
+        """
+        return _tuned_index(self.loo, self.alphas)
+
+    def tuned(self) -> dict[str, np.ndarray]:
+        """Risks at the ridge tuned by leave-one-out, per value.
+
+        Returns
+        -------
+        tuned : dict of str to ndarray of shape (n_values,)
+            - ``"alpha"``: median over seeds of the tuned ridge;
+            - ``"train"``, ``"test"``: mean over seeds of the MSE at each seed's
+              tuned ridge; ``"train_sem"``, ``"test_sem"``: their standard errors
+              (``std / sqrt(n_seeds)``, NaN for one seed);
+            - ``"theory_train"``, ``"theory_test"``: the prediction at each seed's
+              tuned ridge, averaged over seeds (NaN without theory);
+            - ``"kernel_train"``, ``"kernel_test"``: kernel ridge at its own
+              leave-one-out ridge, mean over seeds (NaN without the kernel);
+              ``"theory_kernel_test"``: the kernel prediction at those ridges.
+        """
+        index = self.tuned_index()
+        train, test = _at(self.train, index), _at(self.test, index)
+        values = np.arange(len(self.values))
+        nan = np.full(len(self.values), np.nan)
+        result = {
+            "alpha": np.median(self.alphas[index], axis=0),
+            "train": train.mean(axis=0),
+            "train_sem": _sem(train),
+            "test": test.mean(axis=0),
+            "test_sem": _sem(test),
+            "theory_train": nan,
+            "theory_test": nan,
+            "kernel_train": nan,
+            "kernel_test": nan,
+            "theory_kernel_test": nan,
+        }
+        if self.theory_test is not None and self.theory_train is not None:
+            result["theory_train"] = self.theory_train[values, index].mean(axis=0)
+            result["theory_test"] = self.theory_test[values, index].mean(axis=0)
+        if self.kernel_loo is not None:
+            kernel_index = _tuned_index(self.kernel_loo, self.alphas)
+            result["kernel_train"] = _at(self.kernel_train, kernel_index).mean(axis=0)
+            result["kernel_test"] = _at(self.kernel_test, kernel_index).mean(axis=0)
+            if self.theory_kernel_test is not None:
+                chosen = self.theory_kernel_test[values, kernel_index]
+                result["theory_kernel_test"] = chosen.mean(axis=0)
+        return result
+
+    # ------------------------------------------------------------------ reports
+
+    def _header(self) -> str:
+        """Two lines saying what is swept and what is fixed."""
+        fixed = self.fixed
+        seeds = ", ".join(str(s) for s in fixed["seeds"])
+        if self.parameter == "n_components":
+            swept = "width sweep: the number of random features D (n_components) varies"
+            held = f"n = {fixed['n_samples']} training samples per seed"
+        else:
+            swept = "sample sweep: the number of training samples n varies"
+            held = f"D = {fixed['n_components']} random features"
+        return (
+            f"{swept}.\nFixed: {held}, {fixed['n_test']} test samples, kernel "
+            f"{fixed['kernel']} (gamma = {fixed['gamma']:.4g}), fit_intercept = "
+            f"{fixed['fit_intercept']}, seeds {seeds}."
+        )
+
+    def table(self) -> str:
+        """A plain-text table of the risks at the tuned ridge, one row per value.
+
+        Returns
+        -------
+        str
+            A header saying what is swept and fixed, then per value: the tuned
+            ridge (median over seeds), train and test MSE (mean over seeds, test
+            with its standard error), the theory's test MSE and the kernel's.
+        """
+        tuned = self.tuned()
+        symbol = _SYMBOL[self.parameter]
+        header = (
+            f"{symbol:>8}  {'tuned alpha':>11}  {'train MSE':>10}  {'test MSE (+- sem)':>20}  "
+            f"{'theory test':>11}  {'kernel test':>11}"
+        )
+        lines = [
+            self._header(),
+            f"Ridge alpha chosen per seed by exact leave-one-out among {len(self.alphas)} "
+            f"values; MSE averaged over {self.test.shape[0]} seed(s) and the outputs. Theory: "
+            "eigenlearning prediction at the same ridges; kernel: KernelRidge (infinite "
+            "width) at its own leave-one-out ridge.",
+            "",
+            header,
+            "-" * len(header),
+        ]
+        for v, value in enumerate(self.values):
+            sem = tuned["test_sem"][v]
+            test = f"{tuned['test'][v]:.4g}" + ("" if np.isnan(sem) else f" +- {sem:.2g}")
+            lines.append(
+                f"{value:>8}  {tuned['alpha'][v]:>11.3g}  {tuned['train'][v]:>10.4g}  "
+                f"{test:>20}  {_cell(tuned['theory_test'][v]):>11}  "
+                f"{_cell(tuned['kernel_test'][v]):>11}"
+            )
+        return "\n".join(lines)
+
+    def to_frame(self) -> pandas.DataFrame:
+        """The risks in long format: one row per seed, value and ridge.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``seed``, ``value`` (the swept width or size; ``frame.attrs
+            ["parameter"]`` says which), ``alpha``, ``tuned`` (whether leave-one-out
+            chose this ridge for this seed and value), ``train``, ``test``, ``loo``,
+            ``theory_train``, ``theory_test``, ``kernel_train``, ``kernel_test``,
+            ``kernel_loo``, ``theory_kernel_train``, ``theory_kernel_test`` (NaN
+            where not computed).
+
+        Raises
+        ------
+        ImportError
+            If pandas is not installed (``pip install 'rfkernels[plot]'``).
+        """
+        pd = _require("pandas", "to_frame")
+        n_seeds, n_values, n_alphas = self.test.shape
+        shape = (n_seeds, n_values, n_alphas)
+        seeds = np.asarray(self.fixed["seeds"])
+        tuned = np.zeros(shape, dtype=bool)
+        np.put_along_axis(tuned, self.tuned_index()[..., None], True, axis=2)
+
+        def column(values: np.ndarray | None, per_seed: bool = True) -> np.ndarray:
+            if values is None:
+                return np.full(tuned.size, np.nan)
+            return np.broadcast_to(values if per_seed else values[None], shape).ravel()
+
+        frame = pd.DataFrame(
+            {
+                "seed": np.broadcast_to(seeds[:, None, None], shape).ravel(),
+                "value": np.broadcast_to(self.values[None, :, None], shape).ravel(),
+                "alpha": np.broadcast_to(self.alphas, shape).ravel(),
+                "tuned": tuned.ravel(),
+                "train": column(self.train),
+                "test": column(self.test),
+                "loo": column(self.loo),
+                "theory_train": column(self.theory_train, per_seed=False),
+                "theory_test": column(self.theory_test, per_seed=False),
+                "kernel_train": column(self.kernel_train),
+                "kernel_test": column(self.kernel_test),
+                "kernel_loo": column(self.kernel_loo),
+                "theory_kernel_train": column(self.theory_kernel_train, per_seed=False),
+                "theory_kernel_test": column(self.theory_kernel_test, per_seed=False),
+            }
+        )
+        frame.attrs["parameter"] = self.parameter
+        return frame
+
+    # ------------------------------------------------------------------ figures
+
+    def plot(self, kind: str | None = None, ax: Axes | None = None) -> Figure:
+        """Draw one of the paper's figures.
+
+        Parameters
+        ----------
+        kind : {"tuned", "ridge", "fit"} or None, default=None
+            - ``"tuned"``: test (solid) and train (dotted) MSE at the ridge tuned by
+              leave-one-out against the swept value, log-log: mean over seeds with
+              a min-to-max band, the theory as thin lines, the kernel (infinite
+              width) as a horizontal line (width sweeps) or a curve (sample sweeps);
+            - ``"ridge"``: test MSE against the ridge for every value (mean over
+              seeds), the theory dashed; ``alpha = 0`` is drawn at the left edge
+              past a dotted break, with a tick labelled 0;
+            - ``"fit"``: the fitting ratio train MSE / test MSE at the tuned ridge
+              against the swept value, with the theory's.
+
+            ``None`` draws ``default_plot``.
+        ax : matplotlib.axes.Axes, default=None
+            Axes to draw on; ``None`` makes a new figure (without pyplot).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure drawn on.
+
+        Raises
+        ------
+        ImportError
+            If matplotlib is not installed (``pip install 'rfkernels[plot]'``).
+        """
+        kind = self.default_plot if kind is None else kind
+        if kind not in PLOT_KINDS:
+            raise ValueError(f"kind must be one of {PLOT_KINDS} or None, got {kind!r}")
+        figure_module = _require("matplotlib.figure", "plot")
+        if ax is None:
+            size = (8.5, 5.0) if kind == "ridge" else (7.0, 5.0)  # the ridge legend is outside
+            figure = figure_module.Figure(figsize=size, layout="constrained")
+            ax = figure.add_subplot()
+        else:
+            figure = ax.figure
+        {"tuned": self._plot_tuned, "ridge": self._plot_ridge, "fit": self._plot_fit}[kind](ax)
+        return figure
+
+    def _plot_tuned(self, ax: Axes) -> None:
+        tuned, index = self.tuned(), self.tuned_index()
+        x = self.values
+        for name, style, shade in (("test", "o-", 0.25), ("train", "o:", 0.12)):
+            per_seed = _at(getattr(self, name), index)
+            ax.fill_between(x, per_seed.min(axis=0), per_seed.max(axis=0), color="C0", alpha=shade)
+            ax.plot(x, tuned[name], style, color="C0", label=f"{name} MSE, experiment")
+        if self.theory_test is not None:
+            ax.plot(x, tuned["theory_test"], "-", color="C1", label="test MSE, theory")
+            ax.plot(x, tuned["theory_train"], ":", color="C1", label="train MSE, theory")
+        if self.kernel_test is not None:
+            label = "test MSE, kernel ridge (infinite width)"
+            if self.parameter == "n_components":
+                ax.axhline(tuned["kernel_test"][0], color="k", linestyle="--", label=label)
+            else:
+                ax.plot(x, tuned["kernel_test"], "s--", color="k", label=label)
+        ax.set_xscale("log")
+        ax.set_yscale("log", nonpositive="mask")
+        _value_ticks(ax, x)
+        _clip_bottom(ax, np.nanmin(tuned["test"]))
+        ax.set_xlabel(_AXIS_LABEL[self.parameter])
+        ax.set_ylabel("mean squared error")
+        ax.set_title(
+            f"Risk at the ridge tuned by leave-one-out ({_seed_note(self)})\n{self._fixed_note()}",
+            fontsize="medium",
+        )
+        ax.legend(fontsize="small")
+
+    def _plot_ridge(self, ax: Axes) -> None:
+        from matplotlib.lines import Line2D
+
+        positive = self.alphas > 0
+        grid = self.alphas[positive]
+        has_zero = not positive.all()
+        step = grid[1] / grid[0] if len(grid) > 1 else 10.0
+        left = grid[0] / step**3 if len(grid) else 1.0  # where alpha = 0 is drawn
+        handles = []
+        for v, value in enumerate(self.values):
+            color = f"C{v % 10}"
+            mean = self.test[:, v].mean(axis=0)
+            ax.plot(grid, mean[positive], "-", color=color)
+            handles.append(
+                Line2D([], [], color=color, label=f"{_SYMBOL[self.parameter]} = {value}")
+            )
+            if has_zero:
+                ax.plot([left], mean[~positive], "o", color=color)
+            if self.theory_test is not None:
+                ax.plot(grid, self.theory_test[v, positive], "--", color=color)
+                if has_zero:
+                    ax.plot([left], self.theory_test[v, ~positive], "x", color=color)
+        if self.kernel_test is not None and self.parameter == "n_components":
+            mean = self.kernel_test[:, 0].mean(axis=0)
+            ax.plot(grid, mean[positive], "-", color="k", linewidth=2)
+            if has_zero:
+                ax.plot([left], mean[~positive], "o", color="k")
+            if self.theory_kernel_test is not None:
+                ax.plot(grid, self.theory_kernel_test[0, positive], "--", color="k")
+            handles.append(Line2D([], [], color="k", linewidth=2, label="kernel (infinite width)"))
+        handles += [
+            Line2D([], [], color="0.4", linestyle="-", label="experiment (mean over seeds)"),
+        ]
+        if self.theory_test is not None:
+            handles.append(Line2D([], [], color="0.4", linestyle="--", label="theory"))
+        ax.set_xscale("log")
+        ax.set_yscale("log", nonpositive="mask")
+        if has_zero and len(grid):
+            _zero_ridge_axis(ax, left, grid)
+            _clip_top(ax, self.test[:, :, positive].mean(axis=0), left)
+        ax.set_xlabel(
+            "ridge alpha (scikit-learn's alpha: the penalty on ||coef||^2, not divided by n)"
+        )
+        ax.set_ylabel("test mean squared error")
+        ax.set_title(
+            f"Test risk against the ridge ({_seed_note(self)})\n{self._fixed_note()}",
+            fontsize="medium",
+        )
+        ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+    def _plot_fit(self, ax: Axes) -> None:
+        index, x = self.tuned_index(), self.values
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = _at(self.train, index) / _at(self.test, index)
+        ax.fill_between(x, ratio.min(axis=0), ratio.max(axis=0), color="C0", alpha=0.25)
+        ax.plot(x, ratio.mean(axis=0), "o-", color="C0", label="experiment (mean over seeds)")
+        if self.theory_test is not None and self.theory_train is not None:
+            values = np.arange(len(x))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                predicted = self.theory_train[values, index] / self.theory_test[values, index]
+            ax.plot(x, predicted.mean(axis=0), "-", color="C1", label="theory")
+        if self.kernel_loo is not None:
+            kernel_index = _tuned_index(self.kernel_loo, self.alphas)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                kernel = _at(self.kernel_train, kernel_index) / _at(self.kernel_test, kernel_index)
+            label = "kernel ridge (infinite width)"
+            if self.parameter == "n_components":
+                ax.axhline(kernel.mean(), color="k", linestyle="--", label=label)
+            else:
+                ax.plot(x, kernel.mean(axis=0), "s--", color="k", label=label)
+        ax.set_xscale("log")
+        _value_ticks(ax, x)
+        top = np.nanmax(ratio, initial=1.0)
+        ax.set_ylim(0.0, max(1.05, 1.05 * top) if np.isfinite(top) else 1.05)
+        ax.set_xlabel(_AXIS_LABEL[self.parameter])
+        ax.set_ylabel("fitting ratio: train MSE / test MSE\n(0: interpolation, 1: no overfitting)")
+        ax.set_title(
+            f"Train vs test risk at the ridge tuned by leave-one-out ({_seed_note(self)})\n"
+            f"{self._fixed_note()}",
+            fontsize="medium",
+        )
+        ax.legend(fontsize="small")
+
+    def _fixed_note(self) -> str:
+        fixed = self.fixed
+        held = (
+            f"n = {fixed['n_samples']}"
+            if self.parameter == "n_components"
+            else f"D = {fixed['n_components']}"
+        )
+        return f"{fixed['kernel']} kernel, gamma = {fixed['gamma']:.3g}, {held}"
+
+
+_SYMBOL = {"n_components": "D", "n_samples": "n"}
+_AXIS_LABEL = {
+    "n_components": "number of random features D (width)",
+    "n_samples": "number of training samples n",
+}
+
+
+def _tuned_index(loo: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+    """``_best_index`` (the estimators' selection) over the last axis."""
+    flat = loo.reshape(-1, loo.shape[-1])
+    return np.array([_best_index(errors, alphas) for errors in flat]).reshape(loo.shape[:-1])
+
+
+def _at(values: np.ndarray | None, index: np.ndarray) -> np.ndarray:
+    """``values[s, v, index[s, v]]``: the risks at the chosen ridges."""
+    assert values is not None
+    return np.take_along_axis(values, index[..., None], axis=-1)[..., 0]
+
+
+def _sem(per_seed: np.ndarray) -> np.ndarray:
+    """Standard error of the mean over seeds (axis 0), NaN for one seed."""
+    if per_seed.shape[0] < 2:
+        return np.full(per_seed.shape[1:], np.nan)
+    return per_seed.std(axis=0, ddof=1) / np.sqrt(per_seed.shape[0])
+
+
+def _cell(value: float) -> str:
+    return "-" if np.isnan(value) else f"{value:.4g}"
+
+
+def _seed_note(result: SweepResult) -> str:
+    count = result.test.shape[0]
+    return f"{count} seed" + ("" if count == 1 else "s")
+
+
+def _require(module: str, method: str) -> Any:
+    """Import an optional dependency, or say which extra provides it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        package = module.split(".")[0]
+        raise ImportError(
+            f"SweepResult.{method}() needs {package}, an optional dependency: install the "
+            "`plot` extra with pip install 'rfkernels[plot]'"
+        ) from error
+
+
+def _value_ticks(ax: Axes, values: np.ndarray) -> None:
+    """Label the swept values themselves on a log axis (when there are few)."""
+    if len(values) <= 12:
+        from matplotlib.ticker import NullLocator
+
+        ax.set_xticks(values, labels=[str(v) for v in values])
+        ax.xaxis.set_minor_locator(NullLocator())
+
+
+def _clip_bottom(ax: Axes, smallest_test: float) -> None:
+    """Keep near-zero training errors (interpolation) from squashing a log axis."""
+    bottom, top = ax.get_ylim()
+    if np.isfinite(smallest_test) and smallest_test > 0 and bottom < 1e-3 * smallest_test:
+        ax.set_ylim(1e-3 * smallest_test, top)
+
+
+def _clip_top(ax: Axes, curves: np.ndarray, left: float) -> None:
+    """Cap a log axis at 10x the highest curve at positive ridges.
+
+    Zero-ridge points above the cap (the interpolation peak) are drawn as labelled
+    triangles on the top edge instead of stretching the axis over decades.
+    """
+    finite = curves[np.isfinite(curves)]
+    if finite.size == 0:
+        return
+    bottom, top = ax.get_ylim()
+    cap = 10.0 * finite.max()
+    if top <= cap:
+        return
+    ax.set_ylim(bottom, cap)
+    off_scale = 0
+    for line in list(ax.lines):
+        x, y = (np.asarray(values, dtype=float) for values in line.get_data())
+        if x.size == 1 and x[0] == left and not y[0] <= cap:
+            line.set_data([left], [cap])
+            line.set_marker("^")
+            ax.annotate(
+                f"{y[0]:.3g}" if np.isfinite(y[0]) else "inf",
+                (left, cap),
+                xytext=(8, -12 - 11 * off_scale),
+                textcoords="offset points",
+                fontsize="small",
+                color=line.get_color(),
+            )
+            off_scale += 1
+
+
+def _zero_ridge_axis(ax: Axes, left: float, grid: np.ndarray) -> None:
+    """Ticks at the decades of ``grid`` and a "0" tick at ``left``, past a dotted break."""
+    from matplotlib.ticker import NullLocator
+
+    decades = np.arange(math.ceil(np.log10(grid[0])), math.floor(np.log10(grid[-1])) + 1)
+    ax.set_xticks(
+        np.concatenate([[left], 10.0**decades]),
+        labels=["0"] + [f"$10^{{{int(e)}}}$" for e in decades],
+    )
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.axvline(np.sqrt(left * grid[0]), color="0.6", linestyle=":", linewidth=1)
+    ax.set_xlim(left / 2, grid[-1] * 2)
