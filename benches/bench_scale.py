@@ -11,11 +11,9 @@ second of the whole fit (``rows_per_second``).
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
-from bench_ridge import ALPHAS, peak_memory_of
+from bench_ridge import ALPHAS, timed_fit
 from conftest import Measure, scaled
 from rfkernels import RandomFeatureRidge
 
@@ -51,19 +49,13 @@ def test_memmap_fit_with_loo(measure: Measure, tmp_path, n_rows: int, n_componen
     X, y = make_memmap(tmp_path / "X.npy", n_rows)
     record: dict = {}
 
-    def target() -> RandomFeatureRidge:
-        start = time.perf_counter()
-        model, peak = peak_memory_of(
-            lambda: RandomFeatureRidge(
-                n_components=n_components, alphas=ALPHAS, random_state=0
-            ).fit(X, y)
-        )
-        record["seconds"] = time.perf_counter() - start
-        record["peak_memory_bytes"] = max(record.get("peak_memory_bytes", 0), peak)
-        return model
-
     model = measure(
-        target,
+        timed_fit(
+            lambda: RandomFeatureRidge(n_components=n_components, alphas=ALPHAS, random_state=0),
+            X,
+            y,
+            record,
+        ),
         group=f"memmap fit n={n_rows} d={N_FEATURES} D={n_components}, LOO",
         impl="rfkernels-memmap-loo",
         dtype="float64",
