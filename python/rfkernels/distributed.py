@@ -80,8 +80,8 @@ class DaskRows:
         def blocks_of(values, name: str) -> list:
             if values is None:
                 return [None] * len(rows)
-            aligned = self._aligned(da, values, rows, name)
-            return list(aligned.to_delayed().reshape(len(rows), -1)[:, 0])
+            chunked = _chunked_as_rows(da, values, rows, name)
+            return list(chunked.to_delayed().reshape(len(rows), -1)[:, 0])
 
         self.blocks = list(
             zip(
@@ -91,21 +91,8 @@ class DaskRows:
                 strict=True,
             )
         )
-        self.block_rows = rows
         self.split_every = int(split_every)
         self._dask = dask
-
-    @staticmethod
-    def _aligned(da, values, rows: tuple, name: str):
-        """``values`` as a dask array chunked along the rows like ``X``."""
-        if not hasattr(values, "rechunk"):
-            values = np.asarray(values)
-        n = int(np.nansum(rows))
-        if not np.isnan(values.shape[0]) and not np.isnan(sum(rows)) and values.shape[0] != n:
-            raise ValueError(f"X has {n} rows but {name} has {values.shape[0]}")
-        if not hasattr(values, "rechunk"):
-            return da.from_array(values, chunks=(rows, *values.shape[1:]))
-        return values.rechunk({0: rows, **{axis: -1 for axis in range(1, values.ndim)}})
 
     def head(self) -> tuple:
         """The first block that holds rows, computed (it fixes columns and targets)."""
@@ -139,6 +126,18 @@ class DaskRows:
                 for i in range(0, len(parts), self.split_every)
             ]
         return self._dask.compute(parts[0])[0]
+
+
+def _chunked_as_rows(da, values, rows: tuple, name: str):
+    """``values`` as a dask array chunked along the rows like ``X``."""
+    if not hasattr(values, "rechunk"):
+        values = np.asarray(values)
+    n = int(np.nansum(rows))
+    if not np.isnan(values.shape[0]) and not np.isnan(sum(rows)) and values.shape[0] != n:
+        raise ValueError(f"X has {n} rows but {name} has {values.shape[0]}")
+    if not hasattr(values, "rechunk"):
+        return da.from_array(values, chunks=(rows, *values.shape[1:]))
+    return values.rechunk({0: rows, **{axis: -1 for axis in range(1, values.ndim)}})
 
 
 def _shared(value):
@@ -218,11 +217,11 @@ def score(estimator, X, y, sample_weight=None) -> float:
     dask, da = _dask()
     predictions = estimator.predict(X)
     rows = predictions.chunks[0]
-    y = DaskRows._aligned(da, y, rows, "y")
+    y = _chunked_as_rows(da, y, rows, "y")
     weights = (
         da.ones(len(predictions), chunks=rows)
         if sample_weight is None
-        else DaskRows._aligned(da, sample_weight, rows, "sample_weight").astype(np.float64)
+        else _chunked_as_rows(da, sample_weight, rows, "sample_weight").astype(np.float64)
     )
     if is_classifier(estimator):
         hits, total = dask.compute((weights * (predictions == y)).sum(), weights.sum())
