@@ -360,20 +360,21 @@ DETERMINISM_SCRIPT = textwrap.dedent(
 
     out = pathlib.Path(sys.argv[1])
     X = np.random.default_rng(0).standard_normal((300, 7))
-    for kernel, fourier in {maps!r}:
+    for kernel, fourier, sampling in {maps!r}:
         for dtype in ("float32", "float64"):
             rf = RandomFeatures(kernel, n_components=600, gamma=0.3, bias=0.5,
-                                fourier=fourier, random_state=7)
+                                fourier=fourier, sampling=sampling, random_state=7)
             Z = rf.fit_transform(X.astype(dtype))
-            np.save(out / f"{{kernel}}-{{fourier}}-{{dtype}}.npy", Z)
+            np.save(out / f"{{kernel}}-{{fourier}}-{{sampling}}-{{dtype}}.npy", Z)
     threads = [l for l in open("/proc/self/status") if l.startswith("Threads:")]
     (out / "threads.txt").write_text(threads[0].split()[1] if threads else "-1")
     """
 )
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for threads")
-def test_thread_count_does_not_change_a_bit(tmp_path, monkeypatch):
+def assert_thread_count_does_not_change_a_bit(tmp_path, monkeypatch, maps):
+    """The features of ``maps`` ((kernel, fourier, sampling) triples) computed with 1
+    and 2 rayon threads, in fresh processes, are bit-identical."""
     results = {}
     for n_threads in ("1", "2"):
         out = tmp_path / n_threads
@@ -384,7 +385,7 @@ def test_thread_count_does_not_change_a_bit(tmp_path, monkeypatch):
         monkeypatch.setenv("OMP_NUM_THREADS", "1")
         monkeypatch.setenv("MKL_NUM_THREADS", "1")
         subprocess.run(
-            [sys.executable, "-c", DETERMINISM_SCRIPT.format(maps=MAPS), str(out)],
+            [sys.executable, "-c", DETERMINISM_SCRIPT.format(maps=maps), str(out)],
             check=True,
             timeout=120,
         )
@@ -392,13 +393,19 @@ def test_thread_count_does_not_change_a_bit(tmp_path, monkeypatch):
     # The environment variable took effect: the second process ran more threads.
     threads = {n: int((out / "threads.txt").read_text()) for n, out in results.items()}
     assert threads["2"] > threads["1"] > 0
-    for kernel, fourier in MAPS:
+    for kernel, fourier, sampling in maps:
         for dtype in ("float32", "float64"):
-            name = f"{kernel}-{fourier}-{dtype}.npy"
+            name = f"{kernel}-{fourier}-{sampling}-{dtype}.npy"
             one, two = np.load(results["1"] / name), np.load(results["2"] / name)
             assert one.shape == (300, 600)
             assert one.dtype == dtype
             assert np.array_equal(one, two), name
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for threads")
+def test_thread_count_does_not_change_a_bit(tmp_path, monkeypatch):
+    maps = [(kernel, fourier, "iid") for kernel, fourier in MAPS]
+    assert_thread_count_does_not_change_a_bit(tmp_path, monkeypatch, maps)
 
 
 @pytest.mark.parametrize(("kernel", "fourier"), MAPS, ids=MAP_IDS)

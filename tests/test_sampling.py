@@ -1,9 +1,7 @@
 """Orthogonal and structured frequency sampling: reference, structure, nesting,
 determinism, statistics, estimators."""
 
-import subprocess
 import sys
-import textwrap
 from types import SimpleNamespace
 
 import numpy as np
@@ -12,7 +10,12 @@ from _reference import structured_blocks, structured_weights
 from rfkernels import KERNELS, SAMPLINGS, RandomFeatureRidge, RandomFeatures, _core
 from rfkernels.kernels import kernel_matrix
 from sklearn.linear_model import RidgeCV
-from test_random_features import assert_matches_reference, even_if_paired, layouts
+from test_random_features import (
+    assert_matches_reference,
+    assert_thread_count_does_not_change_a_bit,
+    even_if_paired,
+    layouts,
+)
 from test_statistics import squared_errors
 
 # Every map that takes a sampling: the kernels with isotropic weights (orthogonal) or
@@ -183,42 +186,9 @@ def test_features_are_nested(kernel, fourier, sampling, global_dtype, rng):
         assert relative.max() <= 64 * np.finfo(global_dtype).eps, k
 
 
-DETERMINISM_SCRIPT = textwrap.dedent(
-    """
-    import pathlib, sys
-    import numpy as np
-    from rfkernels import RandomFeatures
-
-    out = pathlib.Path(sys.argv[1])
-    X = np.random.default_rng(0).standard_normal((300, 7))
-    for kernel, fourier, sampling in {maps!r}:
-        for dtype in ("float32", "float64"):
-            rf = RandomFeatures(kernel, n_components=600, gamma=0.3, bias=0.5,
-                                fourier=fourier, sampling=sampling, random_state=7)
-            Z = rf.fit_transform(X.astype(dtype))
-            np.save(out / f"{{kernel}}-{{fourier}}-{{sampling}}-{{dtype}}.npy", Z)
-    """
-)
-
-
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for threads")
 def test_thread_count_does_not_change_a_bit(tmp_path, monkeypatch):
-    results = {}
-    for n_threads in ("1", "2"):
-        out = tmp_path / n_threads
-        out.mkdir()
-        monkeypatch.setenv("RAYON_NUM_THREADS", n_threads)
-        subprocess.run(
-            [sys.executable, "-c", DETERMINISM_SCRIPT.format(maps=SAMPLED), str(out)],
-            check=True,
-            timeout=120,
-        )
-        results[n_threads] = out
-    for kernel, fourier, sampling in SAMPLED:
-        for dtype in ("float32", "float64"):
-            name = f"{kernel}-{fourier}-{sampling}-{dtype}.npy"
-            one, two = np.load(results["1"] / name), np.load(results["2"] / name)
-            assert one.shape == (300, 600)
-            assert np.array_equal(one, two), name
+    assert_thread_count_does_not_change_a_bit(tmp_path, monkeypatch, SAMPLED)
 
 
 N_SEEDS = 32
