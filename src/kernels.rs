@@ -40,9 +40,8 @@
 use crate::error::{Error, Result};
 use crate::linalg::{matmul_into, row_norms_squared};
 use crate::parallel::Context;
-use crate::simd::{Isa, exp_nonpositive_in_place};
+use crate::simd::{ArcCosineOrder, Isa, arc_cosine_in_place, exp_nonpositive_in_place};
 use faer::MatRef;
-use std::f64::consts::PI;
 
 /// A kernel and its hyperparameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -341,15 +340,14 @@ pub fn kernel_matrix(
             let x_norms: Vec<f64> = x_norms.into_iter().map(augmented_norm).collect();
             let y_norms: Vec<f64> = y_norms.into_iter().map(augmented_norm).collect();
             for_each_row_of_dots(x, y, out, ctx, |i, row| {
-                for (v, &y_norm) in row.iter_mut().zip(&y_norms) {
-                    *v = layered_kernel(kernel, gamma * *v + bias * bias, x_norms[i] * y_norm);
-                }
+                let norms: Vec<f64> = y_norms.iter().map(|&y_norm| x_norms[i] * y_norm).collect();
+                row.iter_mut().for_each(|v| *v = gamma * *v + bias * bias);
                 if same {
                     // The angle of u with itself is exactly 0; acos(dot / norms)
                     // would only give ~1e-8 (acos is ill-conditioned near 1).
-                    let norm_squared = x_norms[i] * x_norms[i];
-                    row[i] = layered_kernel(kernel, norm_squared, norm_squared);
+                    row[i] = norms[i];
                 }
+                layered_kernel(isa, kernel, row, &norms);
             })
         }
         Kernel::Linear { gamma, bias } => for_each_row_of_dots(x, y, out, ctx, |_, row| {
@@ -440,43 +438,31 @@ fn for_each_row_of_folds(
     })
 }
 
-/// The arc-cosine kernels (relu, step) and their compositions (nngp, ntk) from
-/// the augmented inner product `dot = u.v` and the product of norms `norms = |u|
-/// |v|`, which every layer keeps (`S_l(x, x) = S_0(x, x)`).
-fn layered_kernel(kernel: &Kernel, dot: f64, norms: f64) -> f64 {
+/// The arc-cosine kernels (relu, step) and their compositions (nngp, ntk) of a
+/// row, in place: `dots` holds the augmented inner products `u.v` on entry and
+/// `norms` the products of norms `|u| |v|`, which every layer keeps
+/// (`S_l(x, x) = S_0(x, x)`).
+fn layered_kernel(isa: Isa, kernel: &Kernel, dots: &mut [f64], norms: &[f64]) {
+    use ArcCosineOrder::{One, Zero};
     match *kernel {
-        Kernel::Relu { .. } => arccos_kernel(true, dot, norms),
-        Kernel::Step { .. } => arccos_kernel(false, dot, norms),
-        Kernel::Nngp { depth, .. } => (0..depth).fold(dot, |s, _| arccos_kernel(true, s, norms)),
+        Kernel::Relu { .. } => arc_cosine_in_place(isa, One, dots, norms),
+        Kernel::Step { .. } => arc_cosine_in_place(isa, Zero, dots, norms),
+        Kernel::Nngp { depth, .. } => {
+            (0..depth).for_each(|_| arc_cosine_in_place(isa, One, dots, norms));
+        }
         Kernel::Ntk { depth, .. } => {
-            let (mut s, mut t) = (dot, dot);
+            let (mut ntk, mut derivative) = (dots.to_vec(), vec![0.0; dots.len()]);
             for _ in 0..depth {
-                let derivative = arccos_kernel(false, s, norms);
-                s = arccos_kernel(true, s, norms);
-                t = s + t * derivative;
+                derivative.copy_from_slice(dots);
+                arc_cosine_in_place(isa, Zero, &mut derivative, norms);
+                arc_cosine_in_place(isa, One, dots, norms);
+                for ((t, &s), &d) in ntk.iter_mut().zip(dots.iter()).zip(&derivative) {
+                    *t = s + *t * d;
+                }
             }
-            t
+            dots.copy_from_slice(&ntk);
         }
         _ => unreachable!("layered_kernel is called for the arc-cosine kernels only"),
-    }
-}
-
-/// The arc-cosine kernel of order 1 (`relu`) or 0 from the augmented inner
-/// product `dot = u.v` and the product of norms `norms = |u| |v|`.
-fn arccos_kernel(relu: bool, dot: f64, norms: f64) -> f64 {
-    if norms == 0.0 {
-        return 0.0;
-    }
-    if dot >= norms {
-        // Parallel (cos t = 1, up to rounding): exactly |u| |v| and 1, so that deep
-        // compositions keep S_l(x, x) = S_0(x, x) to the last bit.
-        return if relu { norms } else { 1.0 };
-    }
-    let t = (dot / norms).max(-1.0).acos();
-    if relu {
-        (norms * t.sin() + (PI - t) * dot) / PI
-    } else {
-        1.0 - t / PI
     }
 }
 
@@ -484,6 +470,7 @@ fn arccos_kernel(relu: bool, dot: f64, norms: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::linalg::row_major;
+    use std::f64::consts::PI;
 
     fn data(n: usize, d: usize) -> Vec<f64> {
         (0..n * d)

@@ -380,6 +380,98 @@ pub fn exp_nonpositive_in_place(isa: Isa, values: &mut [f64]) {
     exp_nonpositive_generic(isa, values);
 }
 
+/// Terms of the Taylor series `asin s = s (1 + z R(z))`, `z = s^2`, kept for
+/// `z <= 1/4`: `R(z) = sum_k a_(k+1) z^k` with `a_k = C(2k, k) / (4^k (2k + 1))`.
+/// The first omitted term is below `2^-56` of `asin s`.
+const ASIN_TERMS: usize = 23;
+
+/// The coefficients `a_1 ... a_ASIN_TERMS` of [`ASIN_TERMS`], by the ratio
+/// `a_(k+1) / a_k = (2k + 1)^2 / ((2k + 2) (2k + 3))`.
+const ASIN_POLY: [f64; ASIN_TERMS] = {
+    let mut coeffs = [0.0; ASIN_TERMS];
+    let mut a = 1.0;
+    let mut k = 0;
+    while k < ASIN_TERMS {
+        let odd = (2 * k + 1) as f64;
+        a = a * odd * odd / ((odd + 1.0) * (odd + 2.0));
+        coeffs[k] = a;
+        k += 1;
+    }
+    coeffs
+};
+
+/// `acos x` for `x` in `[-1, 1]`, from `asin` on `[0, 1/2]`: `pi/2 - asin x` for
+/// `|x| <= 1/2`, else `2 asin(sqrt((1 - |x|) / 2))` (reflected for `x < 0`), where
+/// `(1 - |x|) / 2` is exact. Branch-free, so the loop over a slice vectorizes.
+#[inline(always)]
+fn acos_one(x: f64) -> f64 {
+    let a = x.abs();
+    let near_zero = a <= 0.5;
+    let z = if near_zero { a * a } else { 0.5 - 0.5 * a };
+    let s = if near_zero { a } else { z.sqrt() };
+    let asin = s + s * z * horner(&ASIN_POLY, z);
+    let reflected = if x < 0.0 {
+        std::f64::consts::PI - 2.0 * asin
+    } else {
+        2.0 * asin
+    };
+    if near_zero {
+        std::f64::consts::FRAC_PI_2 - asin.copysign(x)
+    } else {
+        reflected
+    }
+}
+
+/// The order of an arc-cosine kernel: 1 is the kernel of ReLU features, 0 that
+/// of step features.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArcCosineOrder {
+    /// `k_0(u, v) = 1 - t / pi`, `t` the angle between `u` and `v`.
+    Zero,
+    /// `k_1(u, v) = |u| |v| (sin t + (pi - t) cos t) / pi`.
+    One,
+}
+
+multiversion! {
+    fn arc_cosine_generic<T: Real>(order: ArcCosineOrder, dots: &mut [T], norms: &[T]) {
+        let pi = std::f64::consts::PI;
+        let cosine = |dot: f64, norms: f64| (dot / norms).clamp(-1.0, 1.0);
+        // dot >= norms: parallel (cos t = 1 up to rounding), or a zero vector
+        // (dot = norms = 0); the results are then exact, so that deep compositions
+        // keep S_l(x, x) = S_0(x, x) to the last bit.
+        match order {
+            ArcCosineOrder::One => {
+                for (v, &norms) in dots.iter_mut().zip(norms) {
+                    let (dot, norms) = (v.to_f64(), norms.to_f64());
+                    let c = cosine(dot, norms);
+                    // sin t = sqrt((1 - c)(1 + c)), without cancellation near c = +-1.
+                    let general = (norms * ((1.0 - c) * (1.0 + c)).sqrt() + (pi - acos_one(c)) * dot) / pi;
+                    *v = T::from_f64(if dot >= norms { norms } else { general });
+                }
+            }
+            ArcCosineOrder::Zero => {
+                for (v, &norms) in dots.iter_mut().zip(norms) {
+                    let (dot, norms) = (v.to_f64(), norms.to_f64());
+                    let general = 1.0 - acos_one(cosine(dot, norms)) / pi;
+                    let parallel = if dot >= norms { 1.0 } else { general };
+                    *v = T::from_f64(if norms == 0.0 { 0.0 } else { parallel });
+                }
+            }
+        }
+    }
+}
+
+/// `dots[j] = k(u, v_j)`, the arc-cosine kernel of `order` from the inner products
+/// `dots[j] = u.v_j` and the products of norms `norms[j] = |u| |v_j|` (a zero
+/// vector gives 0).
+///
+/// # Panics
+/// If the slices differ in length.
+pub fn arc_cosine_in_place(isa: Isa, order: ArcCosineOrder, dots: &mut [f64], norms: &[f64]) {
+    assert_eq!(dots.len(), norms.len());
+    arc_cosine_generic(isa, order, dots, norms);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,6 +573,15 @@ mod tests {
             exp_nonpositive_in_place(Isa::detect(), &mut fast);
             exp_nonpositive_in_place(Isa::scalar(), &mut reference);
             assert_eq!(fast, reference);
+            // Inner products with norms from 0 up to parallel: every branch.
+            let norms: Vec<f64> = b.iter().map(|v| 20.0 * v.abs()).collect();
+            for order in [ArcCosineOrder::Zero, ArcCosineOrder::One] {
+                fast.copy_from_slice(&x);
+                reference.copy_from_slice(&x);
+                arc_cosine_in_place(Isa::detect(), order, &mut fast, &norms);
+                arc_cosine_in_place(Isa::scalar(), order, &mut reference, &norms);
+                assert_eq!(fast, reference);
+            }
         }
     }
 
@@ -535,5 +636,39 @@ mod tests {
         }
         assert_eq!(LN2_HI + LN2_LO, std::f64::consts::LN_2);
         assert_eq!(LN2_HI.to_bits() & ((1 << 21) - 1), 0);
+    }
+
+    #[test]
+    fn acos_matches_libm_to_two_ulps() {
+        let mut x = random_values(20_001, 1.0, 6);
+        let edges = [
+            -1.0,
+            -0.5,
+            0.0,
+            0.5,
+            1.0,
+            1e-300,
+            -1e-17,
+            0.9999999999999999,
+        ];
+        x.extend(
+            edges
+                .iter()
+                .flat_map(|&e: &f64| [e, e.next_up().min(1.0), e.next_down().max(-1.0)]),
+        );
+        for &xi in &x {
+            let (g, want) = (acos_one(xi), xi.acos());
+            assert!(
+                max_error_in_ulps(g, want, want.max(1e-300)) <= 2.0,
+                "x={xi} {g} {want}"
+            );
+        }
+        // The series coefficients against their closed form C(2k, k) / (4^k (2k + 1)).
+        let mut binomial_over_power = 1.0; // C(2k, k) / 4^k
+        for (k, &a) in (1..).zip(&ASIN_POLY) {
+            binomial_over_power *= f64::from(2 * k - 1) / f64::from(2 * k);
+            let want = binomial_over_power / f64::from(2 * k + 1);
+            assert!((a - want).abs() <= 4.0 * f64::EPSILON * want, "{k}");
+        }
     }
 }
