@@ -7,6 +7,12 @@
 use crate::error::Result;
 use faer::MatMut;
 use rayon::prelude::*;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
+
+/// How often [`Context::run_interruptible`] polls the interrupt while it waits.
+pub const WAIT_POLL: Duration = Duration::from_millis(50);
 
 /// Something that can ask a long computation to stop (Ctrl-C in Python).
 ///
@@ -97,6 +103,47 @@ impl<'a> Context<'a> {
         self.for_each_task(blocks, |(i, block)| work(i * rows_per_block, block))
     }
 
+    /// Runs `job` (one long computation that cannot poll the interrupt itself, such
+    /// as an eigendecomposition) as a task on this context's pool and waits for it,
+    /// polling the interrupt every [`WAIT_POLL`]. On an interrupt it returns
+    /// `Err(Interrupted)` at once; the task then runs to its end in the background
+    /// and its result is dropped. Called from a thread of the pool (where waiting
+    /// would hold a worker the task may need), it runs `job` inline instead.
+    ///
+    /// A panic in `job` is resumed on the calling thread.
+    pub fn run_interruptible<R: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let in_pool = match self.pool {
+            Some(pool) => pool.current_thread_index().is_some(),
+            None => rayon::current_thread_index().is_some(),
+        };
+        if in_pool {
+            return job();
+        }
+        self.interrupt.check()?;
+        let (sender, receiver) = mpsc::channel();
+        let task = move || {
+            // The receiver is gone if the caller was interrupted: nothing to report.
+            let _ = sender.send(panic::catch_unwind(AssertUnwindSafe(job)));
+        };
+        match self.pool {
+            Some(pool) => pool.spawn(task),
+            None => rayon::spawn(task),
+        }
+        loop {
+            match receiver.recv_timeout(WAIT_POLL) {
+                Ok(Ok(result)) => return result,
+                Ok(Err(payload)) => panic::resume_unwind(payload),
+                Err(RecvTimeoutError::Timeout) => self.interrupt.check()?,
+                Err(RecvTimeoutError::Disconnected) => {
+                    unreachable!("the task sends its outcome before dropping the sender")
+                }
+            }
+        }
+    }
+
     /// Runs `work` on every task, in parallel batches of a few tasks per thread,
     /// polling the interrupt before each batch and after the last.
     pub fn for_each_task<W: Send>(
@@ -174,5 +221,36 @@ mod tests {
         let mut out = vec![0u8; 1 << 20];
         let result = ctx.for_each_row_chunk(&mut out, 1, 1, |_, _| Ok(()));
         assert_eq!(result, Err(Error::Interrupted));
+    }
+
+    #[test]
+    fn an_interrupt_returns_while_the_detached_job_still_runs() {
+        // The job blocks until released, so only the interrupt can end the wait.
+        let (release, blocked) = mpsc::channel::<()>();
+        let stop = AfterCalls(AtomicUsize::new(1));
+        let ctx = Context::new(None, &stop);
+        let result = ctx.run_interruptible(move || {
+            blocked.recv().expect("released by the test");
+            Ok(1)
+        });
+        assert_eq!(result, Err(Error::Interrupted));
+        release.send(()).unwrap();
+        assert_eq!(Context::global().run_interruptible(|| Ok(7)), Ok(7));
+    }
+
+    #[test]
+    fn run_interruptible_runs_inline_on_its_own_pool_and_resumes_panics() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let ctx = Context::new(Some(&pool), &NeverInterrupt);
+        // On a one-thread pool a detached task would wait for the waiting thread.
+        assert_eq!(pool.install(|| ctx.run_interruptible(|| Ok(3))), Ok(3));
+        let panicked = panic::catch_unwind(AssertUnwindSafe(|| {
+            ctx.run_interruptible::<()>(|| panic!("inside the job"))
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(ctx.run_interruptible(|| Ok(5)), Ok(5));
     }
 }

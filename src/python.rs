@@ -659,9 +659,7 @@ impl PrimalRidgePathPy {
             weight_sum,
             n_samples,
         };
-        let path = run_detached(py, n_jobs, |ctx| {
-            ctx.install(|| PrimalPath::new(acc, fit_intercept))
-        })?;
+        let path = run_detached(py, n_jobs, |ctx| PrimalPath::new(acc, fit_intercept, ctx))?;
         Ok(Self { path })
     }
 
@@ -835,14 +833,13 @@ impl DualRidgePathPy {
             .map(|s| slice(s, "sample_weight"))
             .transpose()?;
         let path = run_detached(py, n_jobs, |ctx| {
-            ctx.install(|| {
-                DualPath::new(
-                    faer_view(&kernel),
-                    faer_view(&y),
-                    sample_weight,
-                    fit_intercept,
-                )
-            })
+            DualPath::new(
+                faer_view(&kernel),
+                faer_view(&y),
+                sample_weight,
+                fit_intercept,
+                ctx,
+            )
         })?;
         Ok(Self { path })
     }

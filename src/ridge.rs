@@ -231,8 +231,9 @@ impl PrimalPath {
     ///
     /// # Errors
     /// [`Error::NoConvergence`] from the eigensolver; [`Error::Shape`] if `acc`
-    /// holds no rows.
-    pub fn new(acc: GramAccumulator, fit_intercept: bool) -> Result<Self> {
+    /// holds no rows; [`Error::Interrupted`] if `ctx`'s interrupt fires during the
+    /// eigendecomposition (which runs on `ctx`'s pool).
+    pub fn new(acc: GramAccumulator, fit_intercept: bool, ctx: &Context) -> Result<Self> {
         if acc.n_samples == 0 {
             return Err(Error::Shape(
                 "cannot fit a ridge path on zero samples".into(),
@@ -247,10 +248,10 @@ impl PrimalPath {
             feature_means,
             target_means,
         } = acc.centered(fit_intercept);
-        let mut eigen = SymmetricEigen::new(gram.as_ref())?;
-        drop(gram); // D x D: not needed past the decomposition
+        // The D x D Gram is moved into the task and freed when it ends.
+        let mut eigen = ctx.run_interruptible(move || SymmetricEigen::new(gram.as_ref()))?;
         let cutoff = eigen.truncate(n_samples.max(n_components));
-        let projected_cross = eigen.vectors.transpose() * &cross;
+        let projected_cross = ctx.install(|| eigen.vectors.transpose() * &cross);
         Ok(Self {
             eigen,
             projected_cross,
@@ -559,12 +560,15 @@ impl DualPath {
     ///
     /// # Errors
     /// [`Error::Shape`] for mismatched shapes or zero samples;
-    /// [`Error::InvalidParameter`] for non-positive weights; [`Error::NoConvergence`].
+    /// [`Error::InvalidParameter`] for non-positive weights; [`Error::NoConvergence`];
+    /// [`Error::Interrupted`] if `ctx`'s interrupt fires during the eigendecomposition
+    /// (which runs on `ctx`'s pool).
     pub fn new(
         kernel: MatRef<'_, f64>,
         y: MatRef<'_, f64>,
         sample_weight: Option<&[f64]>,
         fit_intercept: bool,
+        ctx: &Context,
     ) -> Result<Self> {
         let (n, t) = (y.nrows(), y.ncols());
         if kernel.nrows() != n
@@ -612,9 +616,9 @@ impl DualPath {
             .collect();
         let scaled_targets =
             Mat::from_fn(n, t, |i, k| sqrt_weights[i] * (y[(i, k)] - target_means[k]));
-        let mut eigen = SymmetricEigen::new(centered.as_ref())?;
+        let mut eigen = ctx.run_interruptible(move || SymmetricEigen::new(centered.as_ref()))?;
         let cutoff = eigen.truncate(n);
-        let projected_targets = eigen.vectors.transpose() * &scaled_targets;
+        let projected_targets = ctx.install(|| eigen.vectors.transpose() * &scaled_targets);
         let projected_cross = Mat::from_fn(n, t, |j, k| {
             eigen.values[j].sqrt() * projected_targets[(j, k)]
         });
@@ -800,7 +804,7 @@ mod tests {
         let p = problem(40, 6, t);
         for (intercept, weighted) in [(true, true), (false, false), (true, false)] {
             let acc = stats(&p, &(0..p.n).collect::<Vec<_>>(), t, weighted);
-            let path = PrimalPath::new(acc.clone(), intercept).unwrap();
+            let path = PrimalPath::new(acc.clone(), intercept, &Context::global()).unwrap();
             let c = acc.clone().centered(intercept);
             for alpha in ALPHAS {
                 let (coef, _) = path.coef(alpha);
@@ -820,8 +824,8 @@ mod tests {
     #[test]
     fn inconsistent_parts_are_refused() {
         let p = problem(30, 5, 2);
-        let path =
-            PrimalPath::new(stats(&p, &(0..p.n).collect::<Vec<_>>(), 2, true), true).unwrap();
+        let all: Vec<usize> = (0..p.n).collect();
+        let path = PrimalPath::new(stats(&p, &all, 2, true), true, &Context::global()).unwrap();
         assert!(path.check_parts().is_ok());
         let mut broken = path.clone();
         broken.target_means.pop();
@@ -834,7 +838,8 @@ mod tests {
         let p = problem(25, 4, t);
         for (intercept, weighted) in [(true, true), (false, true), (true, false), (false, false)] {
             let all: Vec<usize> = (0..p.n).collect();
-            let path = PrimalPath::new(stats(&p, &all, t, weighted), intercept).unwrap();
+            let path = PrimalPath::new(stats(&p, &all, t, weighted), intercept, &Context::global())
+                .unwrap();
             let w = if weighted { Some(&p.s[..]) } else { None };
             let loo = loo_on_inputs(&path, &p, t, w, &ALPHAS);
             let train = path.train_errors(&ALPHAS).unwrap();
@@ -844,9 +849,13 @@ mod tests {
                     let (mut brute_loo, mut brute_train) = (0.0, 0.0);
                     for i in 0..p.n {
                         let rest: Vec<usize> = all.iter().copied().filter(|&r| r != i).collect();
-                        let (c, b_i) = PrimalPath::new(stats(&p, &rest, t, weighted), intercept)
-                            .unwrap()
-                            .coef(alpha);
+                        let (c, b_i) = PrimalPath::new(
+                            stats(&p, &rest, t, weighted),
+                            intercept,
+                            &Context::global(),
+                        )
+                        .unwrap()
+                        .coef(alpha);
                         let s_i = if weighted { p.s[i] } else { 1.0 };
                         let row = &p.x[i * p.d..(i + 1) * p.d];
                         brute_loo += s_i * (p.y[i * t + k] - predict(&c, &b_i, row, k)).powi(2);
@@ -896,14 +905,22 @@ mod tests {
             (problem(12, 30, t), false, false),
         ] {
             let all: Vec<usize> = (0..p.n).collect();
-            let path = PrimalPath::new(stats(&p, &all, t, weighted), intercept).unwrap();
+            let path = PrimalPath::new(stats(&p, &all, t, weighted), intercept, &Context::global())
+                .unwrap();
             let k = Mat::from_fn(p.n, p.n, |i, j| {
                 (0..p.d)
                     .map(|c| p.x[i * p.d + c] * p.x[j * p.d + c])
                     .sum::<f64>()
             });
             let w = if weighted { Some(&p.s[..]) } else { None };
-            let dual = DualPath::new(k.as_ref(), row_major(&p.y, p.n, t), w, intercept).unwrap();
+            let dual = DualPath::new(
+                k.as_ref(),
+                row_major(&p.y, p.n, t),
+                w,
+                intercept,
+                &Context::global(),
+            )
+            .unwrap();
             let primal_loo = loo_on_inputs(&path, &p, t, w, &ALPHAS);
             let dual_loo = dual.loo_errors(&ALPHAS).unwrap();
             for (a, &alpha) in ALPHAS.iter().enumerate() {
@@ -946,7 +963,14 @@ mod tests {
                 .sum::<f64>()
         });
         for intercept in [true, false] {
-            let dual = DualPath::new(k.as_ref(), row_major(&p.y, p.n, t), None, intercept).unwrap();
+            let dual = DualPath::new(
+                k.as_ref(),
+                row_major(&p.y, p.n, t),
+                None,
+                intercept,
+                &Context::global(),
+            )
+            .unwrap();
             let loo = dual.loo_errors(&[0.0, 1e-9]).unwrap();
             assert!(loo[(0, 0)].is_finite());
             assert!(
@@ -964,7 +988,7 @@ mod tests {
         let t = 1;
         let p = problem(30, 4, t);
         let all: Vec<usize> = (0..p.n).collect();
-        let path = PrimalPath::new(stats(&p, &all, t, false), true).unwrap();
+        let path = PrimalPath::new(stats(&p, &all, t, false), true, &Context::global()).unwrap();
         let alpha = 0.5;
         let train = path.train_errors(&[alpha]).unwrap()[(0, 0)];
         let df: f64 = path
@@ -993,7 +1017,7 @@ mod tests {
         let (xm, ym) = (row_major(&x, n, d), row_major(&y, n, 1));
         let acc =
             crate::gram::accumulate(xm, ym, None, weights, &b, FeatureMap::Cos, 32, &ctx).unwrap();
-        let path = PrimalPath::new(acc, true).unwrap();
+        let path = PrimalPath::new(acc, true, &Context::global()).unwrap();
         let mut z = vec![0.0; n * m];
         features::transform(xm, weights, &b, FeatureMap::Cos, &mut z, &ctx).unwrap();
         let want = path

@@ -53,13 +53,13 @@ def test_gil_is_released_during_transform():
 
 
 # Run in a fresh interpreter so that the SIGINT cannot reach pytest. It times a
-# run on 1/SCALE of the rows (the work is linear in the rows), then starts the
-# full run and sends itself SIGINT after 0.5 s.
+# run on 1/SCALE of the rows (SCALE > 1 where the work is linear in the rows, 1
+# where it is not), then starts the full run and sends itself SIGINT after 0.5 s.
 INTERRUPT_SCRIPT = textwrap.dedent(
     """
     import json, os, signal, sys, threading, time
     import numpy as np
-    from rfkernels import RandomFeatureRidge, RandomFeatures
+    from rfkernels import KernelRidge, RandomFeatureRidge, RandomFeatures
     from rfkernels.kernels import kernel_matrix
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -73,6 +73,10 @@ INTERRUPT_SCRIPT = textwrap.dedent(
         y = X[:, 0] + rng.standard_normal(n_rows)
         model = RandomFeatureRidge(n_components=2048, random_state=0)
         run = lambda X: model.fit(X, y[: len(X)])
+    elif what == "kernel_ridge":
+        X = rng.standard_normal((n_rows, 32))
+        y = X[:, 0] + rng.standard_normal(n_rows)
+        run = lambda X: KernelRidge(alphas=[1.0]).fit(X, y)
     else:
         X = rng.standard_normal((n_rows, 1024))
         Y = rng.standard_normal((2000, 1024))
@@ -94,18 +98,20 @@ INTERRUPT_SCRIPT = textwrap.dedent(
 
 
 @pytest.mark.parametrize(
-    ("what", "n_rows"),
+    ("what", "n_rows", "scale"),
     [
         # 50_000 x 1024 -> 8192 float32 features: ~6 s on 2 cores, 1.6 GB out.
-        ("transform", 50_000),
+        ("transform", 50_000, 8),
         # laplacian 14_000 x 2000, 1024 features: ~6 s on 2 cores, 220 MB out.
-        ("kernel_matrix", 14_000),
+        ("kernel_matrix", 14_000, 8),
         # RandomFeatureRidge, 60_000 x 32 -> 2048 features, LOO: ~8 s on 2 cores.
-        ("fit", 60_000),
+        ("fit", 60_000, 8),
+        # KernelRidge on 3000 rows: ~4 s on 2 cores, almost all of it one
+        # eigendecomposition, which cannot poll; the wait for it polls instead.
+        ("kernel_ridge", 3000, 1),
     ],
 )
-def test_ctrl_c_interrupts_a_long_call(what, n_rows):
-    scale = 8
+def test_ctrl_c_interrupts_a_long_call(what, n_rows, scale):
     result = subprocess.run(
         [sys.executable, "-c", INTERRUPT_SCRIPT, what, str(n_rows), str(scale)],
         capture_output=True,
@@ -117,8 +123,9 @@ def test_ctrl_c_interrupts_a_long_call(what, n_rows):
     report = json.loads(result.stdout)
     full_seconds = scale * report["small_seconds"]
     assert report["outcome"] == "KeyboardInterrupt", report
-    # The signal came at 0.5 s; the call must stop at the next batch of chunks,
-    # well before the end (not raise after finishing, as unpolled code would).
+    # The signal came at 0.5 s; the call must stop at the next batch of chunks (or
+    # poll of the wait), well before the end (not raise after finishing, as
+    # unpolled code would).
     assert full_seconds > 2.0, f"the full run (~{full_seconds:.1f} s) is too short to tell"
     assert 0.4 < report["seconds"] < 0.5 * full_seconds, (report, full_seconds)
 
