@@ -79,6 +79,18 @@ impl GramAccumulator {
         8 * (d * d + d * t + d + 2 * t + 2)
     }
 
+    /// Whether every statistic is finite (the Gram's lower triangle included): an
+    /// overflowing feature makes some infinite or NaN.
+    pub fn is_finite(&self) -> bool {
+        let d = self.n_components();
+        (0..d).all(|j| (j..d).all(|i| self.gram[(i, j)].is_finite()))
+            && self.cross.is_all_finite()
+            && [&self.feature_sums, &self.target_sums, &self.target_squares]
+                .iter()
+                .all(|v| v.iter().all(|x| x.is_finite()))
+            && self.weight_sum.is_finite()
+    }
+
     /// Number of features `D`.
     pub fn n_components(&self) -> usize {
         self.gram.nrows()

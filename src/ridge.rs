@@ -62,11 +62,15 @@ impl SymmetricEigen {
         })
     }
 
-    /// Sets the eigenvalues at or below `max(values) * dim * eps` (the pseudo-inverse
-    /// cut-off for a problem whose larger side is `dim`) to exactly 0, so that null
-    /// directions are treated as null at every alpha; returns the cut-off.
-    pub fn truncate(&mut self, dim: usize) -> f64 {
-        let cutoff = self.values.last().copied().unwrap_or(0.0) * dim.max(1) as f64 * f64::EPSILON;
+    /// Sets the eigenvalues at or below `max(top eigenvalue, scale) * dim * eps` (the
+    /// pseudo-inverse cut-off for a problem whose larger side is `dim`) to exactly 0,
+    /// so that null directions are treated as null at every alpha; returns the
+    /// cut-off. `scale` is the size of the entries the matrix was computed from
+    /// (before centering): when centering cancels them, what is left is rounding
+    /// of that size, not a spectrum.
+    pub fn truncate(&mut self, dim: usize, scale: f64) -> f64 {
+        let top = self.values.last().copied().unwrap_or(0.0);
+        let cutoff = top.max(scale) * dim.max(1) as f64 * f64::EPSILON;
         for v in self.values.iter_mut().filter(|v| **v <= cutoff) {
             *v = 0.0;
         }
@@ -231,7 +235,8 @@ impl PrimalPath {
     ///
     /// # Errors
     /// [`Error::NoConvergence`] from the eigensolver; [`Error::Shape`] if `acc`
-    /// holds no rows; [`Error::Interrupted`] if `ctx`'s interrupt fires during the
+    /// holds no rows; [`Error::NonFinite`] if the statistics overflowed;
+    /// [`Error::Interrupted`] if `ctx`'s interrupt fires during the
     /// eigendecomposition (which runs on `ctx`'s pool).
     pub fn new(acc: GramAccumulator, fit_intercept: bool, ctx: &Context) -> Result<Self> {
         if acc.n_samples == 0 {
@@ -241,6 +246,14 @@ impl PrimalPath {
         }
         let (n_samples, n_components, weight_sum) =
             (acc.n_samples, acc.n_components(), acc.weight_sum);
+        if !acc.is_finite() {
+            return Err(Error::NonFinite(
+                "the Gram statistics of the random features overflow (squares of features \
+                 beyond the float64 range): rescale X or lower gamma"
+                    .into(),
+            ));
+        }
+        let scale = (0..n_components).fold(0.0, |top: f64, j| top.max(acc.gram[(j, j)]));
         let CenteredStats {
             gram,
             cross,
@@ -250,7 +263,7 @@ impl PrimalPath {
         } = acc.centered(fit_intercept);
         // The D x D Gram is moved into the task and freed when it ends.
         let mut eigen = ctx.run_interruptible(move || SymmetricEigen::new(gram.as_ref()))?;
-        let cutoff = eigen.truncate(n_samples.max(n_components));
+        let cutoff = eigen.truncate(n_samples.max(n_components), scale);
         let projected_cross = ctx.install(|| eigen.vectors.transpose() * &cross);
         Ok(Self {
             eigen,
@@ -560,7 +573,8 @@ impl DualPath {
     ///
     /// # Errors
     /// [`Error::Shape`] for mismatched shapes or zero samples;
-    /// [`Error::InvalidParameter`] for non-positive weights; [`Error::NoConvergence`];
+    /// [`Error::InvalidParameter`] for non-positive weights; [`Error::NonFinite`] for a
+    /// kernel matrix with infinite or NaN entries; [`Error::NoConvergence`];
     /// [`Error::Interrupted`] if `ctx`'s interrupt fires during the eigendecomposition
     /// (which runs on `ctx`'s pool).
     pub fn new(
@@ -581,6 +595,13 @@ impl DualPath {
                 kernel.nrows(),
                 kernel.ncols()
             )));
+        }
+        if (0..n).any(|i| (0..=i).any(|j| !kernel[(i, j)].is_finite())) {
+            return Err(Error::NonFinite(
+                "the kernel matrix (Z Z^T for random features) holds infinite or NaN entries: \
+                 rescale X or lower gamma"
+                    .into(),
+            ));
         }
         let s: Vec<f64> = sample_weight.map_or_else(|| vec![1.0; n], <[f64]>::to_vec);
         let s_sum: f64 = s.iter().sum();
@@ -616,8 +637,9 @@ impl DualPath {
             .collect();
         let scaled_targets =
             Mat::from_fn(n, t, |i, k| sqrt_weights[i] * (y[(i, k)] - target_means[k]));
+        let scale = (0..n).fold(0.0, |top: f64, i| top.max(s[i] * kernel[(i, i)].abs()));
         let mut eigen = ctx.run_interruptible(move || SymmetricEigen::new(centered.as_ref()))?;
-        let cutoff = eigen.truncate(n);
+        let cutoff = eigen.truncate(n, scale);
         let projected_targets = ctx.install(|| eigen.vectors.transpose() * &scaled_targets);
         let projected_cross = Mat::from_fn(n, t, |j, k| {
             eigen.values[j].sqrt() * projected_targets[(j, k)]
@@ -656,7 +678,17 @@ impl DualPath {
         let scaled = Mat::from_fn(n, t, |j, k| {
             shrinkage(self.eigen.values[j], alpha, self.cutoff) * self.projected_targets[(j, k)]
         });
-        let beta = &self.eigen.vectors * scaled;
+        let mut beta = &self.eigen.vectors * scaled;
+        // With an intercept the fit lies in the range of the centered kernel, which
+        // is orthogonal to the intercept direction v (zero without intercept). The
+        // eigenvectors of tiny eigenvalues carry a rounding-size component along v,
+        // which small ridges amplify and which would make sum_i d_i nonzero (the
+        // intercept below assumes it is 0): project it out.
+        for k in 0..t {
+            let v = &self.intercept_direction;
+            let along: f64 = (0..n).map(|i| v[i] * beta[(i, k)]).sum();
+            (0..n).for_each(|i| beta[(i, k)] -= along * v[i]);
+        }
         let dual = Mat::from_fn(n, t, |i, k| self.sqrt_weights[i] * beta[(i, k)]);
         let intercept = (0..t)
             .map(|k| {

@@ -248,6 +248,23 @@ def test_gcv_errors_match_the_hat_matrix(fit_intercept):
 # ------------------------------------------------------------------------ memory
 
 
+@pytest.mark.parametrize("kernel", list(KERNELS))
+def test_identical_rows_predict_the_weighted_mean(kernel):
+    """All rows equal: the centered kernel is rounding noise, which must be cut as
+    null (not scaled into the alpha grid), leaving the weighted mean of y."""
+    rng = np.random.default_rng(0)
+    X, y, weights = np.ones((60, 3)), rng.standard_normal(60), rng.uniform(0.5, 2.0, 60)
+    mean = np.average(y, weights=weights)
+    models = [
+        KernelRidge(kernel=kernel),
+        RandomFeatureRidge(kernel, n_components=120, random_state=0),  # dual
+        RandomFeatureRidge(kernel, n_components=16, random_state=0),  # primal
+    ]
+    for model in models:
+        predicted = model.fit(X, y, sample_weight=weights).predict(X[:2])
+        np.testing.assert_allclose(predicted, mean, rtol=1e-9, err_msg=repr(model))
+
+
 def test_memory_error_is_raised_before_allocating():
     """n = 10**6 needs 4 n^2 float64 = 3.2e13 bytes: refused up front, nothing big allocated.
 

@@ -428,6 +428,26 @@ def test_alpha_zero_dual_interpolates(fit_intercept):
     assert_close(single.predict(X), y, what="interpolation")
 
 
+@pytest.mark.parametrize("alpha", [0.0, 3e-9, "auto"])
+def test_ill_conditioned_wide_fit_predicts_what_it_reports(alpha):
+    """n < D, a smooth target, a (near-)zero ridge: the kernel's small eigenvalues are
+    rounding-size, and their eigenvectors leak a component along the intercept
+    direction that small ridges amplify. The coefficients must still give the
+    training error the path reports (they were off by a factor of 1e12)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 4))
+    y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(300)
+    alphas = alpha if alpha == "auto" else [alpha]
+    model = RandomFeatureRidge(n_components=1024, alphas=alphas, random_state=0).fit(X, y)
+    reported = model.train_errors_[model.alphas_ == model.alpha_].item()
+    actual = np.mean((model.predict(X) - y) ** 2)
+    assert actual <= 10 * reported + 1e-10 * np.var(y), (actual, reported, model.alpha_)
+    if alpha != "auto":  # a (near-)interpolating classifier separates its training set
+        labels = X[:, 0] > 0
+        classifier = RandomFeatureRidgeClassifier(n_components=1024, alphas=alphas, random_state=0)
+        assert classifier.fit(X, labels).score(X, labels) == 1.0
+
+
 # ------------------------------------------------------------------ alphas="auto"
 
 
