@@ -14,7 +14,7 @@ pub enum Error {
     InvalidParameter(String),
     /// A computed value is NaN or infinite.
     NonFinite(String),
-    /// The requested output does not fit in the address space.
+    /// The requested output does not fit in the address space or cannot be allocated.
     TooLarge {
         /// Bytes the output would need.
         bytes_needed: u128,
@@ -36,7 +36,7 @@ impl fmt::Display for Error {
             }
             Error::TooLarge { bytes_needed } => write!(
                 f,
-                "the requested array needs {bytes_needed} bytes, more than this machine can address"
+                "the requested array needs {bytes_needed} bytes, more than this machine can allocate"
             ),
             Error::NoConvergence => f.write_str("the eigendecomposition did not converge"),
             Error::Interrupted => f.write_str("interrupted"),

@@ -74,11 +74,17 @@ def available_memory_bytes() -> int | None:
         return None
 
 
-def check_fits_in_memory(shape: tuple[int, ...], dtype: np.dtype | type, what: str) -> None:
+def check_fits_in_memory(
+    shape: tuple[int, ...],
+    dtype: np.dtype | type,
+    what: str,
+    hint: str = "process fewer rows at a time",
+) -> None:
     """Raise ``MemoryError`` if an array of ``shape`` and ``dtype`` cannot fit in memory.
 
-    The message gives the bytes needed and available, so that the user can choose
-    a smaller batch instead of waiting for the operating system to kill the process.
+    The message gives the bytes needed and available and ends with ``hint``, so that
+    the user can choose a smaller problem instead of waiting for the operating
+    system to kill the process.
     """
     needed = int(np.prod(shape, dtype=np.float64)) * np.dtype(dtype).itemsize
     available = available_memory_bytes()
@@ -86,5 +92,5 @@ def check_fits_in_memory(shape: tuple[int, ...], dtype: np.dtype | type, what: s
         raise MemoryError(
             f"{what} of shape {shape} ({np.dtype(dtype).name}) needs {needed:,} bytes "
             f"({needed / 2**30:.1f} GiB) but only {available:,} bytes "
-            f"({available / 2**30:.1f} GiB) are available; process fewer rows at a time"
+            f"({available / 2**30:.1f} GiB) are available; {hint}"
         )

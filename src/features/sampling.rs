@@ -196,6 +196,21 @@ impl<T: Real> Spectrum<T> {
     }
 }
 
+/// `rows x cols` zeros, or [`Error::TooLarge`] when they cannot be allocated (a
+/// huge `n_components` must become a Python `MemoryError`, not abort the process).
+fn try_zeros<T: Real>(rows: usize, cols: usize) -> Result<Vec<T>> {
+    let bytes_needed = rows as u128 * cols as u128 * std::mem::size_of::<T>() as u128;
+    let len = rows
+        .checked_mul(cols)
+        .ok_or(Error::TooLarge { bytes_needed })?;
+    let mut zeros = Vec::new();
+    zeros
+        .try_reserve_exact(len)
+        .map_err(|_| Error::TooLarge { bytes_needed })?;
+    zeros.resize(len, T::zero());
+    Ok(zeros)
+}
+
 /// Draws `n_frequencies` weight vectors and offsets for `kernel` from `seed`.
 ///
 /// Returns `(w, b)`: `w` is row-major `n_frequencies x n_features_in` (row `j` is
@@ -241,8 +256,8 @@ pub fn sample_weights<T: Real>(
     }
     let spectrum = Spectrum::<T>::of(kernel);
     let d = n_features_in;
-    let mut w = vec![T::zero(); n_frequencies * d];
-    let mut b = vec![T::zero(); n_frequencies];
+    let mut w = try_zeros::<T>(n_frequencies, d)?;
+    let mut b = try_zeros::<T>(n_frequencies, 1)?;
     match sampling {
         Sampling::Iid => w
             .par_chunks_mut(d.max(1))
@@ -325,8 +340,8 @@ pub fn sample_structured<T: Real>(
     let p = padded_dimension(n_features_in);
     let n_blocks = n_frequencies.div_ceil(p);
     let first_scale = spectrum.scale / T::from_f64(p as f64);
-    let mut diagonals = vec![T::zero(); n_blocks * 3 * p];
-    let mut b = vec![T::zero(); n_frequencies];
+    let mut diagonals = try_zeros::<T>(n_blocks, 3 * p)?;
+    let mut b = try_zeros::<T>(n_frequencies, 1)?;
     diagonals
         .par_chunks_mut(3 * p)
         .zip(b.par_chunks_mut(p))
