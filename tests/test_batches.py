@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 import pytest
-from rfkernels import RandomFeatureRidge, RandomFeatureRidgeClassifier, RowBatches
+from rfkernels import RandomFeatureRidge, RandomFeatureRidgeClassifier, RandomFeatures, RowBatches
 from rfkernels.batches import entry_moments
 
 RTOL = 1e-10
@@ -97,7 +97,23 @@ def test_entry_moments_merge_batches_exactly():
     assert mean_square == pytest.approx(np.average(entries**2, weights=entry_weights))
 
 
+def test_random_features_fit_on_batches_equals_the_weighted_fit():
+    X, y, weights = make_data(n=500)
+    batched = RandomFeatures(random_state=0).fit(
+        RowBatches.from_arrays(X, y, weights, batch_rows=37)
+    )
+    in_memory = RandomFeatures(random_state=0).fit(X, sample_weight=weights)
+    assert batched.gamma_ == pytest.approx(in_memory.gamma_, rel=1e-12)
+    np.testing.assert_allclose(batched.transform(X), in_memory.transform(X), rtol=1e-10, atol=1e-12)
+
+
 X_SMALL, Y_SMALL, _ = make_data(n=40)
+
+
+def same_iterator_on_every_call() -> RowBatches:
+    """Batches whose second pass finds the first pass's exhausted iterator."""
+    batches = iter([(X_SMALL, Y_SMALL)])
+    return RowBatches(lambda: batches)
 
 
 @pytest.mark.parametrize(
@@ -121,6 +137,19 @@ X_SMALL, Y_SMALL, _ = make_data(n=40)
         ),
         (lambda: RandomFeatureRidge().fit(RowBatches(lambda: [])), ValueError, "no rows"),
         (lambda: RowBatches.from_arrays(X_SMALL, Y_SMALL[:5]), ValueError, "as many"),
+        (
+            lambda: RandomFeatureRidge().fit(same_iterator_on_every_call()),
+            ValueError,
+            "a new iterable on every call",
+        ),
+        (lambda: RowBatches.from_arrays(X_SMALL, None), ValueError, "y is required"),
+        (
+            lambda: RandomFeatures().fit(
+                RowBatches.from_arrays(X_SMALL, Y_SMALL), sample_weight=[1]
+            ),
+            ValueError,
+            "come in the batches",
+        ),
         (lambda: RowBatches.from_arrays(X_SMALL, Y_SMALL, batch_rows=0), ValueError, "positive"),
         (
             lambda: RandomFeatureRidge(gamma=1.0).fit(

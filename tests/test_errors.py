@@ -13,7 +13,15 @@ import re
 import numpy as np
 import pytest
 import scipy.sparse
-from rfkernels import KERNELS, RandomFeatures, _core
+from rfkernels import (
+    KERNELS,
+    KernelRidge,
+    RandomFeatureRidge,
+    RandomFeatureRidgeClassifier,
+    RandomFeatures,
+    RowBatches,
+    _core,
+)
 from rfkernels.kernels import kernel_matrix
 from sklearn.exceptions import NotFittedError
 
@@ -282,6 +290,22 @@ def _overflow_cases():
         r"not finite",
         id="fit_transform-overflow-relu",
     )
+    # Features of |x| ~ 1e160 are finite, their squares are not: a ridge fit must
+    # say so (primal: the Gram; dual: Z Z^T), not predict NaN.
+    X_big, y_big = np.tile(X_GOOD, (4, 1)) * 1e160, np.arange(20.0)
+    for kernel in ["relu", "linear", "ntk"]:
+        yield pytest.param(
+            lambda k=kernel: RandomFeatureRidge(k, n_components=8, gamma=1.0).fit(X_big, y_big),
+            ValueError,
+            r"Gram statistics of the random features overflow",
+            id=f"ridge-primal-overflow-{kernel}",
+        )
+    yield pytest.param(
+        lambda: RandomFeatureRidge("relu", n_components=64, gamma=1.0).fit(X_big, y_big),
+        ValueError,
+        r"kernel matrix .* holds infinite or NaN entries",
+        id="ridge-dual-overflow-relu",
+    )
     # The arc-cosine kernels need |x|^2, which overflows for |x| ~ 1e300: the
     # result must be an error, not a matrix of NaN.
     for kernel in ARCCOS_KERNELS:
@@ -332,6 +356,58 @@ def _memory_cases():
         r"needs 80,000,000,000,000 bytes",
         id="kernel_matrix-Y-too-large",
     )
+    # The weights alone of a huge n_components on wide data: a MemoryError with the
+    # size, not an aborted process (Python's check, then the core's fallible allocation).
+    yield pytest.param(
+        lambda: RandomFeatures(n_components=10**9, random_state=0).fit(np.ones((2, 1000))),
+        MemoryError,
+        r"random weights .* needs 8,000,000,000,000 bytes .*use fewer n_components",
+        id="fit-weights-too-large",
+    )
+    yield pytest.param(
+        lambda: _core.sample_weights(
+            "rbf",
+            gamma=1.0,
+            bias=0.0,
+            paired=False,
+            n_features_in=10**6,
+            n_frequencies=10**12,
+            seed=0,
+            dtype="float64",
+        ),
+        MemoryError,
+        r"needs \d+ bytes, more than this machine can allocate",
+        id="core-sample_weights-too-large",
+    )
+
+
+def _weight_cases():
+    # Negative weights have no meaning (and would make sqrt(s_i) NaN): every fit
+    # refuses them, in memory, streamed and batched.
+    X, y = np.tile(X_GOOD, (8, 1)), np.arange(40.0)
+    bad = np.r_[-1.0, np.ones(39)]
+    fits = {
+        "ridge-primal": lambda: RandomFeatureRidge(n_components=8).fit(X, y, sample_weight=bad),
+        "ridge-dual": lambda: RandomFeatureRidge(n_components=64).fit(X, y, sample_weight=bad),
+        "ridge-partial_fit": lambda: RandomFeatureRidge(n_components=8).partial_fit(
+            X, y, sample_weight=bad
+        ),
+        "classifier": lambda: RandomFeatureRidgeClassifier(n_components=8).fit(
+            X, y > 20, sample_weight=bad
+        ),
+        "random_features": lambda: RandomFeatures().fit(X, sample_weight=bad),
+        "kernel_ridge": lambda: KernelRidge().fit(X, y, sample_weight=bad),
+        "ridge-batches": lambda: RandomFeatureRidge(n_components=8).fit(
+            RowBatches.from_arrays(X, y, bad, batch_rows=16)
+        ),
+        "random_features-batches": lambda: RandomFeatures().fit(
+            RowBatches.from_arrays(X, y, bad, batch_rows=16)
+        ),
+    }
+    for name, fit in fits.items():
+        yield pytest.param(
+            fit, ValueError, r"(?i)negative|non-negative", id=f"{name}-negative-weight"
+        )
 
 
 def _core_cases():
@@ -489,6 +565,7 @@ CASES = [
     *_parameter_cases(),
     *_overflow_cases(),
     *_memory_cases(),
+    *_weight_cases(),
     *_core_cases(),
 ]
 

@@ -79,7 +79,10 @@ class RowBatches:
         for batch in self:
             if len(batch[0]):
                 return batch
-        raise ValueError("the batches hold no rows")
+        raise ValueError(
+            "the batches hold no rows (if an earlier pass saw rows, make_batches must "
+            "return a new iterable on every call, not the same iterator)"
+        )
 
     def reduce(
         self,
@@ -126,10 +129,12 @@ class RowBatches:
         if not (isinstance(batch_rows, int | np.integer) and batch_rows >= 1):
             raise ValueError(f"batch_rows must be a positive integer, got {batch_rows!r}")
         n = len(X)
-        if y is None or len(y) != n or (sample_weight is not None and len(sample_weight) != n):
+        if y is None:
+            raise ValueError(f"y is required: the targets of the {n} rows of X")
+        if len(y) != n or (sample_weight is not None and len(sample_weight) != n):
             raise ValueError(
                 f"X has {n} rows; y and sample_weight must have as many "
-                f"(got {None if y is None else len(y)} and "
+                f"(got {len(y)} and "
                 f"{None if sample_weight is None else len(sample_weight)})"
             )
         arrays = _Arrays(X, y, sample_weight)
@@ -183,6 +188,8 @@ class EntryMoments:
         """The moments of one batch (empty moments for a batch of no weight)."""
         X = np.asarray(X, dtype=np.float64)
         weights = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
+        if not np.all(np.isfinite(weights) & (weights >= 0)):
+            raise ValueError("sample_weight must be non-negative and finite in every batch")
         total = float(weights.sum()) * (X.shape[1] if X.ndim == 2 else 0)
         if total <= 0:
             return cls()

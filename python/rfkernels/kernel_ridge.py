@@ -174,7 +174,9 @@ class KernelRidge(DaskScoreMixin, MultiOutputMixin, RegressorMixin, BaseEstimato
         X, y = validate_data(
             self, X, y, dtype=np.float64, multi_output=True, y_numeric=True, ensure_min_samples=2
         )
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
         check_depth(self.kernel, self.depth)
         n_jobs = resolve_n_jobs(self.n_jobs)
         progress = Progress(type(self).__name__, self.verbose)

@@ -19,7 +19,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from . import _core
 from ._kernels import KERNELS, SAMPLINGS, check_sampling, gamma_from_moments, resolve_gamma
 from ._validation import check_fits_in_memory, is_dask_array, resolve_n_jobs
-from .batches import entry_moments
+from .batches import RowBatches, as_batches, entry_moments
 from .distributed import map_rows
 
 __all__ = ["RandomFeatures"]
@@ -240,10 +240,11 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
         Parameters
         ----------
-        X : array-like or dask.array.Array of shape (n_samples, n_features_in)
+        X : array-like, dask.array.Array or RowBatches of shape (n_samples, n_features_in)
             Training data; only its number of columns, dtype and (for
             ``gamma="scale"``) scale are used. The scale of a dask array is one
-            map-reduce over its blocks.
+            map-reduce over its blocks, that of :class:`RowBatches` one pass over
+            the batches (whose weights are used; ``sample_weight`` must then be None).
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -256,10 +257,8 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             The fitted transformer.
         """
         gamma = self.gamma
-        if is_dask_array(X):
-            from .distributed import DaskRows
-
-            rows = DaskRows(X, None, sample_weight)
+        if is_dask_array(X) or isinstance(X, RowBatches):
+            rows = as_batches(X, None, sample_weight)
             if isinstance(gamma, str):
                 gamma = gamma_from_moments(self.kernel, *entry_moments(rows))
             X, _, sample_weight = rows.head()
@@ -270,7 +269,9 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         resolve_n_jobs(self.n_jobs)  # reject n_jobs=0 at fit, not at the first transform
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
         paired = self._paired()
         if paired and self.n_components % 2:
             raise ValueError(
@@ -286,6 +287,11 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.gamma_ = resolve_gamma(self.kernel, gamma, X, sample_weight)
         self.seed_ = int(check_random_state(self.random_state).randint(np.iinfo(np.int64).max))
         n_frequencies = self.n_components // 2 if paired else self.n_components
+        # Structured frequencies are three diagonals each, not a row of d weights.
+        per_frequency = 3 if self.sampling == "structured" else X.shape[1]
+        check_fits_in_memory(
+            (n_frequencies, per_frequency), X.dtype, "the random weights", "use fewer n_components"
+        )
         weights, offsets = _core.sample_weights(
             self.kernel,
             gamma=self.gamma_,

@@ -601,7 +601,8 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
     def _fit_dual(self, X, Y, sample_weight, n_jobs):
         check_fits_in_memory((X.shape[0], self.n_components), np.float64, "the features Z")
         Z = self.random_features_.transform(X).astype(np.float64, copy=False)
-        K = Z @ Z.T
+        with np.errstate(over="ignore", invalid="ignore"):  # the core reports overflow
+            K = Z @ Z.T
         path = _core.DualRidgePath(
             K, Y, sample_weight, fit_intercept=self.fit_intercept, n_jobs=n_jobs
         )
@@ -797,7 +798,9 @@ class RandomFeatureRidge(DaskScoreMixin, RegressorMixin, _BaseRandomFeatureRidge
             y_numeric=True,
             ensure_min_samples=2,
         )
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
         y_was_1d = y.ndim == 1
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         self._fit_path(X, Y, sample_weight, y_was_1d)
@@ -852,7 +855,9 @@ class RandomFeatureRidge(DaskScoreMixin, RegressorMixin, _BaseRandomFeatureRidge
             y_numeric=True,
             reset="random_features_" not in self.__dict__,
         )
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         return X, Y, sample_weight, y.ndim == 1
 
@@ -973,7 +978,9 @@ n_features_in_, feature_names_in_
                 f"got 1 class ({self.classes_[0]!r})"
             )
         self._fold_target = y
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
         self._fit_path(X, Y, sample_weight, y_was_1d=False)
         del self._fold_target
         return self
@@ -1037,7 +1044,9 @@ n_features_in_, feature_names_in_
             )
         binarizer = LabelBinarizer(pos_label=1, neg_label=-1).fit(self.classes_)
         Y = binarizer.transform(y).astype(np.float64)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
         return X, Y, sample_weight, False
 
     def decision_function(self, X) -> np.ndarray:
