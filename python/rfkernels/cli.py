@@ -673,7 +673,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--kernel",
         default="rbf",
         choices=_core.KERNEL_NAMES,
-        help="kernel of the digits sweeps (default: rbf; the synthetic task uses rbf)",
+        help="kernel of the digits sweeps (default: rbf; the synthetic task always uses linear)",
     )
     demo_parser.add_argument(
         "--no-figures", action="store_true", help="print the tables only, write no files"
