@@ -677,9 +677,12 @@ class RandomFeatureRidge(DaskScoreMixin, RegressorMixin, _BaseRandomFeatureRidge
     gamma : "scale" or float, default="scale"
         Kernel scale (see :class:`RandomFeatures`).
     bias : float, default=0.0
-        Offset scale of relu, step and linear features.
+        Offset scale of the kernels that take one (relu, step, linear, nngp, ntk);
+        ignored by the others (see :class:`RandomFeatures`).
     fourier : {"cos", "sincos"}, default="cos"
-        Form of rbf and laplacian features.
+        Form of the features of the shift-invariant kernels (rbf, laplacian,
+        matern12, matern32, matern52, cauchy); ignored by the others (see
+        :class:`RandomFeatures`).
     sampling : {"iid", "orthogonal", "structured"}, default="iid"
         How the frequencies are drawn (see :class:`RandomFeatures`).
     alphas : "auto", float or array-like of shape (n_alphas,), default="auto"
