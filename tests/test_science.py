@@ -15,8 +15,9 @@ Design:
   are nested (the first k of D features are the k-feature map, rescaled), and the
   training sets of the sample sweep are nested too: consecutive points of a curve
   are paired comparisons;
-- the test risk is the mean squared error on held-out data (noisy labels, as in
-  THEORY.md section 0), averaged over ``N_SEEDS`` seeds;
+- the test risk is the mean squared error on held-out data (noisy labels, as in the
+  conventions of the ``rfkernels.theory`` module docstring), averaged over ``N_SEEDS``
+  seeds;
 - "non-increasing up to Monte-Carlo noise" means that for consecutive points
   ``mean(diff) <= C * se``, where ``diff`` is the per-seed change in risk and
   ``se = std(diff, ddof=1) / sqrt(N_SEEDS)`` its standard error.

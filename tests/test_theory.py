@@ -2,8 +2,9 @@
 
 The oracles, from the most to the least exact:
 
-- independent scalar solves (``scipy.optimize.brentq``) of THEORY.md's equations, with
-  its formulas written out verbatim (the module rewrites them to be safe at ridge 0);
+- independent scalar solves (``scipy.optimize.brentq``) of the equations in the Notes of
+  ``rfkernels.theory``'s module docstring, written out verbatim (the module rewrites them
+  to be safe at ridge 0);
 - exact identities and limits: the self-consistent equations, the two forms of the
   train risk, ridge -> infinity (nothing is learned), k -> infinity (kernel ridge), the
   double-descent peak at ridge 0 and k = n, least squares below the threshold;
@@ -41,7 +42,7 @@ TASK = powerlaw_task(1.5, 1.5, n_modes=2000, noise=0.5)
 
 
 def _krr_reference(lam, v, n, ridge, noise):
-    """Section 1 of THEORY.md, verbatim, with a scalar brentq for kappa (ridge > 0)."""
+    """The module Notes' kernel ridge equations, verbatim; brentq for kappa (ridge > 0)."""
     kappa = brentq(
         lambda kap: (lam / (lam + kap)).sum() + ridge / kap - n,
         ridge / n,
@@ -57,7 +58,9 @@ def _krr_reference(lam, v, n, ridge, noise):
 
 
 def _rf_reference(lam, v, n, k, ridge, noise):
-    """Section 2 of THEORY.md, verbatim: gamma_0 by brentq, then gamma above it (ridge > 0)."""
+    """The module Notes' random-feature equations, verbatim: gamma_0 by brentq, then gamma
+    above it (ridge > 0).
+    """
 
     def z(gamma):
         return (lam / (lam + gamma)).sum()
@@ -336,7 +339,7 @@ def test_powerlaw_noiseless_fitting_ratio_closed_form():
 def test_powerlaw_closed_forms_match_discrete_sums(noise_rel):
     """At (alpha, beta) = (2, 1.5), n = 1000: the optimal ridge, the fitting ratio at it and
     the risks agree with the discrete sums (20000 modes + tail) to a fraction of a percent;
-    we allow 2% (THEORY.md promises "a few percent").
+    we allow 2%.
     """
     alpha, beta, n = 2.0, 1.5, 1000
     lam, v, tail_ridge = _infinite_powerlaw(alpha, beta, 20_000)

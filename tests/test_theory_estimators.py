@@ -1,6 +1,6 @@
 """The estimators' measured test risk against ``rfkernels.theory``'s predictions.
 
-The task is THEORY.md's linear Gaussian design (``theory.powerlaw_task``): inputs
+The task is the linear Gaussian design of ``theory.powerlaw_task``: inputs
 ``x ~ N(0, diag(lambda))`` with ``lambda_i = i^-1.5`` over ``N_MODES`` dimensions,
 target ``f*(x) = sum_i v_i x_i / sqrt(lambda_i)`` with ``v_i^2 = i^-1.5`` and label
 noise of variance 0.5. Its eigenstructure under the linear kernel ``x . x'`` is known

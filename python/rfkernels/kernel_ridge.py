@@ -65,8 +65,11 @@ class KernelRidge(DaskScoreMixin, MultiOutputMixin, RegressorMixin, BaseEstimato
     alphas : "auto", float or array-like of shape (n_alphas,), default="auto"
         Ridges to try, each >= 0; ``"auto"`` is 0 and 23 ridges log-spaced from
         1e-10 to 10 times the top eigenvalue of the centered kernel matrix.
-    cv : None, "loo", "gcv" or int, default=None
-        Selection of ``alpha``: exact leave-one-out, GCV or k-fold.
+    cv : None, "loo", "gcv", int, cross-validation splitter or iterable, default=None
+        Selection of ``alpha``: exact leave-one-out, GCV, k-fold (an int), a
+        scikit-learn splitter whose ``split`` gets ``X`` only (no ``y``, no
+        ``groups``), or an iterable of ``(train, test)`` index arrays (e.g.
+        ``list(GroupKFold(5).split(X, y, groups))`` for group-aware folds).
     fit_intercept : bool, default=True
         Fit an unpenalized intercept (the kernel is centered).
     alpha_per_target : bool, default=False

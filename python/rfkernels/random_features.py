@@ -53,13 +53,13 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Kernel scale. For rbf and laplacian the inverse (squared) length scale
         (for the Matern kernels ``1 / (2 l^2)`` with ``l`` the length scale, for
         cauchy the inverse squared scale of each coordinate);
-        for relu and step the variance of the weights; for linear the scale of
+        for relu, step, nngp and ntk the variance of the weights; for linear the scale of
         the inner product. ``"scale"`` picks it from
         the training data: ``1 / (n_features * X.var())`` for rbf (as
         :class:`~sklearn.kernel_approximation.RBFSampler`), the Matern kernels and
         cauchy,
         ``1 / (n_features * X.std())`` for laplacian and
-        ``1 / (n_features * mean(X**2))`` for relu, step and linear.
+        ``1 / (n_features * mean(X**2))`` for relu, step, linear, nngp and ntk.
     bias : float, default=0.0
         Standard deviation of the offsets of relu, step, nngp and ntk features
         (``b ~ N(0, bias**2)``); 0 gives the homogeneous arc-cosine kernels of
@@ -71,7 +71,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         ``sqrt(2/D) cos(w.x + b)`` with a random phase ``b`` (as ``RBFSampler``);
         ``"sincos"`` uses pairs ``sqrt(2/D) (cos(w.x), sin(w.x))`` sharing one
         frequency, which have lower variance (``n_components`` must be even).
-        Ignored by relu, step and linear.
+        Ignored by the other kernels (relu, step, linear, nngp, ntk).
     sampling : {"iid", "orthogonal", "structured"}, default="iid"
         How the frequencies are drawn. ``"iid"``: independently. ``"orthogonal"``
         (orthogonal random features, ORF): in blocks of ``n_features_in``

@@ -678,19 +678,28 @@ class RandomFeatureRidge(DaskScoreMixin, RegressorMixin, _BaseRandomFeatureRidge
     gamma : "scale" or float, default="scale"
         Kernel scale (see :class:`RandomFeatures`).
     bias : float, default=0.0
-        Offset scale of relu, step and linear features.
+        Offset scale of the kernels that take one (relu, step, linear, nngp, ntk);
+        ignored by the others (see :class:`RandomFeatures`).
     fourier : {"cos", "sincos"}, default="cos"
-        Form of rbf and laplacian features.
+        Form of the features of the shift-invariant kernels (rbf, laplacian,
+        matern12, matern32, matern52, cauchy); ignored by the others (see
+        :class:`RandomFeatures`).
     sampling : {"iid", "orthogonal", "structured"}, default="iid"
         How the frequencies are drawn (see :class:`RandomFeatures`).
     alphas : "auto", float or array-like of shape (n_alphas,), default="auto"
         Ridges to try, each >= 0 (0 is the minimum-norm least-squares fit).
         ``"auto"`` is 0 and 23 ridges log-spaced from 1e-10 to 10 times the top
         eigenvalue of the centered feature Gram.
-    cv : None, "loo", "gcv" or int, default=None
+    cv : None, "loo", "gcv", int, cross-validation splitter or iterable, default=None
         How to choose ``alpha``: ``None``/``"loo"`` exact leave-one-out (as
         scikit-learn's ``RidgeCV``); ``"gcv"`` generalized cross-validation
-        (from the Gram alone, no second pass); an int ``k`` for k-fold.
+        (from the Gram alone, no second pass); an int ``k`` for k-fold; a
+        scikit-learn splitter, whose ``split`` gets ``X`` only (no ``y``, no
+        ``groups``: not ``StratifiedKFold`` or ``GroupKFold``); or an iterable of
+        ``(train, test)`` index arrays, e.g. ``list(GroupKFold(5).split(X, y,
+        groups))`` for group-aware folds. Fits on batches of rows
+        (:meth:`partial_fit`, memmaps, ``RowBatches``, dask arrays) take only
+        None, ``"loo"`` or ``"gcv"``.
     fit_intercept : bool, default=True
         Fit an unpenalized intercept (features and targets centered).
     alpha_per_target : bool, default=False
@@ -909,7 +918,8 @@ class RandomFeatureRidgeClassifier(DaskScoreMixin, ClassifierMixin, _BaseRandomF
     ----------
     kernel, n_components, gamma, bias, fourier, sampling, alphas, cv, fit_intercept, \
 alpha_per_target, random_state, chunk_size, n_jobs, verbose
-        As in :class:`RandomFeatureRidge`; ``cv=int`` uses stratified folds.
+        As in :class:`RandomFeatureRidge`; ``cv=int`` uses stratified folds, and a
+        splitter's ``split`` also gets the labels (so ``StratifiedKFold`` works).
 
     Attributes
     ----------

@@ -653,8 +653,9 @@ def width_sweep(
     progress : bool, default=True
         Show a progress bar over (seed, width) when tqdm is installed.
     **kernel_params
-        ``bias`` (relu, step and linear), ``fourier`` (``"cos"`` or ``"sincos"``) and
-        ``sampling`` (``"iid"``, ``"orthogonal"`` or ``"structured"``) of the random features, as in
+        ``bias`` (relu, step, linear, nngp and ntk), ``fourier`` (``"cos"`` or
+        ``"sincos"``; rbf, laplacian, the Matern kernels and cauchy) and ``sampling``
+        (``"iid"``, ``"orthogonal"`` or ``"structured"``) of the random features, as in
         :class:`rfkernels.RandomFeatures`.
 
     Returns

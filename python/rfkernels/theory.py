@@ -363,9 +363,10 @@ def _solve(
         bias[s] = (1.0 - L) ** 2 @ weights
         cross[s] = (L * (1.0 - L)) @ weights
 
-    # With r = 1/k, a = n - z, b = 1 - z/k and e = b / (b + r w), THEORY's formulas read
-    # E_0 = n / (a + e w) and b_i = (1 - L_i)(1 - e L_i) (KRR: r = 0, e = 1); e is 1
-    # where b + r w = 0, which happens only when every L_i is 1, so b_i = 0 anyway.
+    # With r = 1/k, a = n - z, b = 1 - z/k and e = b / (b + r w), the formulas of the module
+    # docstring's Notes read E_0 = n / (a + e w) and b_i = (1 - L_i)(1 - e L_i) (KRR: r = 0,
+    # e = 1); e is 1 where b + r w = 0, which happens only when every L_i is 1, so b_i = 0
+    # anyway.
     a, b = _slacks(gamma, z, n, k, ridge)
     denominator = b + w / k
     e = np.divide(b, denominator, out=np.ones_like(b), where=denominator > 0)
@@ -602,11 +603,11 @@ def fit_powerlaw(values: ArrayLike, start: int = 1, stop: int | None = None) -> 
     -----
     The line is fitted to ``(log i, log values[i - 1])`` for ``start <= i <= stop``.
     Fitting the finite spectrum of a kernel matrix is unreliable: its head is not yet
-    a power law and its tail is distorted by the finite sample (THEORY.md section 3),
-    so restrict the range to the middle. The preferred estimators are the paper's:
-    ``alpha`` from the slope of ``1 / Tr(K_n^{-1}) ~ n^-alpha`` over subsample sizes
-    ``n`` (the ridgeless ``kappa``), and ``beta`` from the slope of the ridgeless test
-    error ``~ n^(1 - beta)``.
+    a power law and its tail is distorted by the finite sample, so restrict the range
+    to the middle (:func:`estimate_eigenstructure` uses ``10 <= i <= M / 4``). The
+    preferred estimators are the paper's: ``alpha`` from the slope of
+    ``1 / Tr(K_n^{-1}) ~ n^-alpha`` over subsample sizes ``n`` (the ridgeless ``kappa``),
+    and ``beta`` from the slope of the ridgeless test error ``~ n^(1 - beta)``.
 
     Examples
     --------
@@ -670,11 +671,13 @@ def estimate_eigenstructure(
     Notes
     -----
     With ``K = U diag(mu) U^T`` the ``M x M`` kernel matrix of the rows used,
-    ``lambda_i = mu_i / M`` and ``v_i = u_i^T y / sqrt(M)`` (THEORY.md section 0),
-    in float64, sorted by decreasing eigenvalue. Rounding can make the smallest
-    eigenvalues of a nearly singular ``K`` slightly negative; they are clipped to 0.
-    ``U`` is a full orthonormal basis, so ``sum_i v_i^2 = mean(y^2)`` exactly
-    (summed over outputs).
+    ``lambda_i = mu_i / M`` and ``v_i = u_i^T y / sqrt(M)``: the eigenstructure of the
+    empirical distribution of those rows, whose eigenfunctions ``phi_i = sqrt(M) u_i``
+    meet the module's convention ``E[phi_i phi_j] = delta_ij`` (see the module
+    docstring) and give ``v_i = E[y phi_i]``; in float64, sorted by decreasing
+    eigenvalue. Rounding can make the smallest eigenvalues of a nearly singular ``K``
+    slightly negative; they are clipped to 0. ``U`` is a full orthonormal basis, so
+    ``sum_i v_i^2 = mean(y^2)`` exactly (summed over outputs).
 
     ``alpha`` is :func:`fit_powerlaw` of the eigenvalues over the 1-based indices
     ``10 <= i <= M / 4`` (so at least 48 rows are needed): the head is not yet a power
@@ -910,8 +913,9 @@ def powerlaw_test_risk(
     ``E_te(s) = E^(0) [(1 - s)^(1 - beta) + alpha noise_rel] / (1 + (alpha - 1) s)`` with
     ``E^(0) = (alpha - beta + 1) pi / (alpha sin(pi (beta - 1) / alpha))
     [pi / (alpha sin(pi / alpha))]^(beta - 1) n^-(beta - 1)``, the large-``n``
-    continuum limit of :func:`krr_risk` (THEORY.md section 3). It does not depend
-    on a common scale of the eigenvalues.
+    continuum limit of :func:`krr_risk` (the power-law formulas in the Notes of the
+    module docstring, after Simon et al., ICLR 2024, arXiv:2311.14646). It does not
+    depend on a common scale of the eigenvalues.
 
     Examples
     --------
