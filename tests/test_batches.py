@@ -144,6 +144,11 @@ def same_iterator_on_every_call() -> RowBatches:
         ),
         (lambda: RowBatches.from_arrays(X_SMALL, None), ValueError, "y is required"),
         (
+            lambda: RandomFeatureRidge().fit(RowBatches.from_arrays(X_SMALL[:1], Y_SMALL[:1])),
+            ValueError,
+            "at least 2 rows",
+        ),
+        (
             lambda: RandomFeatures().fit(
                 RowBatches.from_arrays(X_SMALL, Y_SMALL), sample_weight=[1]
             ),

@@ -750,6 +750,32 @@ def test_partial_fit_after_fit_keeps_the_features_and_checks_the_columns():
 
 
 @pytest.mark.parametrize(
+    "change",
+    [
+        {"n_components": 32},
+        {"kernel": "laplacian"},
+        {"gamma": 0.7},
+        {"bias": 1.0},
+        {"random_state": 1},
+        {"sampling": "orthogonal"},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+@pytest.mark.parametrize("after", ["fit", "partial_fit"])
+def test_partial_fit_refuses_changed_feature_parameters(change, after):
+    """The stream keeps the features it started with: a changed parameter is an
+    error, not silently ignored."""
+    X, y = make_data(60, seed=5)
+    model = RandomFeatureRidge("rbf", n_components=16, gamma=0.5, random_state=0)
+    getattr(model, after)(X, y)
+    model.set_params(**change)
+    with pytest.raises(ValueError, match=f"{next(iter(change))} changed from"):
+        model.partial_fit(X, y)
+    model.set_params(fit_intercept=False)  # a solver setting: applied at the next solve
+    model.fit(X, y).set_params(**change).fit(X, y).partial_fit(X, y)
+
+
+@pytest.mark.parametrize(
     ("make", "first", "then", "match"),
     [
         (lambda: RandomFeatureRidge(cv=3), ("1-d",), None, "GCV"),

@@ -390,6 +390,7 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         are kept and a new stream of statistics starts.
         """
         self._check_streamed_cv("partial_fit chooses alpha by GCV from the streamed statistics")
+        self._check_feature_params()
         stream = self.__dict__.get("_stream")
         if stream is None:
             if "random_features_" not in self.__dict__:
@@ -403,6 +404,28 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         else:
             stream = stream.merge(self._statistics_of(rows, Y.shape[1], y_was_1d))
         self._stream = stream
+
+    def _check_feature_params(self) -> None:
+        """Refuse a ``partial_fit`` after a change of the feature parameters.
+
+        The features were drawn by ``fit`` or the first ``partial_fit``, and the stream
+        keeps adding rows to them.
+        """
+        features = self.__dict__.get("random_features_")
+        if features is None:
+            return
+        names = ["kernel", "n_components", "bias", "fourier", "sampling", "random_state"]
+        drawn = {name: getattr(features, name) for name in names}
+        if not isinstance(self.gamma, str):  # "scale" was resolved from the data
+            names.append("gamma")
+            drawn["gamma"] = features.gamma_
+        for name in names:
+            if getattr(self, name) != drawn[name]:
+                raise ValueError(
+                    f"{name} changed from {drawn[name]!r} to {getattr(self, name)!r} since the "
+                    "features were drawn; partial_fit keeps adding rows to those features: "
+                    "call fit, or start a new stream on a clone of the estimator"
+                )
 
     def _add_rows(
         self, stream: _Stream, X, Y: np.ndarray, sample_weight: np.ndarray, y_was_1d: bool
@@ -481,6 +504,10 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         n_targets = Y.shape[1]
         progress.phase("pass 1: features and Gram, batch by batch")
         self._stream = self._statistics_of(rows, n_targets, y_was_1d)
+        if self._stream.stats.n_samples < 2:
+            raise ValueError(
+                f"a fit needs at least 2 rows; the batches hold {self._stream.stats.n_samples}"
+            )
 
         def leave_one_out(path, alphas) -> np.ndarray:
             def add_errors(errors: np.ndarray, batch) -> np.ndarray:
