@@ -99,8 +99,8 @@ fn check_alphas(alphas: &[f64]) -> Result<()> {
 }
 
 /// What training errors and GCV need: eigenvalues `lambda_j`, the targets
-/// projected on the eigenvectors, `c_j = q_j^T Z~^T y~` (`r x t`), `||y~||^2`
-/// and the total weight `s_sum` (the number of samples for unit weights).
+/// projected on the eigenvectors, `c_j = q_j^T Z~^T y~` (`r x t`), `||y~||^2`,
+/// the total weight `s_sum` and the number of rows `n`.
 ///
 /// Along eigenvector `j` the fit removes `c_j^2 g_j (2 - lambda_j g_j)` from the
 /// residual sum of squares, `g_j = shrinkage(lambda_j, alpha)`. Errors are
@@ -110,6 +110,7 @@ pub struct Spectrum<'a> {
     projected: MatRef<'a, f64>,
     target_squares: Vec<f64>,
     weight_sum: f64,
+    n_samples: usize,
     fit_intercept: bool,
     cutoff: f64,
 }
@@ -137,11 +138,13 @@ impl Spectrum<'_> {
         Ok(self.residual_sums(alphas) / self.weight_sum)
     }
 
-    /// `(RSS / n) / (1 - df / n)^2` with `n = s_sum` and `df = sum_j lambda_j g_j`
-    /// (+ 1 for the intercept): Golub, Heath and Wahba's generalized cross-validation.
+    /// `(RSS / s_sum) / (1 - df / n)^2` with `n` the number of rows and `df = sum_j
+    /// lambda_j g_j` (+ 1 for the intercept): Golub, Heath and Wahba's generalized
+    /// cross-validation of the problem in the weight-scaled rows `sqrt(s_i) (z_i,
+    /// y_i)`. Scaling every weight by `c` is the same as scaling alpha by `1 / c`.
     fn gcv_errors(&self, alphas: &[f64]) -> Result<Mat<f64>> {
         check_alphas(alphas)?;
-        let n = self.weight_sum;
+        let n = self.n_samples as f64;
         let rss = self.residual_sums(alphas);
         Ok(Mat::from_fn(rss.nrows(), rss.ncols(), |a, k| {
             let df: f64 = self
@@ -152,7 +155,7 @@ impl Spectrum<'_> {
                 + f64::from(u8::from(self.fit_intercept));
             let denominator = (1.0 - df / n).powi(2);
             if denominator > 0.0 {
-                rss[(a, k)] / n / denominator
+                rss[(a, k)] / self.weight_sum / denominator
             } else {
                 f64::INFINITY
             }
@@ -192,6 +195,7 @@ macro_rules! impl_spectral_path {
                     projected: self.projected_cross.as_ref(),
                     target_squares: self.target_squares.clone(),
                     weight_sum: self.weight_sum,
+                    n_samples: self.n_samples,
                     fit_intercept: self.fit_intercept,
                     cutoff: self.cutoff,
                 }
@@ -552,6 +556,8 @@ pub struct DualPath {
     projected_targets: Mat<f64>,
     /// `sum_i s_i`.
     weight_sum: f64,
+    /// The number of rows `n`.
+    n_samples: usize,
     /// `sqrt(sigma_j) (U^T y~)_jk`: the targets projected as in [`Spectrum`].
     projected_cross: Mat<f64>,
     /// `||y~||^2` per target.
@@ -652,6 +658,7 @@ impl DualPath {
             eigen,
             projected_targets,
             weight_sum: s_sum,
+            n_samples: n,
             projected_cross,
             target_squares,
             fit_intercept,

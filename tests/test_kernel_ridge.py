@@ -224,7 +224,7 @@ def test_kfold_errors_match_refits_on_each_fold(fit_intercept):
 
 @pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no-intercept"])
 def test_gcv_errors_match_the_hat_matrix(fit_intercept):
-    """GCV ``(RSS / S) / (1 - tr(H) / S)^2``, ``S = sum_i s_i``, with the hat matrix.
+    """GCV ``(RSS / S) / (1 - tr(H) / n)^2``, ``S = sum_i s_i``, with the hat matrix.
 
     The fit is linear in ``y``: column j of ``H`` is the prediction for the unit
     target ``e_j`` (a 2-d ``y`` fits all n of them at once), so ``H`` comes from the
@@ -241,7 +241,7 @@ def test_gcv_errors_match_the_hat_matrix(fit_intercept):
         hat = unit.fit(X, np.eye(n), sample_weight=s).predict(X)  # hat[i, j] = H_ij
         rss = s @ (y - hat @ y) ** 2
         total = s.sum()
-        expected.append(rss / total / (1 - np.trace(hat) / total) ** 2)
+        expected.append(rss / total / (1 - np.trace(hat) / n) ** 2)
     assert_close(model.cv_results_, np.array(expected), what="GCV errors")
 
 

@@ -152,20 +152,21 @@ def brute_force_loo(Z, y, sample_weight, alphas, fit_intercept):
 
 
 def hand_gcv(Z, y, sample_weight, alphas, fit_intercept):
-    """``(RSS / S) / (1 - df / S)^2``, ``df = tr(H)`` (+1 for the intercept), from ``Z``.
+    """``(RSS / S) / (1 - df / n)^2``, ``df = tr(H)`` (+1 for the intercept), from ``Z``.
 
     ``H = Z~ (Z~^T Z~ + alpha I)^-1 Z~^T`` on the centered, weight-scaled features;
-    ``RSS = ||y~ - H y~||^2 = sum_i s_i r_i^2``; ``S = sum_i s_i`` (n for unit weights).
+    ``RSS = ||y~ - H y~||^2 = sum_i s_i r_i^2``; ``S = sum_i s_i``; ``n`` rows.
     """
     Zc, yc, _, _ = centered_system(Z, y, sample_weight, fit_intercept)
     D = Zc.shape[1]
-    n = len(Z) if sample_weight is None else float(np.sum(sample_weight))
+    n = len(Z)
+    total = n if sample_weight is None else float(np.sum(sample_weight))
     errors = []
     for alpha in alphas:
         hat = Zc @ np.linalg.solve(Zc.T @ Zc + alpha * np.eye(D), Zc.T)
         df = np.trace(hat) + fit_intercept
         rss = np.sum((yc - hat @ yc) ** 2, axis=0)
-        errors.append(rss / n / (1 - df / n) ** 2)
+        errors.append(rss / total / (1 - df / n) ** 2)
     return np.array(errors)
 
 
@@ -339,6 +340,27 @@ def test_gcv_errors_match_the_hand_formula(shape, fit_intercept, weighted):
     assert_close(model.cv_results_, expected, what="GCV errors")
     assert model.alpha_ == GRID[np.argmin(expected.mean(axis=1))]
     assert model.best_score_ == pytest.approx(-expected.mean(axis=1).min(), rel=RTOL)
+
+
+@pytest.mark.parametrize("cv", [None, "gcv"], ids=["loo", "gcv"])
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_scaling_the_weights_scales_the_chosen_alpha(shape, cv):
+    """Weights times c is the same problem as alpha over c: the errors at c * alpha
+    equal those at alpha, for leave-one-out and GCV (which once used sum_i s_i as
+    its n and chose alpha = 0 for weights of 1/n), in memory and streamed."""
+    n, D = SHAPES[shape]
+    X, y = make_data(n)
+    s = make_weights(n)
+    reference = make_model(D, alphas=GRID, cv=cv).fit(X, y, sample_weight=s)
+    for c in [1e-3, 1e3]:
+        scaled = make_model(D, alphas=c * GRID, cv=cv).fit(X, y, sample_weight=c * s)
+        # LOO is sum_i s_i e_i^2 / n (as RidgeCV), GCV is normalized by sum_i s_i.
+        factor = c if cv is None else 1.0
+        assert_close(scaled.cv_results_, factor * reference.cv_results_, what=f"c={c}")
+        assert scaled.alpha_ == pytest.approx(c * reference.alpha_, rel=1e-12)
+    streamed = make_model(D, alphas=1e3 * GRID).partial_fit(X, y, sample_weight=1e3 * s)
+    gcv = make_model(D, alphas=GRID, cv="gcv").fit(X, y, sample_weight=s)
+    assert_close(streamed.cv_results_, gcv.cv_results_, what="partial_fit GCV")
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])

@@ -755,8 +755,9 @@ class RandomFeatureRidge(DaskScoreMixin, RegressorMixin, _BaseRandomFeatureRidge
     cv_results_ : ndarray of shape (n_alphas,) or (n_alphas, n_targets)
         Mean squared cross-validation error of every alpha: leave-one-out
         ``sum_i s_i e_i^2 / n`` (``e_i`` the LOO residual, as ``RidgeCV``);
-        GCV ``(RSS / S) / (1 - df / S)^2``; or k-fold ``sum_test s_i r_i^2 /
-        sum_test s_i``, with ``S = sum_i s_i`` (``n`` for unit weights).
+        GCV ``(RSS / S) / (1 - df / n)^2`` (``RSS = sum_i s_i r_i^2``); or k-fold
+        ``sum_test s_i r_i^2 / sum_test s_i``, with ``S = sum_i s_i`` (``n`` for unit
+        weights).
     train_errors_ : ndarray of shape (n_alphas,) or (n_alphas, n_targets)
         Training mean squared error ``sum_i s_i r_i^2 / sum_i s_i`` of every alpha.
     random_features_ : RandomFeatures
