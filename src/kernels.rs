@@ -38,10 +38,11 @@
 //! Kernel matrices are computed in float64 (near-ridgeless solves need it).
 
 use crate::error::{Error, Result};
-use crate::linalg::{matmul_into, row_norms_squared};
+use crate::linalg::row_norms_squared;
 use crate::parallel::Context;
 use crate::simd::{ArcCosineOrder, Isa, arc_cosine_in_place, exp_nonpositive_in_place};
-use faer::MatRef;
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
 
 /// A kernel and its hyperparameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -290,7 +291,7 @@ pub fn kernel_matrix(
     let isa = Isa::detect();
     let (x_norms, y_norms) = (checked_norms(x, "X")?, checked_norms(y, "Y")?);
     let filled = match *kernel {
-        Kernel::Rbf { gamma } => for_each_row_of_dots(x, y, out, ctx, |i, row| {
+        Kernel::Rbf { gamma } => for_each_row_of_dots(x, y, out, ctx, same, |i, row| {
             for (v, &y_norm) in row.iter_mut().zip(&y_norms) {
                 *v = -gamma * (x_norms[i] + y_norm - 2.0 * *v).max(0.0);
             }
@@ -301,7 +302,7 @@ pub fn kernel_matrix(
         }),
         Kernel::Laplacian { gamma } => {
             let fold = |acc: f64, diff: f64| acc + diff.abs();
-            for_each_row_of_folds(x, y, out, ctx, 0.0, fold, |i, row| {
+            for_each_row_of_folds(x, y, out, ctx, same, 0.0, fold, |i, row| {
                 row.iter_mut().for_each(|v| *v *= -gamma);
                 if same {
                     row[i] = 0.0;
@@ -312,7 +313,7 @@ pub fn kernel_matrix(
         Kernel::Matern { gamma, nu } => {
             let c = (2.0 * nu.dof() as f64 * gamma).sqrt();
             let fold = |acc: f64, diff: f64| acc + diff * diff;
-            for_each_row_of_folds(x, y, out, ctx, 0.0, fold, |i, row| {
+            for_each_row_of_folds(x, y, out, ctx, same, 0.0, fold, |i, row| {
                 if same {
                     row[i] = 0.0;
                 }
@@ -326,7 +327,7 @@ pub fn kernel_matrix(
         }
         Kernel::Cauchy { gamma } => {
             let fold = |acc: f64, diff: f64| acc / (1.0 + gamma * diff * diff);
-            for_each_row_of_folds(x, y, out, ctx, 1.0, fold, |i, row| {
+            for_each_row_of_folds(x, y, out, ctx, same, 1.0, fold, |i, row| {
                 if same {
                     row[i] = 1.0;
                 }
@@ -339,8 +340,11 @@ pub fn kernel_matrix(
             let augmented_norm = |sq: f64| (gamma * sq + bias * bias).sqrt();
             let x_norms: Vec<f64> = x_norms.into_iter().map(augmented_norm).collect();
             let y_norms: Vec<f64> = y_norms.into_iter().map(augmented_norm).collect();
-            for_each_row_of_dots(x, y, out, ctx, |i, row| {
-                let norms: Vec<f64> = y_norms.iter().map(|&y_norm| x_norms[i] * y_norm).collect();
+            for_each_row_of_dots(x, y, out, ctx, same, |i, row| {
+                let norms: Vec<f64> = y_norms[..row.len()]
+                    .iter()
+                    .map(|&y_norm| x_norms[i] * y_norm)
+                    .collect();
                 row.iter_mut().for_each(|v| *v = gamma * *v + bias * bias);
                 if same {
                     // The angle of u with itself is exactly 0; acos(dot / norms)
@@ -350,7 +354,7 @@ pub fn kernel_matrix(
                 layered_kernel(isa, kernel, row, &norms);
             })
         }
-        Kernel::Linear { gamma, bias } => for_each_row_of_dots(x, y, out, ctx, |_, row| {
+        Kernel::Linear { gamma, bias } => for_each_row_of_dots(x, y, out, ctx, same, |_, row| {
             row.iter_mut().for_each(|v| *v = gamma * *v + bias * bias);
         }),
     };
@@ -377,30 +381,46 @@ fn checked_norms(x: MatRef<'_, f64>, name: &str) -> Result<Vec<f64>> {
 
 /// Copies the strict lower triangle of the row-major `m x m` matrix onto the
 /// upper one, so that `k(x_i, x_j)` and `k(x_j, x_i)` are the same bits (row
-/// chunks of different sizes may round the two products differently).
+/// chunks of different sizes may round the two products differently). Tile by
+/// tile, so that the strided writes of a tile stay in cache.
 fn mirror_lower_triangle(out: &mut [f64], m: usize) {
-    for i in 0..m {
-        for j in 0..i {
-            out[j * m + i] = out[i * m + j];
+    const TILE: usize = 64;
+    for rows in (0..m).step_by(TILE) {
+        for cols in (0..=rows).step_by(TILE) {
+            for i in rows..(rows + TILE).min(m) {
+                for j in cols..(cols + TILE).min(i) {
+                    out[j * m + i] = out[i * m + j];
+                }
+            }
         }
     }
 }
 
 /// Fills `out` with the inner products `x_i . y_j` in parallel row chunks, then
-/// calls `finish(i, row)` on each row `i` while it is in cache.
+/// calls `finish(i, row)` on each row `i` while it is in cache. With `lower` (`y`
+/// is `x`), a chunk stops at the column of its last row: the entries above the
+/// diagonal are left to [`mirror_lower_triangle`], which halves the work, and
+/// `row` is that shorter prefix.
 fn for_each_row_of_dots(
     x: MatRef<'_, f64>,
     y: MatRef<'_, f64>,
     out: &mut [f64],
     ctx: &Context,
+    lower: bool,
     finish: impl Fn(usize, &mut [f64]) + Sync,
 ) -> Result<()> {
     let m = y.nrows();
     ctx.for_each_row_chunk(out, m, ROWS_PER_CHUNK, |first, rows| {
         let n_rows = rows.len() / m.max(1);
-        matmul_into(rows, x.subrows(first, n_rows), y.transpose());
+        let cols = if lower { first + n_rows } else { m };
+        // The rows as the transpose of a column-major view: faer 0.24.4's
+        // `from_row_major_slice_with_stride_mut` swaps its two strides.
+        let dst = MatMut::from_column_major_slice_with_stride_mut(rows, cols, n_rows, m.max(1))
+            .transpose_mut();
+        let (x, y) = (x.subrows(first, n_rows), y.subrows(0, cols));
+        matmul(dst, Accum::Replace, x, y.transpose(), 1.0, Par::Seq);
         for (i, row) in rows.chunks_exact_mut(m.max(1)).enumerate() {
-            finish(first + i, row);
+            finish(first + i, &mut row[..cols]);
         }
         Ok(())
     })
@@ -408,13 +428,16 @@ fn for_each_row_of_dots(
 
 /// Fills `out` (row-major `x.nrows() x y.nrows()`) with the coordinate-wise folds
 /// `fold(... fold(init, x_i1 - y_j1) ..., x_id - y_jd)` in parallel row chunks,
-/// then calls `finish(i, row)` on each row `i` while it is in cache. The inner loop
+/// then calls `finish(i, row)` on each row `i` while it is in cache (with `lower`,
+/// only the prefix a chunk needs, as in [`for_each_row_of_dots`]). The inner loop
 /// runs over `y`'s rows (`y` copied column by column), so it vectorizes.
+#[allow(clippy::too_many_arguments)]
 fn for_each_row_of_folds(
     x: MatRef<'_, f64>,
     y: MatRef<'_, f64>,
     out: &mut [f64],
     ctx: &Context,
+    lower: bool,
     init: f64,
     fold: impl Fn(f64, f64) -> f64 + Sync,
     finish: impl Fn(usize, &mut [f64]) + Sync,
@@ -424,11 +447,14 @@ fn for_each_row_of_folds(
         .flat_map(|k| (0..m).map(move |j| y[(j, k)]))
         .collect();
     ctx.for_each_row_chunk(out, m, ROWS_PER_CHUNK, |first, rows| {
+        let n_rows = rows.len() / m.max(1);
+        let cols = if lower { first + n_rows } else { m };
         for (i, row) in rows.chunks_exact_mut(m.max(1)).enumerate() {
+            let row = &mut row[..cols];
             row.fill(init);
             for k in 0..x.ncols() {
                 let x_ik = x[(first + i, k)];
-                for (v, &y_jk) in row.iter_mut().zip(&y_cols[k * m..(k + 1) * m]) {
+                for (v, &y_jk) in row.iter_mut().zip(&y_cols[k * m..k * m + cols]) {
                     *v = fold(*v, x_ik - y_jk);
                 }
             }
