@@ -27,7 +27,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from rfkernels import KERNELS, RandomFeatureRidge, RandomFeatureRidgeClassifier
+from rfkernels import KERNELS, RandomFeatureRidge, RandomFeatureRidgeClassifier, RowBatches
 from rfkernels._ridge_path import select_alpha
 from sklearn.linear_model import Ridge, RidgeClassifierCV, RidgeCV
 from sklearn.model_selection import KFold
@@ -340,6 +340,35 @@ def test_gcv_errors_match_the_hand_formula(shape, fit_intercept, weighted):
     assert_close(model.cv_results_, expected, what="GCV errors")
     assert model.alpha_ == GRID[np.argmin(expected.mean(axis=1))]
     assert model.best_score_ == pytest.approx(-expected.mean(axis=1).min(), rel=RTOL)
+
+
+@pytest.mark.parametrize("how", ["fit-loo", "fit-gcv", "fit-3-fold", "partial_fit", "batches"])
+def test_a_huge_target_offset_changes_only_the_intercept(how):
+    """y + 1e9: the uncentered target sums once cancelled catastrophically (GCV chose
+    the largest ridge, train errors came out 0); the targets are now shifted by
+    their mean before the sums, and the fit is the fit of y, intercept + 1e9."""
+    X, y = make_data(600, n_targets=2)
+    s = make_weights(600)
+    offset = np.array([1e9, -3e8])
+
+    def fit(targets):
+        cv = {"fit-gcv": "gcv", "fit-3-fold": 3}.get(how)
+        model = make_model(48, alphas=GRID, cv=cv)
+        if how == "partial_fit":
+            for rows in np.array_split(np.arange(600), 3):
+                model.partial_fit(X[rows], targets[rows], sample_weight=s[rows])
+            return model
+        if how == "batches":
+            return model.fit(RowBatches.from_arrays(X, targets, s, batch_rows=250))
+        return model.fit(X, targets, sample_weight=s)
+
+    plain, shifted = fit(y), fit(y + offset)
+    assert shifted.alpha_ == plain.alpha_
+    for name in ["cv_results_", "train_errors_"]:
+        np.testing.assert_allclose(getattr(shifted, name), getattr(plain, name), rtol=1e-6)
+    scale = np.abs(plain.coef_).max()
+    np.testing.assert_allclose(shifted.coef_, plain.coef_, rtol=0, atol=1e-6 * scale)
+    np.testing.assert_allclose(shifted.intercept_ - offset, plain.intercept_, atol=1e-6)
 
 
 @pytest.mark.parametrize("cv", [None, "gcv"], ids=["loo", "gcv"])

@@ -275,6 +275,21 @@ def full_result():
     )  # fmt: skip
 
 
+def test_a_huge_target_offset_leaves_the_errors_with_an_intercept():
+    """Targets + 1e8 with fit_intercept: every error as for the targets themselves
+    (the uncentered sums once cancelled: train MSE 12.3 instead of 0.01)."""
+    X, y, X_test, y_test = data()
+    plain, shifted = (
+        width_sweep(
+            X, y + offset, [16, 64], X_test=X_test, y_test=y_test + offset, seeds=[0],
+            fit_intercept=True, progress=False,
+        )
+        for offset in (0.0, 1e8)
+    )  # fmt: skip
+    for name in ("train", "test", "loo", "kernel_train", "kernel_test", "kernel_loo"):
+        np.testing.assert_allclose(getattr(shifted, name), getattr(plain, name), rtol=1e-6)
+
+
 def test_shapes_and_fixed_settings():
     result = full_result()
     n_alphas = len(result.alphas)

@@ -71,6 +71,27 @@ def row_blocks(n: int, chunk_rows: int) -> list[slice]:
     return [slice(start, min(start + step, n)) for start in range(0, n, step)]
 
 
+def target_shift(Y: np.ndarray, sample_weight: np.ndarray) -> np.ndarray:
+    """The weighted mean of each target, subtracted before the statistics are summed.
+
+    The statistics are uncentered sums, centered at the end (``sum y^2 - S ybar^2``,
+    ``Z^T y - S zbar ybar``): when the targets' mean dwarfs their spread (``y +
+    1e8``) the two sides cancel catastrophically. Targets shifted by (nearly)
+    their mean leave nothing to cancel; the intercept takes the shift back.
+    """
+    return np.average(Y, axis=0, weights=sample_weight)
+
+
+def shifted_intercepts(coef_at: Callable, shift: np.ndarray) -> Callable:
+    """``coef_at(alpha)`` of targets shifted by ``shift``, as the fit of the targets."""
+
+    def coef(alpha: float) -> tuple[np.ndarray, np.ndarray]:
+        coef, intercept = coef_at(alpha)
+        return coef, intercept + shift
+
+    return coef
+
+
 def leave_one_out_errors(
     path: _core.PrimalRidgePath,
     features: RandomFeatures,
@@ -220,6 +241,18 @@ class GramStatistics:
             self.n_samples,
         )
 
+    def shift_targets(self, delta: np.ndarray) -> GramStatistics:
+        """The statistics of the targets ``y - delta``, from those of ``y``."""
+        return GramStatistics(
+            self.gram,
+            self.cross - np.outer(self.feature_sums, delta),
+            self.feature_sums,
+            self.target_sums - self.weight_sum * delta,
+            self.target_squares - 2 * delta * self.target_sums + self.weight_sum * delta**2,
+            self.weight_sum,
+            self.n_samples,
+        )
+
     def path(self, fit_intercept: bool, n_jobs) -> _core.PrimalRidgePath:
         """The eigendecomposition of the (centered) Gram: the whole ridge path."""
         return _core.PrimalRidgePath(
@@ -265,14 +298,19 @@ _SOLVED = (
 
 @dataclass
 class _Stream:
-    """The statistics ``partial_fit`` accumulates, and the shape of its targets."""
+    """What ``partial_fit`` accumulates.
+
+    The statistics, the shape of the targets and the shift subtracted from them
+    (:func:`target_shift` of the first batch).
+    """
 
     stats: GramStatistics
     y_was_1d: bool
+    shift: np.ndarray
 
     def merge(self, other: _Stream) -> _Stream:
-        """The stream of both sets of rows (statistics added)."""
-        return _Stream(self.stats + other.stats, self.y_was_1d)
+        """The stream of both sets of rows (statistics added; one shift)."""
+        return _Stream(self.stats + other.stats, self.y_was_1d, self.shift)
 
     def check_targets(self, Y: np.ndarray, y_was_1d: bool) -> None:
         """Refuse rows whose targets differ in number or shape from the earlier rows'."""
@@ -395,14 +433,15 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         if stream is None:
             if "random_features_" not in self.__dict__:
                 self._fit_features(X, sample_weight)
-            stream = _Stream(GramStatistics.zeros(self.n_components, Y.shape[1]), y_was_1d)
+            stats = GramStatistics.zeros(self.n_components, Y.shape[1])
+            stream = _Stream(stats, y_was_1d, target_shift(Y, sample_weight))
         stream.check_targets(Y, y_was_1d)
         for name in _SOLVED:
             self.__dict__.pop(name, None)
         if rows is None:
             self._add_rows(stream, X, Y, sample_weight, y_was_1d)
         else:
-            stream = stream.merge(self._statistics_of(rows, Y.shape[1], y_was_1d))
+            stream = stream.merge(self._statistics_of(rows, y_was_1d, stream.shift))
         self._stream = stream
 
     def _check_feature_params(self) -> None:
@@ -432,6 +471,7 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
     ) -> _Stream:
         """Add validated rows to ``stream``'s statistics, in place; return ``stream``."""
         stream.check_targets(Y, y_was_1d)
+        Y = Y - stream.shift
         with threadpool_limits(limits=1, user_api="blas"):
             for block in self._blocks(len(X)):
                 stream.stats.add_rows(
@@ -444,8 +484,11 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
                 )
         return stream
 
-    def _statistics_of(self, rows, n_targets: int, y_was_1d: bool) -> _Stream:
-        """The statistics of every batch of ``rows``: one pass (a map-reduce for Dask)."""
+    def _statistics_of(self, rows, y_was_1d: bool, shift: np.ndarray) -> _Stream:
+        """The statistics of every batch of ``rows``, targets minus ``shift``.
+
+        One pass (a map-reduce for Dask).
+        """
 
         def add_batch(stream: _Stream, batch) -> _Stream:
             if len(batch[0]) == 0:
@@ -453,7 +496,8 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
             return self._add_rows(stream, *self._batch(*batch))
 
         def new_stream() -> _Stream:
-            return _Stream(GramStatistics.zeros(self.n_components, n_targets), y_was_1d)
+            stats = GramStatistics.zeros(self.n_components, len(shift))
+            return _Stream(stats, y_was_1d, shift)
 
         return rows.reduce(new_stream, add_batch, _Stream.merge)
 
@@ -465,21 +509,26 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
     def _solve_stream(self, leave_one_out=None) -> None:
         """The ridge path of the streamed statistics; set the solution.
 
-        Alpha is chosen by GCV, or by ``leave_one_out(path, alphas)`` (mean squared
-        errors of every alpha and target) when given.
+        Alpha is chosen by GCV, or by ``leave_one_out(path, alphas, shift)`` (mean
+        squared errors of every alpha and target, for the targets minus ``shift``)
+        when given.
         """
         stream = self._stream
+        stats, shift = stream.stats, stream.shift
+        if not self.fit_intercept:  # nothing takes the shift back: the targets' own statistics
+            stats, shift = stats.shift_targets(-shift), np.zeros_like(shift)
         with threadpool_limits(limits=1, user_api="blas"):
-            path = stream.stats.path(self.fit_intercept, resolve_n_jobs(self.n_jobs))
+            path = stats.path(self.fit_intercept, resolve_n_jobs(self.n_jobs))
             top = float(path.eigenvalues[-1]) if len(path.eigenvalues) else 0.0
             alphas = self._alphas(top)
             grid = list(alphas)
             if leave_one_out is None:
                 errors = path.gcv_errors(grid)
             else:
-                errors = leave_one_out(path, alphas)
+                errors = leave_one_out(path, alphas, shift)
             train = path.train_errors(grid)
-            self._set_solution(path.coef, errors, train, alphas, stream.y_was_1d)
+            coef_at = shifted_intercepts(path.coef, shift)
+            self._set_solution(coef_at, errors, train, alphas, stream.y_was_1d)
 
     def _fit_batches(self, rows):
         """``fit`` on a source of row batches, reading them once per pass.
@@ -503,13 +552,13 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         self._fit_features(X, sample_weight, gamma)
         n_targets = Y.shape[1]
         progress.phase("pass 1: features and Gram, batch by batch")
-        self._stream = self._statistics_of(rows, n_targets, y_was_1d)
+        self._stream = self._statistics_of(rows, y_was_1d, target_shift(Y, sample_weight))
         if self._stream.stats.n_samples < 2:
             raise ValueError(
                 f"a fit needs at least 2 rows; the batches hold {self._stream.stats.n_samples}"
             )
 
-        def leave_one_out(path, alphas) -> np.ndarray:
+        def leave_one_out(path, alphas, shift) -> np.ndarray:
             def add_errors(errors: np.ndarray, batch) -> np.ndarray:
                 if len(batch[0]) == 0:
                     return errors
@@ -518,7 +567,7 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
                     path,
                     self.random_features_,
                     X,
-                    Y,
+                    Y - shift,
                     sample_weight,
                     alphas,
                     self._chunk_rows(),
@@ -543,6 +592,18 @@ class _BaseRandomFeatureRidge(MultiOutputMixin, BaseEstimator):
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _solve(self, X, Y, sample_weight, n_jobs, progress):
+        """The ridge path (see :meth:`_solve_path`) of the targets.
+
+        With an intercept, of the targets minus their weighted mean
+        (:func:`target_shift`), the intercepts shifted back.
+        """
+        if not self.fit_intercept:
+            return self._solve_path(X, Y, sample_weight, n_jobs, progress)
+        shift = target_shift(Y, sample_weight)
+        coef_at, *results = self._solve_path(X, Y - shift, sample_weight, n_jobs, progress)
+        return shifted_intercepts(coef_at, shift), *results
+
+    def _solve_path(self, X, Y, sample_weight, n_jobs, progress):
         """The primal path when ``n >= D``, else the dual one."""
         n, D = X.shape[0], self.n_components
         if n < D:

@@ -479,6 +479,12 @@ def _prepare(
             )
     if len(X) < 2:
         raise ValueError(f"the training pool needs at least 2 rows, got {len(X)}")
+    if fit_intercept:
+        # Every error is the same for targets shifted by a constant when an intercept
+        # is fitted; shifted by the pool's mean, the uncentered sums the statistics
+        # hold do not cancel catastrophically for targets like y + 1e8.
+        shift = Y.mean(axis=0)
+        Y, Y_test = Y - shift, Y_test - shift
     return _Problem(
         X=np.ascontiguousarray(X),
         Y=np.ascontiguousarray(Y),
