@@ -226,6 +226,14 @@ def test_bad_dask_inputs_are_clear_errors(client):
         model.fit(da.from_array(y, chunks=50), y)
     with pytest.raises(ValueError, match="batches of rows chooses alpha by leave-one-out or GCV"):
         RandomFeatureRidge(cv=3).fit(da.from_array(X, chunks=50), y)
+    # Blocks of unknown size (boolean indexing) cannot split a numpy y.
+    keep = X[:, 0] > 0
+    masked = da.from_array(X, chunks=50)[da.from_array(keep, chunks=50)]
+    with pytest.raises(ValueError, match="unknown sizes .* compute_chunk_sizes"):
+        model.fit(masked, y[keep])
+    fitted = model.fit(masked, da.from_array(y, chunks=50)[da.from_array(keep, chunks=50)])
+    with pytest.raises(ValueError, match="unknown sizes"):
+        fitted.score(masked, y[keep])
 
 
 def test_dask_is_optional_and_imported_only_when_used():

@@ -132,6 +132,12 @@ def _chunked_as_rows(da, values, rows: tuple, name: str):
     """``values`` as a dask array chunked along the rows like ``X``."""
     if not hasattr(values, "rechunk"):
         values = np.asarray(values)
+        if np.isnan(sum(rows)):
+            raise ValueError(
+                f"X's blocks have unknown sizes (as after boolean indexing), so the numpy "
+                f"{name} cannot be split like them: call X.compute_chunk_sizes() first, or "
+                f"pass {name} as a dask array indexed the same way"
+            )
     n = int(np.nansum(rows))
     if not np.isnan(values.shape[0]) and not np.isnan(sum(rows)) and values.shape[0] != n:
         raise ValueError(f"X has {n} rows but {name} has {values.shape[0]}")
