@@ -229,7 +229,7 @@ def test_bad_dask_inputs_are_clear_errors(client):
     # Blocks of unknown size (boolean indexing) cannot split a numpy y.
     keep = X[:, 0] > 0
     masked = da.from_array(X, chunks=50)[da.from_array(keep, chunks=50)]
-    with pytest.raises(ValueError, match="unknown sizes .* compute_chunk_sizes"):
+    with pytest.raises(ValueError, match=r"unknown sizes .*compute_chunk_sizes"):
         model.fit(masked, y[keep])
     fitted = model.fit(masked, da.from_array(y, chunks=50)[da.from_array(keep, chunks=50)])
     with pytest.raises(ValueError, match="unknown sizes"):
