@@ -520,6 +520,8 @@ LAM, V = np.array([1.0, 0.5]), np.array([1.0, 0.5])
         (lambda: powerlaw_task(0.0, 1.5), r"alpha .* must be a finite number > 0"),
         (lambda: powerlaw_task(1.5, np.inf), r"beta .* must be a finite number; got inf"),
         (lambda: powerlaw_task(1.5, 1.5, n_modes=0), "n_modes must be an integer >= 1"),
+        (lambda: powerlaw_task(1.5, 1.5, n_modes=True), "n_modes must be an integer >= 1"),
+        (lambda: fit_powerlaw([1.0, 0.5], start=True), "need integers 1 <= start <= stop"),
         (lambda: powerlaw_task(1.5, 1.5, scale=-1.0), r"scale .* must be a finite number > 0"),
         (lambda: powerlaw_task(1.5, 1.5, noise=-1.0), r"noise .* must be"),
         (lambda: powerlaw_fitting_ratio(1.0, 1.5), "alpha must be finite and > 1"),
@@ -533,6 +535,10 @@ LAM, V = np.array([1.0, 0.5]), np.array([1.0, 0.5])
         (
             lambda: estimate_eigenstructure(LAM[:, None], V, n=3),
             r"n must be an integer in \[1, 2\]",
+        ),
+        (
+            lambda: estimate_eigenstructure(LAM[:, None], V, n=True),
+            r"n must be an integer in \[1, 2\] .* got True",
         ),
         (lambda: estimate_eigenstructure(np.ones((47, 2)), np.ones(47)), "at least 48 rows"),
     ],

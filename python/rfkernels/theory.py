@@ -579,6 +579,11 @@ def _predict(
     return rf_risk(eigenvalues, target_coeffs, n, k, ridge, noise)
 
 
+def _is_integer(value: Any) -> bool:
+    """Whether ``value`` is an integer (numpy's too), not a bool."""
+    return isinstance(value, Integral) and not isinstance(value, bool | np.bool_)
+
+
 def fit_powerlaw(values: ArrayLike, start: int = 1, stop: int | None = None) -> tuple[float, float]:
     """Fit ``values[i - 1] ~ prefactor * i^-exponent`` by least squares in log-log.
 
@@ -621,7 +626,7 @@ def fit_powerlaw(values: ArrayLike, start: int = 1, stop: int | None = None) -> 
     if values.ndim != 1 or not np.all(np.isfinite(values)):
         raise ValueError(f"values must be a finite 1-D array; got shape {values.shape}")
     stop = values.size if stop is None else stop
-    if not (isinstance(start, Integral) and isinstance(stop, Integral) and 1 <= start <= stop):
+    if not (_is_integer(start) and _is_integer(stop) and 1 <= start <= stop):
         raise ValueError(f"need integers 1 <= start <= stop; got start={start}, stop={stop}")
     index = np.arange(start, min(stop, values.size) + 1)
     chosen = values[index - 1]
@@ -702,7 +707,7 @@ def estimate_eigenstructure(
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {sorted(KERNELS)}; got {kernel!r}")
     if n is not None:
-        if not (isinstance(n, Integral) and 1 <= n <= len(inputs)):
+        if not (_is_integer(n) and 1 <= n <= len(inputs)):
             raise ValueError(
                 f"n must be an integer in [1, {len(inputs)}] (rows of X) or None; got {n}"
             )
@@ -848,7 +853,7 @@ def powerlaw_task(
     _check_values(beta, "beta", meaning="target decay exponent")
     _check_values(scale, "scale", low=0.0, strict=True, meaning="top eigenvalue")
     noise = _check_noise(noise)
-    if not (isinstance(n_modes, Integral) and n_modes >= 1):
+    if not (_is_integer(n_modes) and n_modes >= 1):
         raise ValueError(f"n_modes must be an integer >= 1; got {n_modes!r}")
     i = np.arange(1, n_modes + 1, dtype=np.float64)
     return PowerLawTask(scale * i**-alpha, i ** (-beta / 2), float(alpha), float(beta), noise)
