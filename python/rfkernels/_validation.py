@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import numpy as np
+from sklearn.utils.validation import _check_sample_weight
 
 __all__ = [
     "available_memory_bytes",
@@ -72,6 +73,15 @@ def available_memory_bytes() -> int | None:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return None
+
+
+def check_sample_weight(sample_weight, X) -> np.ndarray:
+    """``sample_weight`` as one float64 weight per row of ``X`` (ones for None).
+
+    Weights must be finite and non-negative, and not all zero (a negative weight
+    would make ``sqrt(s_i)`` NaN in the statistics).
+    """
+    return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
 
 
 def check_fits_in_memory(

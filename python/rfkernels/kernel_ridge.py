@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _core
 from ._kernels import KERNELS, check_depth, resolve_gamma
@@ -21,7 +21,12 @@ from ._ridge_path import (
     check_alphas,
     dual_kfold_errors,
 )
-from ._validation import check_fits_in_memory, is_dask_array, resolve_n_jobs
+from ._validation import (
+    check_fits_in_memory,
+    check_sample_weight,
+    is_dask_array,
+    resolve_n_jobs,
+)
 from .distributed import DaskScoreMixin, map_rows
 from .kernels import kernel_matrix
 from .random_features import RandomFeatures
@@ -177,9 +182,7 @@ class KernelRidge(DaskScoreMixin, MultiOutputMixin, RegressorMixin, BaseEstimato
         X, y = validate_data(
             self, X, y, dtype=np.float64, multi_output=True, y_numeric=True, ensure_min_samples=2
         )
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        sample_weight = check_sample_weight(sample_weight, X)
         check_depth(self.kernel, self.depth)
         n_jobs = resolve_n_jobs(self.n_jobs)
         progress = Progress(type(self).__name__, self.verbose)

@@ -14,11 +14,16 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _core
 from ._kernels import KERNELS, SAMPLINGS, check_sampling, gamma_from_moments, resolve_gamma
-from ._validation import check_fits_in_memory, is_dask_array, resolve_n_jobs
+from ._validation import (
+    check_fits_in_memory,
+    check_sample_weight,
+    is_dask_array,
+    resolve_n_jobs,
+)
 from .batches import RowBatches, as_batches, entry_moments
 from .distributed import map_rows
 
@@ -269,9 +274,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         resolve_n_jobs(self.n_jobs)  # reject n_jobs=0 at fit, not at the first transform
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
+            sample_weight = check_sample_weight(sample_weight, X)
         paired = self._paired()
         if paired and self.n_components % 2:
             raise ValueError(

@@ -28,7 +28,7 @@ from sklearn.model_selection import check_cv
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from . import _core
@@ -42,7 +42,12 @@ from ._ridge_path import (
     dual_kfold_errors,
     is_complement,
 )
-from ._validation import check_fits_in_memory, is_dask_array, resolve_n_jobs
+from ._validation import (
+    check_fits_in_memory,
+    check_sample_weight,
+    is_dask_array,
+    resolve_n_jobs,
+)
 from .batches import as_batches, entry_moments, is_batched
 from .distributed import DaskScoreMixin, map_rows
 from .random_features import RandomFeatures
@@ -896,9 +901,7 @@ class RandomFeatureRidge(DaskScoreMixin, RegressorMixin, _BaseRandomFeatureRidge
             y_numeric=True,
             ensure_min_samples=2,
         )
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        sample_weight = check_sample_weight(sample_weight, X)
         y_was_1d = y.ndim == 1
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         self._fit_path(X, Y, sample_weight, y_was_1d)
@@ -953,9 +956,7 @@ class RandomFeatureRidge(DaskScoreMixin, RegressorMixin, _BaseRandomFeatureRidge
             y_numeric=True,
             reset="random_features_" not in self.__dict__,
         )
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        sample_weight = check_sample_weight(sample_weight, X)
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         return X, Y, sample_weight, y.ndim == 1
 
@@ -1077,9 +1078,7 @@ n_features_in_, feature_names_in_
                 f"got 1 class ({self.classes_[0]!r})"
             )
         self._fold_target = y
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        sample_weight = check_sample_weight(sample_weight, X)
         self._fit_path(X, Y, sample_weight, y_was_1d=False)
         del self._fold_target
         return self
@@ -1143,9 +1142,7 @@ n_features_in_, feature_names_in_
             )
         binarizer = LabelBinarizer(pos_label=1, neg_label=-1).fit(self.classes_)
         Y = binarizer.transform(y).astype(np.float64)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        sample_weight = check_sample_weight(sample_weight, X)
         return X, Y, sample_weight, False
 
     def decision_function(self, X) -> np.ndarray:
