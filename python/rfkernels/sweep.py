@@ -51,6 +51,7 @@ from .ridge import (
     default_chunk_rows,
     leave_one_out_errors,
     row_blocks,
+    target_shift,
 )
 from .theory import _MIN_ROWS, estimate_eigenstructure, krr_risk, rf_risk
 
@@ -483,7 +484,7 @@ def _prepare(
         # Every error is the same for targets shifted by a constant when an intercept
         # is fitted; shifted by the pool's mean, the uncentered sums the statistics
         # hold do not cancel catastrophically for targets like y + 1e8.
-        shift = Y.mean(axis=0)
+        shift = target_shift(Y, None)
         Y, Y_test = Y - shift, Y_test - shift
     return _Problem(
         X=np.ascontiguousarray(X),
