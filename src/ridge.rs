@@ -62,6 +62,18 @@ impl SymmetricEigen {
         })
     }
 
+    /// Decomposes the symmetric `a` (consumed, freed when done) on `ctx`'s pool while
+    /// polling its interrupt, then truncates it as [`SymmetricEigen::truncate`];
+    /// returns the decomposition and the cut-off.
+    ///
+    /// # Errors
+    /// [`Error::NoConvergence`]; [`Error::Interrupted`] if the interrupt fires.
+    pub fn decompose(a: Mat<f64>, dim: usize, scale: f64, ctx: &Context) -> Result<(Self, f64)> {
+        let mut eigen = ctx.run_interruptible(move || Self::new(a.as_ref()))?;
+        let cutoff = eigen.truncate(dim, scale);
+        Ok((eigen, cutoff))
+    }
+
     /// Sets the eigenvalues at or below `max(top eigenvalue, scale) * dim * eps` (the
     /// pseudo-inverse cut-off for a problem whose larger side is `dim`) to exactly 0,
     /// so that null directions are treated as null at every alpha; returns the
@@ -265,9 +277,8 @@ impl PrimalPath {
             feature_means,
             target_means,
         } = acc.centered(fit_intercept);
-        // The D x D Gram is moved into the task and freed when it ends.
-        let mut eigen = ctx.run_interruptible(move || SymmetricEigen::new(gram.as_ref()))?;
-        let cutoff = eigen.truncate(n_samples.max(n_components), scale);
+        let (eigen, cutoff) =
+            SymmetricEigen::decompose(gram, n_samples.max(n_components), scale, ctx)?;
         let projected_cross = ctx.install(|| eigen.vectors.transpose() * &cross);
         Ok(Self {
             eigen,
@@ -644,8 +655,7 @@ impl DualPath {
         let scaled_targets =
             Mat::from_fn(n, t, |i, k| sqrt_weights[i] * (y[(i, k)] - target_means[k]));
         let scale = (0..n).fold(0.0, |top: f64, i| top.max(s[i] * kernel[(i, i)].abs()));
-        let mut eigen = ctx.run_interruptible(move || SymmetricEigen::new(centered.as_ref()))?;
-        let cutoff = eigen.truncate(n, scale);
+        let (eigen, cutoff) = SymmetricEigen::decompose(centered, n, scale, ctx)?;
         let projected_targets = ctx.install(|| eigen.vectors.transpose() * &scaled_targets);
         let projected_cross = Mat::from_fn(n, t, |j, k| {
             eigen.values[j].sqrt() * projected_targets[(j, k)]
