@@ -244,7 +244,7 @@ def test_broadcasting_and_chunking(monkeypatch):
     assert scalar.test.shape == () and isinstance(scalar.test, np.ndarray)
     np.testing.assert_allclose(scalar.test, risk.test[1, 1, 2], rtol=1e-14)
     # Chunks of a few points at a time give the same answers.
-    monkeypatch.setattr(theory, "_CHUNK_ELEMENTS", 7 * TASK.eigenvalues.size)
+    monkeypatch.setattr(theory._solver, "_CHUNK_ELEMENTS", 7 * TASK.eigenvalues.size)
     chunked = TASK.risk(n, ridge, k=k)
     np.testing.assert_allclose(chunked.test, risk.test, rtol=1e-14)
     np.testing.assert_allclose(chunked.train, risk.train, rtol=1e-14)

@@ -53,7 +53,7 @@ from .ridge import (
     row_blocks,
     target_shift,
 )
-from .theory import _MIN_ROWS, estimate_eigenstructure, krr_risk, rf_risk
+from .theory import MIN_EIGEN_ROWS, estimate_eigenstructure, krr_risk, rf_risk
 
 __all__ = ["SweepResult", "ridge_path", "sample_sweep", "width_sweep"]
 
@@ -531,10 +531,10 @@ def _check_common(seeds: Any, n_eigen: Any, theory: bool, n_pool: int) -> np.nda
         if not isinstance(n_eigen, Integral) or isinstance(n_eigen, bool):
             raise ValueError(f"n_eigen must be an integer, got {n_eigen!r}")
         rows = min(int(n_eigen), n_pool)
-        if rows < _MIN_ROWS:
+        if rows < MIN_EIGEN_ROWS:
             raise ValueError(
                 f"theory=True estimates the eigenstructure from min(n_eigen, training pool) = "
-                f"{rows} rows, fewer than the {_MIN_ROWS} it needs; raise n_eigen, "
+                f"{rows} rows, fewer than the {MIN_EIGEN_ROWS} it needs; raise n_eigen, "
                 "give more data or pass theory=False"
             )
     return seeds
