@@ -27,9 +27,10 @@ import pytest
 from bench_ridge import ALPHAS
 from bench_scale import N_FEATURES
 from conftest import Measure, scaled
-from rfkernels import RandomFeatureRidge
+from rfkernels import RandomFeatureRidge, RandomFeatures, _core
+from rfkernels._engine.features import FeatureArrays
+from rfkernels._engine.passes import ArrayRows, leave_one_out_errors, new_statistics
 from rfkernels.distributed import SPLIT_EVERY
-from rfkernels.ridge import GramStatistics, leave_one_out_errors
 
 DASK_ROWS = scaled(1_000_000)
 DASK_BLOCKS = 16
@@ -126,17 +127,17 @@ def test_paper_estimate_for_a_billion_rows(measure: Measure) -> None:
     X = rng.standard_normal((rows, N_FEATURES))
     Y = target_of(X)[:, None]
     weights = np.ones(rows)
-    model = RandomFeatureRidge(n_components=ESTIMATE_D, random_state=0, n_jobs=1)
-    features = model._fit_features(X, weights)
+    drawn = RandomFeatures(n_components=ESTIMATE_D, random_state=0, n_jobs=1).fit(X)
+    features = FeatureArrays.of(drawn)
 
-    def gram_pass() -> GramStatistics:
-        stats = GramStatistics.zeros(ESTIMATE_D, 1)
-        stats.add_rows(features, X, Y, weights, rows, n_jobs=1)
+    def gram_pass() -> _core.GramStatistics:
+        stats = new_statistics(ESTIMATE_D, 1)
+        stats.add_rows(X, Y, None, chunk_rows=rows, n_jobs=1, **features.core(X.dtype))
         return stats
 
     record: dict = {}
 
-    def timed_gram_pass() -> GramStatistics:
+    def timed_gram_pass() -> _core.GramStatistics:
         start = time.perf_counter()
         stats = gram_pass()
         record["seconds"] = time.perf_counter() - start
@@ -152,10 +153,18 @@ def test_paper_estimate_for_a_billion_rows(measure: Measure) -> None:
     )
     costs = {"gram_seconds_per_row": record["seconds"] / rows}
     start = time.perf_counter()
-    path = stats.path(fit_intercept=True, n_jobs=None)
+    path = _core.PrimalRidgePath(stats, fit_intercept=True, n_jobs=None)
     costs["eigen_seconds"] = time.perf_counter() - start
     start = time.perf_counter()
-    leave_one_out_errors(path, features, X, Y, weights, ALPHAS, rows, n_jobs=1)
+    leave_one_out_errors(
+        path,
+        ArrayRows(X, Y, weights, rows),
+        features,
+        ALPHAS,
+        n_samples=rows,
+        shift=np.zeros(1),
+        n_jobs=1,
+    )
     costs["loo_seconds_per_row"] = (time.perf_counter() - start) / rows
     start = time.perf_counter()
     _ = stats + stats

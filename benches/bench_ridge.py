@@ -33,7 +33,8 @@ import numpy as np
 import pytest
 from conftest import Measure, scaled
 from rfkernels import KernelRidge, RandomFeatureRidge, RandomFeatures
-from rfkernels.ridge import GramStatistics
+from rfkernels._engine.features import FeatureArrays
+from rfkernels._engine.passes import new_statistics
 from sklearn.kernel_approximation import RBFSampler
 from sklearn.kernel_ridge import KernelRidge as SklearnKernelRidge
 from sklearn.linear_model import Ridge, RidgeCV
@@ -212,14 +213,14 @@ def test_gram_rate(measure: Measure, impl: str) -> None:
     X, y, _, _ = make_data(n, 16, seed=3)
     rf = RandomFeatures(n_components=D_LARGE, random_state=0).fit(X)
     Y = y.reshape(-1, 1)
-    weights = np.ones(n)
     if impl == "rfkernels":
+        arrays = FeatureArrays.of(rf).core(X.dtype)
 
         def target() -> None:
-            stats = GramStatistics.zeros(D_LARGE, 1)
+            stats = new_statistics(D_LARGE, 1)
             for start in range(0, n, 16_384):
                 rows = slice(start, start + 16_384)
-                stats.add_rows(rf, X[rows], Y[rows], weights[rows], 2048, None)
+                stats.add_rows(X[rows], Y[rows], None, chunk_rows=2048, **arrays)
 
     else:
         Z = rf.transform(X[:16_384])

@@ -144,15 +144,7 @@ impl GramAccumulator {
     /// # Errors
     /// [`Error::Shape`] if the two were accumulated for different `D` or `t`.
     pub fn merge(&mut self, other: &GramAccumulator) -> Result<()> {
-        if other.n_components() != self.n_components() || other.n_targets() != self.n_targets() {
-            return Err(Error::Shape(format!(
-                "cannot merge statistics of {} features x {} targets into {} x {}",
-                other.n_components(),
-                other.n_targets(),
-                self.n_components(),
-                self.n_targets()
-            )));
-        }
+        self.check_same_shape(other)?;
         self.gram += &other.gram;
         self.cross += &other.cross;
         let add = |a: &mut [f64], b: &[f64]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
@@ -162,6 +154,247 @@ impl GramAccumulator {
         self.weight_sum += other.weight_sum;
         self.n_samples += other.n_samples;
         Ok(())
+    }
+
+    /// Statistics from their parts (unpickling), checked to agree in shape.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `gram` is not `D x D`, `cross` not `D x t`,
+    /// `feature_sums` not `D` long or the target sums not `t` long.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_parts(
+        gram: Mat<f64>,
+        cross: Mat<f64>,
+        feature_sums: Vec<f64>,
+        target_sums: Vec<f64>,
+        target_squares: Vec<f64>,
+        weight_sum: f64,
+        n_samples: usize,
+    ) -> Result<Self> {
+        let (d, t) = (gram.nrows(), cross.ncols());
+        let consistent = gram.ncols() == d
+            && cross.nrows() == d
+            && feature_sums.len() == d
+            && target_sums.len() == t
+            && target_squares.len() == t;
+        if !consistent {
+            return Err(Error::Shape(format!(
+                "the statistics' shapes disagree: gram {} x {}, cross {} x {}, feature_sums {}, \
+                 target_sums {}, target_squares {}; expected (D, D), (D, t), (D,), (t,), (t,)",
+                gram.nrows(),
+                gram.ncols(),
+                cross.nrows(),
+                t,
+                feature_sums.len(),
+                target_sums.len(),
+                target_squares.len()
+            )));
+        }
+        Ok(Self {
+            gram,
+            cross,
+            feature_sums,
+            target_sums,
+            target_squares,
+            weight_sum,
+            n_samples,
+        })
+    }
+
+    /// Adds the rows of `x` with targets `y` and weights `sample_weight` (ones when
+    /// `None`): computes their random features `chunk_rows` rows at a time (as
+    /// [`features::transform`]) and adds their products and sums.
+    ///
+    /// Peak memory is `O(chunk_rows x (d + D))` beyond the statistics: no `n x D`
+    /// matrix is formed. On an error the statistics are left partly updated.
+    ///
+    /// # Errors
+    /// As [`features::transform`]; [`Error::Shape`] if `y`, `sample_weight` or the
+    /// features do not fit `x` and the statistics.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_rows<T: Real>(
+        &mut self,
+        x: MatRef<'_, T>,
+        y: MatRef<'_, f64>,
+        sample_weight: Option<&[f64]>,
+        projection: Projection<'_, T>,
+        offsets: &[T],
+        map: FeatureMap,
+        chunk_rows: usize,
+        ctx: &Context,
+    ) -> Result<()> {
+        let n = x.nrows();
+        let n_components = projection.n_frequencies() * map.components_per_frequency();
+        if y.nrows() != n || sample_weight.is_some_and(|s| s.len() != n) {
+            return Err(Error::Shape(format!(
+                "X has {n} rows but y has {} and sample_weight {}",
+                y.nrows(),
+                sample_weight.map_or(n, <[f64]>::len)
+            )));
+        }
+        if n_components != self.n_components() || y.ncols() != self.n_targets() {
+            return Err(Error::Shape(format!(
+                "the rows give {n_components} features and {} targets for statistics of {} \
+                 features and {} targets",
+                y.ncols(),
+                self.n_components(),
+                self.n_targets()
+            )));
+        }
+        let (mut gram, mut cross) = (self.gram.as_mut(), self.cross.as_mut());
+        let feature_sums = &mut self.feature_sums;
+        features::for_each_chunk_f64(x, projection, offsets, map, chunk_rows, ctx, |start, z| {
+            let rows = z.len() / n_components.max(1);
+            let w = sample_weight.map(|s| &s[start..start + rows]);
+            let (g, c, y) = (gram.as_mut(), cross.as_mut(), y.subrows(start, rows));
+            ctx.install(|| add_products(g, c, feature_sums, z, y, w, Par::rayon(0)));
+            Ok(())
+        })?;
+        self.add_target_sums(y, sample_weight);
+        Ok(())
+    }
+
+    /// Removes `other`'s statistics (of a subset of these rows, e.g. a
+    /// cross-validation fold): what is left are the statistics of the other rows.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if the two were accumulated for different `D` or `t`.
+    pub fn subtract(&mut self, other: &GramAccumulator) -> Result<()> {
+        self.check_same_shape(other)?;
+        self.gram -= &other.gram;
+        self.cross -= &other.cross;
+        let sub = |a: &mut [f64], b: &[f64]| a.iter_mut().zip(b).for_each(|(x, y)| *x -= y);
+        sub(&mut self.feature_sums, &other.feature_sums);
+        sub(&mut self.target_sums, &other.target_sums);
+        sub(&mut self.target_squares, &other.target_squares);
+        self.weight_sum -= other.weight_sum;
+        self.n_samples -= other.n_samples.min(self.n_samples);
+        Ok(())
+    }
+
+    /// The statistics of the `k`-feature map from those of this wider (`D`-feature)
+    /// one: features are nested, the first `k` of `D` features times `sqrt(D / k)`
+    /// being the `k`-feature map of the same seed, so `G_k = (D/k) G[:k, :k]`,
+    /// `B_k = sqrt(D/k) B[:k]`, `z_sum_k = sqrt(D/k) z_sum[:k]`; the target sums
+    /// are shared.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] unless `1 <= k <= D`.
+    pub fn leading(&self, k: usize) -> Result<Self> {
+        let width = self.n_components();
+        if !(1..=width).contains(&k) {
+            return Err(Error::InvalidParameter(format!(
+                "n_components must be in [1, {width}], got {k}"
+            )));
+        }
+        let scale = width as f64 / k as f64;
+        let root = scale.sqrt();
+        Ok(Self {
+            gram: Mat::from_fn(k, k, |i, j| self.gram[(i, j)] * scale),
+            cross: Mat::from_fn(k, self.n_targets(), |i, t| self.cross[(i, t)] * root),
+            feature_sums: self.feature_sums[..k].iter().map(|v| v * root).collect(),
+            target_sums: self.target_sums.clone(),
+            target_squares: self.target_squares.clone(),
+            weight_sum: self.weight_sum,
+            n_samples: self.n_samples,
+        })
+    }
+
+    /// Turns these into the statistics of the targets `y - delta` (one shift per
+    /// target): `B -= z_sum delta^T`, `y_sq += s_sum delta^2 - 2 delta y_sum`,
+    /// `y_sum -= s_sum delta`.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] unless `delta` has one entry per target.
+    pub fn shift_targets(&mut self, delta: &[f64]) -> Result<()> {
+        if delta.len() != self.n_targets() {
+            return Err(Error::Shape(format!(
+                "the shift has {} entries for {} targets",
+                delta.len(),
+                self.n_targets()
+            )));
+        }
+        let s = self.weight_sum;
+        for (k, &shift) in delta.iter().enumerate() {
+            for j in 0..self.n_components() {
+                self.cross[(j, k)] -= self.feature_sums[j] * shift;
+            }
+            self.target_squares[k] += s * shift * shift - 2.0 * shift * self.target_sums[k];
+            self.target_sums[k] -= s * shift;
+        }
+        Ok(())
+    }
+
+    /// Weighted squared errors `sum_i s_i (y_i - z_i.c_m - b_m)^2` of these rows for
+    /// every column `m` of `coef` (`D x m`, with intercepts `b`), target `target[m]`:
+    /// `y_sq - 2 c.B + c^T G c - 2 b y_sum + 2 b c.z_sum + b^2 s_sum`, in the
+    /// statistics alone (held-out errors of a fold's rows).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `coef` has not `D` rows, or `intercept` and `target` do
+    /// not have one entry per column, or a target index is out of range.
+    pub fn heldout_errors(
+        &self,
+        coef: MatRef<'_, f64>,
+        intercept: &[f64],
+        target: &[usize],
+        ctx: &Context,
+    ) -> Result<Vec<f64>> {
+        let (d, m) = (self.n_components(), coef.ncols());
+        if coef.nrows() != d || intercept.len() != m || target.len() != m {
+            return Err(Error::Shape(format!(
+                "coef is {} x {m} with {} intercepts and {} targets; expected {d} rows and one \
+                 intercept and target per column",
+                coef.nrows(),
+                intercept.len(),
+                target.len()
+            )));
+        }
+        if let Some(bad) = target.iter().find(|&&k| k >= self.n_targets()) {
+            return Err(Error::Shape(format!(
+                "target {bad} is out of range for {} targets",
+                self.n_targets()
+            )));
+        }
+        let gram = Mat::from_fn(d, d, |i, j| self.gram[(i.max(j), i.min(j))]);
+        let mut products = Mat::<f64>::zeros(d, m);
+        ctx.install(|| {
+            matmul(
+                products.as_mut(),
+                Accum::Replace,
+                &gram,
+                coef,
+                1.0,
+                Par::rayon(0),
+            )
+        });
+        Ok((0..m)
+            .map(|c| {
+                let (k, b) = (target[c], intercept[c]);
+                let (mut quadratic, mut cross, mut sums) = (0.0, 0.0, 0.0);
+                for j in 0..d {
+                    quadratic += coef[(j, c)] * products[(j, c)];
+                    cross += coef[(j, c)] * self.cross[(j, k)];
+                    sums += coef[(j, c)] * self.feature_sums[j];
+                }
+                self.target_squares[k] - 2.0 * cross + quadratic - 2.0 * b * self.target_sums[k]
+                    + 2.0 * b * sums
+                    + b * b * self.weight_sum
+            })
+            .collect())
+    }
+
+    fn check_same_shape(&self, other: &GramAccumulator) -> Result<()> {
+        if other.n_components() == self.n_components() && other.n_targets() == self.n_targets() {
+            return Ok(());
+        }
+        Err(Error::Shape(format!(
+            "cannot combine statistics of {} features x {} targets with {} x {}",
+            other.n_components(),
+            other.n_targets(),
+            self.n_components(),
+            self.n_targets()
+        )))
     }
 
     /// The statistics a ridge fit uses: centered by the weighted means when
@@ -307,71 +540,10 @@ fn add_lower_gram(gram: MatMut<'_, f64>, z: MatRef<'_, f64>, par: Par) {
     }
 }
 
-/// Streams over `x` in chunks of `chunk_rows` rows: computes each chunk's random
-/// features (as [`features::transform`]) and adds their products to `gram`,
-/// `cross` and `feature_sums` (see [`add_products`]).
-///
-/// Peak memory is `O(chunk_rows x (d + D))` beyond the outputs: no `n x D`
-/// matrix is formed.
-///
-/// # Errors
-/// As [`features::transform`]; [`Error::Shape`] if `y`, `sample_weight` or the
-/// outputs do not fit `x` and the weights.
+/// New statistics of the rows of `x` ([`GramAccumulator::add_rows`]), for tests.
+#[cfg(test)]
 #[allow(clippy::too_many_arguments)]
-pub fn accumulate_products<T: Real>(
-    x: MatRef<'_, T>,
-    y: MatRef<'_, f64>,
-    sample_weight: Option<&[f64]>,
-    projection: Projection<'_, T>,
-    offsets: &[T],
-    map: FeatureMap,
-    chunk_rows: usize,
-    mut gram: MatMut<'_, f64>,
-    mut cross: MatMut<'_, f64>,
-    feature_sums: &mut [f64],
-    ctx: &Context,
-) -> Result<()> {
-    let n = x.nrows();
-    let n_components = projection.n_frequencies() * map.components_per_frequency();
-    if y.nrows() != n || sample_weight.is_some_and(|s| s.len() != n) {
-        return Err(Error::Shape(format!(
-            "X has {n} rows but y has {} and sample_weight {}",
-            y.nrows(),
-            sample_weight.map_or(n, <[f64]>::len)
-        )));
-    }
-    let fits = gram.nrows() == n_components
-        && gram.ncols() == n_components
-        && cross.nrows() == n_components
-        && cross.ncols() == y.ncols()
-        && feature_sums.len() == n_components;
-    if !fits {
-        return Err(Error::Shape(format!(
-            "the statistics must be {n_components} x {n_components}, {n_components} x {} and \
-             {n_components}; got {} x {}, {} x {} and {}",
-            y.ncols(),
-            gram.nrows(),
-            gram.ncols(),
-            cross.nrows(),
-            cross.ncols(),
-            feature_sums.len()
-        )));
-    }
-    features::for_each_chunk_f64(x, projection, offsets, map, chunk_rows, ctx, |start, z| {
-        let rows = z.len() / n_components.max(1);
-        let w = sample_weight.map(|s| &s[start..start + rows]);
-        let (g, c, y) = (gram.as_mut(), cross.as_mut(), y.subrows(start, rows));
-        ctx.install(|| add_products(g, c, feature_sums, z, y, w, Par::rayon(0)));
-        Ok(())
-    })
-}
-
-/// [`accumulate_products`] into a new [`GramAccumulator`], with the target sums.
-///
-/// # Errors
-/// As [`accumulate_products`].
-#[allow(clippy::too_many_arguments)]
-pub fn accumulate<T: Real>(
+pub(crate) fn accumulate<T: Real>(
     x: MatRef<'_, T>,
     y: MatRef<'_, f64>,
     sample_weight: Option<&[f64]>,
@@ -383,9 +555,7 @@ pub fn accumulate<T: Real>(
 ) -> Result<GramAccumulator> {
     let n_components = projection.n_frequencies() * map.components_per_frequency();
     let mut stats = GramAccumulator::new(n_components, y.ncols());
-    let (gram, cross) = (stats.gram.as_mut(), stats.cross.as_mut());
-    let sums = &mut stats.feature_sums;
-    accumulate_products(
+    stats.add_rows(
         x,
         y,
         sample_weight,
@@ -393,12 +563,8 @@ pub fn accumulate<T: Real>(
         offsets,
         map,
         chunk_rows,
-        gram,
-        cross,
-        sums,
         ctx,
     )?;
-    stats.add_target_sums(y, sample_weight);
     Ok(stats)
 }
 
@@ -564,5 +730,133 @@ mod tests {
             ));
             assert!(close(&streamed.feature_sums, &direct.feature_sums, 1e-12));
         }
+    }
+
+    fn stats_of(
+        z: &[f64],
+        y: &[f64],
+        s: Option<&[f64]>,
+        n: usize,
+        d: usize,
+        t: usize,
+    ) -> GramAccumulator {
+        let mut acc = GramAccumulator::new(d, t);
+        acc.update(row_major(z, n, d), row_major(y, n, t), s, Par::Seq);
+        acc
+    }
+
+    #[test]
+    fn subtract_undoes_merge() {
+        let (n, d, t) = (40, 5, 2);
+        let (z, y) = (data(n, d, 11), data(n, t, 12));
+        let first = stats_of(&z[..20 * d], &y[..20 * t], None, 20, d, t);
+        let whole = stats_of(&z, &y, None, n, d, t);
+        let mut rest = whole.clone();
+        rest.subtract(&first).unwrap();
+        let second = stats_of(&z[20 * d..], &y[20 * t..], None, 20, d, t);
+        assert!(close(
+            &flat(rest.gram.as_ref(), true),
+            &flat(second.gram.as_ref(), true),
+            1e-12
+        ));
+        assert!(close(&rest.target_squares, &second.target_squares, 1e-12));
+        assert_eq!(rest.n_samples, 20);
+        assert!(rest.subtract(&GramAccumulator::new(d, t + 1)).is_err());
+    }
+
+    #[test]
+    fn shifted_targets_equal_statistics_of_shifted_rows() {
+        let (n, d, t) = (30, 4, 2);
+        let (z, y) = (data(n, d, 13), data(n, t, 14));
+        let s: Vec<f64> = (0..n).map(|i| 0.5 + (i % 4) as f64).collect();
+        let delta = [0.7, -3.0];
+        let shifted: Vec<f64> = y
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v - delta[i % t])
+            .collect();
+        let mut acc = stats_of(&z, &y, Some(&s), n, d, t);
+        acc.shift_targets(&delta).unwrap();
+        let want = stats_of(&z, &shifted, Some(&s), n, d, t);
+        assert!(close(
+            &flat(acc.cross.as_ref(), false),
+            &flat(want.cross.as_ref(), false),
+            1e-12
+        ));
+        assert!(close(&acc.target_sums, &want.target_sums, 1e-12));
+        assert!(close(&acc.target_squares, &want.target_squares, 1e-12));
+        assert!(acc.shift_targets(&[1.0]).is_err());
+    }
+
+    #[test]
+    fn leading_statistics_are_the_narrower_map() {
+        let (n, d, t, k) = (25, 6, 1, 4);
+        let (z, y) = (data(n, d, 15), data(n, t, 16));
+        let root = (d as f64 / k as f64).sqrt();
+        let narrow: Vec<f64> = (0..n)
+            .flat_map(|i| (0..k).map(move |j| (i, j)))
+            .map(|(i, j)| z[i * d + j] * root)
+            .collect();
+        let lead = stats_of(&z, &y, None, n, d, t).leading(k).unwrap();
+        let want = stats_of(&narrow, &y, None, n, k, t);
+        assert!(close(
+            &flat(lead.gram.as_ref(), true),
+            &flat(want.gram.as_ref(), true),
+            1e-12
+        ));
+        assert!(close(&lead.feature_sums, &want.feature_sums, 1e-12));
+        assert!(GramAccumulator::new(d, t).leading(d + 1).is_err());
+        assert!(GramAccumulator::new(d, t).leading(0).is_err());
+    }
+
+    #[test]
+    fn heldout_errors_equal_direct_residuals() {
+        let (n, d, t) = (35, 5, 2);
+        let (z, y) = (data(n, d, 17), data(n, t, 18));
+        let s: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();
+        let acc = stats_of(&z, &y, Some(&s), n, d, t);
+        let coef = Mat::from_fn(d, 3, |j, c| 0.1 * (j as f64 + 1.0) - 0.2 * c as f64);
+        let (intercept, target) = ([0.3, -1.0, 2.0], [0, 1, 1]);
+        let errors = acc
+            .heldout_errors(coef.as_ref(), &intercept, &target, &Context::global())
+            .unwrap();
+        for c in 0..3 {
+            let want: f64 = (0..n)
+                .map(|i| {
+                    let fit: f64 = (0..d).map(|j| z[i * d + j] * coef[(j, c)]).sum();
+                    s[i] * (y[i * t + target[c]] - fit - intercept[c]).powi(2)
+                })
+                .sum();
+            assert!((errors[c] - want).abs() <= 1e-10 * want.max(1.0), "{c}");
+        }
+        let global = Context::global();
+        assert!(
+            acc.heldout_errors(coef.as_ref(), &intercept, &[0, 1, 2], &global)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn parts_are_checked() {
+        let ok = GramAccumulator::from_parts(
+            Mat::zeros(3, 3),
+            Mat::zeros(3, 2),
+            vec![0.0; 3],
+            vec![0.0; 2],
+            vec![0.0; 2],
+            0.0,
+            0,
+        );
+        assert!(ok.is_ok());
+        let bad = GramAccumulator::from_parts(
+            Mat::zeros(3, 3),
+            Mat::zeros(2, 2),
+            vec![0.0; 3],
+            vec![0.0; 2],
+            vec![0.0; 2],
+            0.0,
+            0,
+        );
+        assert!(bad.is_err());
     }
 }

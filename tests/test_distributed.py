@@ -22,7 +22,7 @@ from rfkernels import (
     RandomFeatures,
     _core,
 )
-from rfkernels._validation import resolve_n_jobs, task_threads
+from rfkernels._threads import resolve_n_jobs, task_threads
 from rfkernels.distributed import DaskRows
 from test_batches import assert_same_fit  # normwise: max error <= 1e-10 * max |coef|
 
@@ -179,7 +179,7 @@ def test_the_ridge_path_pickles():
     X, y, _ = data(n=300)
     model = RandomFeatureRidge(n_components=32, random_state=0).fit(X, y)
     features = model.random_features_.transform(X)
-    path = _core.PrimalRidgePath(
+    statistics = _core.GramStatistics._from_parts(
         np.asfortranarray(features.T @ features),
         features.T @ y[:, None],
         features.sum(axis=0),
@@ -187,8 +187,8 @@ def test_the_ridge_path_pickles():
         np.array([y @ y]),
         300.0,
         300,
-        fit_intercept=True,
     )
+    path = _core.PrimalRidgePath(statistics, fit_intercept=True)
     restored = pickle.loads(pickle.dumps(path))
     np.testing.assert_array_equal(restored.eigenvalues, path.eigenvalues)
     for alpha in (0.0, 1e-3, 10.0):

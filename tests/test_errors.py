@@ -51,7 +51,7 @@ def _huge_rows(n_rows, n_cols, dtype=np.float64):
 
 def _weights(kernel="rbf", paired=False, n_features_in=3, n_frequencies=4, dtype="float64"):
     """``(weights, offsets)`` for ``_core.transform``: weights of shape (d, m), C-contiguous."""
-    w, b = _core.sample_weights(
+    w, b = _core.draw_frequencies(
         kernel,
         gamma=1.0,
         bias=0.0,
@@ -72,8 +72,8 @@ def _core_transform(x, kernel="rbf", paired=False, **overrides):
     return _core.transform(x, weights, offsets, kernel=kernel, paired=paired)
 
 
-def _core_sample_weights(kernel="rbf", paired=False, dtype="float64", gamma=1.0):
-    return _core.sample_weights(
+def _core_draw_frequencies(kernel="rbf", paired=False, dtype="float64", gamma=1.0):
+    return _core.draw_frequencies(
         kernel,
         gamma=gamma,
         bias=0.0,
@@ -365,7 +365,7 @@ def _memory_cases():
         id="fit-weights-too-large",
     )
     yield pytest.param(
-        lambda: _core.sample_weights(
+        lambda: _core.draw_frequencies(
             "rbf",
             gamma=1.0,
             bias=0.0,
@@ -456,7 +456,7 @@ def _core_cases():
         id="core-transform-unknown-kernel",
     )
     yield pytest.param(
-        lambda: _core_sample_weights("bogus"),
+        lambda: _core_draw_frequencies("bogus"),
         ValueError,
         r'unknown kernel "bogus"; expected one of',
         id="core-sample_weights-unknown-kernel",
@@ -475,20 +475,20 @@ def _core_cases():
             id=f"core-transform-paired-{kernel}",
         )
         yield pytest.param(
-            lambda k=kernel: _core_sample_weights(k, paired=True),
+            lambda k=kernel: _core_draw_frequencies(k, paired=True),
             ValueError,
             rf'sin/cos pairs exist only for Fourier features .*not for "{kernel}"',
             id=f"core-sample_weights-paired-{kernel}",
         )
     yield pytest.param(
-        lambda: _core_sample_weights(dtype="float16"),
+        lambda: _core_draw_frequencies(dtype="float16"),
         TypeError,
         r"dtype must be 'float32' or 'float64'",
         id="core-sample_weights-dtype",
     )
     for gamma in [-1.0, 0.0, np.nan, np.inf]:
         yield pytest.param(
-            lambda g=gamma: _core_sample_weights(gamma=g),
+            lambda g=gamma: _core_draw_frequencies(gamma=g),
             ValueError,
             r"gamma must be a positive finite number",
             id=f"core-sample_weights-gamma={gamma}",

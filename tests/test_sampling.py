@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from _reference import structured_blocks, structured_weights
 from rfkernels import KERNELS, SAMPLINGS, RandomFeatureRidge, RandomFeatures, _core
+from rfkernels._engine.features import FeatureArrays
 from rfkernels.kernels import kernel_matrix
 from sklearn.linear_model import RidgeCV
 from test_random_features import (
@@ -173,7 +174,7 @@ def test_features_are_nested(kernel, fourier, sampling, global_dtype, rng):
         narrow = make(kernel, fourier, sampling, k).fit(X)
         m = len(narrow.random_offset_)
         assert m == (k // 2 if fourier == "sincos" else k)
-        leading = wide._core_weights(wide.random_weights_.dtype, m)[0]
+        leading = FeatureArrays.of(wide).leading(k).weights
         if sampling == "structured":
             np.testing.assert_array_equal(narrow.random_weights_, leading)
         else:

@@ -26,7 +26,8 @@ import sys
 import numpy as np
 import pytest
 from rfkernels import KernelRidge, RandomFeatureRidge, RandomFeatures
-from rfkernels.ridge import GramStatistics
+from rfkernels._engine.features import FeatureArrays
+from rfkernels._engine.passes import ArrayRows, gram_statistics
 from rfkernels.sweep import SweepResult, ridge_path, sample_sweep, width_sweep
 from rfkernels.theory import estimate_eigenstructure, krr_risk, rf_risk
 from sklearn.model_selection import train_test_split
@@ -133,8 +134,11 @@ def test_leading_statistics_are_those_of_the_narrower_map():
     stats = {}
     for width in (24, 96):
         features = RandomFeatures(n_components=width, random_state=3, gamma=0.2).fit(X)
-        stats[width] = GramStatistics.zeros(width, 1)
-        stats[width].add_rows(features, X, Y, ones, 64, None)
+        rows = ArrayRows(X, Y, ones, 64)
+        arrays = FeatureArrays.of(features)
+        stats[width] = gram_statistics(
+            rows, arrays, 1, shift=np.zeros(1), chunk_rows=64, n_jobs=None
+        )
     narrow = stats[96].leading(24)
     for name in ("gram", "cross", "feature_sums", "target_sums", "target_squares"):
         expected = np.tril(getattr(stats[24], name))

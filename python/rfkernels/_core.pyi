@@ -1,4 +1,4 @@
-"""Type stubs of the compiled core (src/python.rs); keyword-only as in the bindings."""
+"""Type stubs of the compiled core (src/python/); keyword-only as in the bindings."""
 
 from typing import final
 
@@ -12,12 +12,12 @@ __all__ = [
     "KERNEL_NAMES",
     "SAMPLING_NAMES",
     "DualRidgePath",
+    "GramStatistics",
     "PrimalRidgePath",
     "__version__",
-    "accumulate_gram",
+    "draw_frequencies",
     "kernel_matrix",
     "predict_linear",
-    "sample_weights",
     "simd_isa",
     "transform",
 ]
@@ -26,7 +26,7 @@ __version__: str
 KERNEL_NAMES: list[str]
 SAMPLING_NAMES: list[str]
 
-def sample_weights(
+def draw_frequencies(
     kernel: str,
     *,
     gamma: float,
@@ -38,7 +38,7 @@ def sample_weights(
     dtype: str,
     sampling: str = "iid",
 ) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.floating]]:
-    """Draw the weights of ``n_frequencies`` random features.
+    """Draw the frequencies (projection weights) of ``n_frequencies`` random features.
 
     Returns ``(w, b)``: ``w`` of shape (n_frequencies, n_features_in), row ``j``
     being ``w_j``, and the offsets ``b`` (zeros when ``paired``). With
@@ -62,7 +62,7 @@ def transform(
     """Compute the random features of ``x`` (n, d) with ``weights`` (d, m).
 
     ``weights`` may also be structured diagonals (n_blocks, 3, P) from
-    ``sample_weights(..., sampling="structured")``; ``m`` is then the number of
+    ``draw_frequencies(..., sampling="structured")``; ``m`` is then the number of
     offsets. Returns (n, m) features, or (n, 2 m) sin/cos pairs when ``paired``; all
     arrays share one dtype. Raises ValueError for a non-finite projection and
     KeyboardInterrupt on Ctrl-C. The GIL is released.
@@ -87,27 +87,6 @@ def kernel_matrix(
 def simd_isa() -> str:
     """The SIMD instruction set the kernels use on this CPU: avx512, avx2 or scalar."""
 
-def accumulate_gram(
-    x: _Floats,
-    y: _F64,
-    sample_weight: _F64 | None,
-    weights: _Floats,
-    offsets: _Floats,
-    gram: _F64,
-    cross: _F64,
-    feature_sums: _F64,
-    *,
-    kernel: str,
-    paired: bool,
-    chunk_size: int,
-    n_jobs: int | None = None,
-) -> None:
-    """Add ``Z^T S Z`` (lower triangle), ``Z^T S Y`` and ``Z^T s`` of the rows ``x`` in place.
-
-    The features ``Z`` of ``x`` are computed ``chunk_size`` rows at a time and
-    never stored; ``S = diag(sample_weight)`` (ones when None).
-    """
-
 def predict_linear(
     x: _Floats,
     weights: _Floats,
@@ -122,15 +101,97 @@ def predict_linear(
     """Compute ``Z(x) @ coef + intercept`` (coef of shape (D, t)) without forming ``Z``."""
 
 @final
-class PrimalRidgePath:
-    """The ridge path of random features from one eigendecomposition of their Gram.
+class GramStatistics:
+    """Additive sufficient statistics of weighted least squares on random features.
 
-    Built from the statistics of ``accumulate_gram`` and the weighted target sums;
-    centered by the weighted means when ``fit_intercept``.
+    ``gram`` is ``sum_i s_i z_i z_i^T`` (lower triangle), ``cross`` is
+    ``sum_i s_i z_i y_i^T``, then the weighted sums of the features, the targets
+    and the squared targets, the weight total and the row count. Statistics of
+    disjoint sets of rows add up (``+``) and subtract (``-``); they pickle.
     """
 
-    def __new__(
-        cls,
+    def __new__(cls, n_components: int, n_targets: int) -> GramStatistics: ...
+    @property
+    def n_components(self) -> int:
+        """The number of features ``D``."""
+
+    @property
+    def n_targets(self) -> int:
+        """The number of targets ``t``."""
+
+    @property
+    def n_samples(self) -> int:
+        """The number of rows added."""
+
+    @property
+    def weight_sum(self) -> float:
+        """The total weight of the rows added."""
+
+    @property
+    def gram(self) -> _F64:
+        """``sum_i s_i z_i z_i^T``, (D, D): only the lower triangle is maintained."""
+
+    @property
+    def cross(self) -> _F64:
+        """``sum_i s_i z_i y_i^T``, (D, t)."""
+
+    @property
+    def feature_sums(self) -> _F64:
+        """``sum_i s_i z_i``, (D,)."""
+
+    @property
+    def target_sums(self) -> _F64:
+        """``sum_i s_i y_i``, (t,)."""
+
+    @property
+    def target_squares(self) -> _F64:
+        """``sum_i s_i y_i^2``, (t,)."""
+
+    def add_rows(
+        self,
+        x: _Floats,
+        y: _F64,
+        sample_weight: _F64 | None,
+        weights: _Floats,
+        offsets: _Floats,
+        *,
+        kernel: str,
+        paired: bool,
+        chunk_rows: int,
+        n_jobs: int | None = None,
+    ) -> None:
+        """Add the rows ``x`` (targets ``y``, weights ``sample_weight``) in place.
+
+        Their features are computed ``chunk_rows`` rows at a time and never stored;
+        ``sample_weight`` None means ones. Raises KeyboardInterrupt on Ctrl-C.
+        """
+
+    def __add__(self, other: GramStatistics, /) -> GramStatistics: ...
+    def __radd__(self, other: GramStatistics, /) -> GramStatistics: ...
+    def __sub__(self, other: GramStatistics, /) -> GramStatistics: ...
+    def __rsub__(self, other: GramStatistics, /) -> GramStatistics: ...
+    def leading(self, n_components: int) -> GramStatistics:
+        """The statistics of the first ``n_components`` features (nested maps).
+
+        ``G_k = (D/k) G[:k, :k]``, ``cross_k = sqrt(D/k) cross[:k]``, ``feature_sums_k
+        = sqrt(D/k) feature_sums[:k]``; the target sums are shared.
+        """
+
+    def shift_targets(self, delta: npt.ArrayLike) -> GramStatistics:
+        """The statistics of the targets ``y - delta``."""
+
+    def heldout_errors(
+        self,
+        coef: _F64,
+        intercept: npt.ArrayLike,
+        targets: npt.ArrayLike,
+        *,
+        n_jobs: int | None = None,
+    ) -> _F64:
+        """``sum_i s_i (y_i[targets[m]] - z_i . coef[:, m] - intercept[m])^2`` per column ``m``."""
+
+    @staticmethod
+    def _from_parts(
         gram: _F64,
         cross: _F64,
         feature_sums: npt.ArrayLike,
@@ -138,6 +199,24 @@ class PrimalRidgePath:
         target_squares: npt.ArrayLike,
         weight_sum: float,
         n_samples: int,
+    ) -> GramStatistics:
+        """The statistics rebuilt from the state ``__reduce__`` gives (unpickling)."""
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickling: the statistics' parts."""
+
+@final
+class PrimalRidgePath:
+    """The ridge path of random features from one eigendecomposition of their Gram.
+
+    Built from ``statistics`` (copied), centered by the weighted means when
+    ``fit_intercept``. Raises KeyboardInterrupt on Ctrl-C during the
+    eigendecomposition.
+    """
+
+    def __new__(
+        cls,
+        statistics: GramStatistics,
         *,
         fit_intercept: bool,
         n_jobs: int | None = None,
@@ -218,5 +297,5 @@ class DualRidgePath:
     def gcv_errors(self, alphas: list[float]) -> _F64:
         """Generalized cross-validation errors, shape (n_alphas, t)."""
 
-    def loo_errors(self, alphas: list[float]) -> _F64:
+    def loo_errors(self, alphas: list[float], *, n_jobs: int | None = None) -> _F64:
         """Exact leave-one-out errors ``sum_i s_i e_i^2 / n``, shape (n_alphas, t)."""

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _core
-from .batches import EntryMoments
 
 __all__ = [
     "KERNELS",
@@ -20,8 +19,7 @@ __all__ = [
     "KernelInfo",
     "check_depth",
     "check_sampling",
-    "gamma_from_moments",
-    "resolve_gamma",
+    "is_paired",
 ]
 
 #: How the frequencies of random features can be drawn (``RandomFeatures(sampling=...)``):
@@ -192,6 +190,11 @@ assert tuple(KERNELS) == tuple(_core.KERNEL_NAMES), "registry and Rust core disa
 assert SAMPLINGS == tuple(_core.SAMPLING_NAMES), "samplings and Rust core disagree"
 
 
+def is_paired(kernel: str, fourier: str) -> bool:
+    """Whether the features of ``kernel`` are (cos, sin) pairs (``fourier="sincos"``)."""
+    return fourier == "sincos" and KERNELS[kernel].fourier
+
+
 def check_depth(kernel: str, depth: int) -> None:
     """Raise ``ValueError`` when ``depth`` is not 1 for a kernel without layers."""
     if depth != 1 and not KERNELS[kernel].layered:
@@ -222,34 +225,3 @@ def check_sampling(kernel: str, sampling: str) -> None:
             f"sampling={sampling!r} needs {kind} weights ({fitting}); the {kernel!r} "
             "kernel's are not: use sampling='iid'"
         )
-
-
-def resolve_gamma(
-    kernel: str, gamma: float | str, X: np.ndarray, sample_weight: np.ndarray | None = None
-) -> float:
-    """The numeric ``gamma`` for ``kernel``: ``gamma`` itself, or the data-scaled default.
-
-    ``"scale"`` gives 1 / (n_features * X.var()) for rbf (as scikit-learn's
-    ``RBFSampler``), the Matern kernels and cauchy, 1 / (n_features * X.std()) for
-    laplacian, and
-    1 / (n_features * mean(X**2)) for relu, step, linear, nngp and ntk, so that the random
-    projections ``w.x`` have a variance of about one. With ``sample_weight`` the
-    moments are weighted (a weight counts as that many repeated rows).
-    """
-    if not isinstance(gamma, str):
-        return float(gamma)
-    with np.errstate(over="ignore", invalid="ignore"):
-        var, mean_square = EntryMoments.of(X, sample_weight).variance_and_mean_square()
-    return gamma_from_moments(kernel, X.shape[1], var, mean_square)
-
-
-def gamma_from_moments(kernel: str, n_features: int, variance: float, mean_square: float) -> float:
-    """``gamma="scale"`` from the variance and mean square of the data's entries."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        value = float(KERNELS[kernel].scale_gamma(n_features, variance, mean_square))
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(
-            f"gamma='scale' gives {value} for this X: its scale overflows or underflows "
-            "float64 (values too large or too small); rescale X or pass a numeric gamma"
-        )
-    return value

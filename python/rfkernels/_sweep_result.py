@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._ridge_path import _best_index
+from ._engine.selection import best_index as _best_index
 
 if TYPE_CHECKING:
     import pandas

@@ -16,9 +16,9 @@ from typing import TypeVar
 
 import numpy as np
 
-from ._validation import is_dask_array
+from .distributed import DaskRows, is_dask_array
 
-__all__ = ["EntryMoments", "RowBatches", "as_batches", "entry_moments", "is_batched"]
+__all__ = ["RowBatches", "as_batches", "is_batched"]
 
 #: Rows per batch of :meth:`RowBatches.from_arrays` when not given.
 DEFAULT_BATCH_ROWS = 65_536
@@ -93,7 +93,8 @@ class RowBatches:
         """One pass: ``step(accumulated, batch)`` over the batches in order, from ``init()``.
 
         ``combine`` (which adds two accumulated values) is not needed here; it is part
-        of the interface a distributed source (e.g. Dask blocks) implements as a tree.
+        of the :class:`~rfkernels._engine.passes.RowSource` protocol, which a
+        distributed source (Dask blocks) implements as a tree.
         """
         accumulated = init()
         for batch in self:
@@ -158,8 +159,6 @@ def as_batches(X, y, sample_weight):
             )
         return X
     if is_dask_array(X):
-        from .distributed import DaskRows
-
         return DaskRows(X, y, sample_weight)
     return RowBatches.from_arrays(X, y, sample_weight)
 
@@ -167,80 +166,6 @@ def as_batches(X, y, sample_weight):
 def is_batched(X) -> bool:
     """Whether ``fit`` reads ``X`` a batch of rows at a time (see :func:`as_batches`)."""
     return isinstance(X, RowBatches | np.memmap) or is_dask_array(X)
-
-
-@dataclass(frozen=True)
-class EntryMoments:
-    """Weighted moments of the entries of ``X``, merged over batches (Chan et al.).
-
-    A weight counts as that many repeated rows. Merging updates the sum of squared
-    deviations from the running mean, so no large mean cancels.
-    """
-
-    n_features: int | None = None
-    total: float = 0.0
-    mean: float = 0.0
-    deviations: float = 0.0
-    squares: float = 0.0
-
-    @classmethod
-    def of(cls, X, sample_weight=None) -> EntryMoments:
-        """The moments of one batch (empty moments for a batch of no weight)."""
-        X = np.asarray(X, dtype=np.float64)
-        weights = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
-        if not np.all(np.isfinite(weights) & (weights >= 0)):
-            raise ValueError("sample_weight must be non-negative and finite in every batch")
-        total = float(weights.sum()) * (X.shape[1] if X.ndim == 2 else 0)
-        if total <= 0:
-            return cls()
-        mean = float(np.einsum("i,ij->", weights, X)) / total
-        centered = X - mean
-        return cls(
-            X.shape[1],
-            total,
-            mean,
-            float(np.einsum("i,ij,ij->", weights, centered, centered)),
-            float(np.einsum("i,ij,ij->", weights, X, X)),
-        )
-
-    def merge(self, other: EntryMoments) -> EntryMoments:
-        """The moments of the union of the two sets of rows."""
-        if other.total <= 0:
-            return self
-        if self.total <= 0:
-            return other
-        total = self.total + other.total
-        delta = other.mean - self.mean
-        return EntryMoments(
-            other.n_features,
-            total,
-            self.mean + delta * other.total / total,
-            self.deviations + other.deviations + delta * delta * self.total * other.total / total,
-            self.squares + other.squares,
-        )
-
-    def variance_and_mean_square(self) -> tuple[float, float]:
-        """The entries' variance and mean square (NaN for no rows of weight)."""
-        if self.total <= 0:
-            return np.nan, np.nan
-        return self.deviations / self.total, self.squares / self.total
-
-    def add_batch(self, batch: Batch) -> EntryMoments:
-        """These moments merged with those of ``batch = (X, y, sample_weight)``."""
-        X, _, sample_weight = batch
-        return self.merge(EntryMoments.of(X, sample_weight))
-
-
-def entry_moments(rows) -> tuple[int, float, float]:
-    """``(n_features, variance, mean_square)`` of all entries of the rows' ``X``.
-
-    ``rows`` is a :class:`RowBatches` or any source of rows with its ``reduce``
-    method (Dask arrays: :class:`rfkernels.distributed.DaskRows`); one pass.
-    """
-    moments = rows.reduce(EntryMoments, EntryMoments.add_batch, EntryMoments.merge)
-    if moments.n_features is None:
-        raise ValueError("the batches hold no rows (or only rows of zero weight)")
-    return moments.n_features, *moments.variance_and_mean_square()
 
 
 @dataclass(frozen=True)

@@ -29,14 +29,19 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import is_dask_array, task_threads
+from ._threads import task_threads
 
-__all__ = ["DaskRows", "DaskScoreMixin", "map_rows", "score"]
+__all__ = ["DaskRows", "DaskScoreMixin", "is_dask_array", "map_rows", "score"]
 
 Acc = TypeVar("Acc")
 
 #: Partial results added per node of the tree reduction.
 SPLIT_EVERY = 8
+
+
+def is_dask_array(X) -> bool:
+    """Whether ``X`` is a ``dask.array.Array`` (checked without importing dask)."""
+    return type(X).__module__.startswith("dask.array") and hasattr(X, "to_delayed")
 
 
 def _dask():

@@ -11,23 +11,15 @@ from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _core
-from ._kernels import KERNELS, check_depth, resolve_gamma
-from ._ridge_path import (
-    RIDGE_PATH_CONSTRAINTS,
-    Progress,
-    apply_selection,
-    auto_alphas,
-    check_alphas,
-    dual_kfold_errors,
-)
-from ._validation import (
-    check_fits_in_memory,
-    check_sample_weight,
-    is_dask_array,
-    resolve_n_jobs,
-)
-from .distributed import DaskScoreMixin, map_rows
+from ._engine.data import as_targets, check_sample_weight, target_shift
+from ._engine.paths import DualPath, solve_path
+from ._engine.progress import Progress
+from ._engine.selection import RIDGE_PATH_CONSTRAINTS, apply_selection
+from ._gamma import resolve_gamma
+from ._kernels import KERNELS, check_depth
+from ._memory import check_fits_in_memory
+from ._threads import resolve_n_jobs
+from .distributed import DaskScoreMixin, is_dask_array, map_rows
 from .kernels import kernel_matrix
 from .random_features import RandomFeatures
 
@@ -184,14 +176,12 @@ class KernelRidge(DaskScoreMixin, MultiOutputMixin, RegressorMixin, BaseEstimato
         )
         sample_weight = check_sample_weight(sample_weight, X)
         check_depth(self.kernel, self.depth)
-        n_jobs = resolve_n_jobs(self.n_jobs)
         progress = Progress(type(self).__name__, self.verbose)
         n = X.shape[0]
         check_fits_in_memory(
             (FIT_MATRICES, n, n), np.float64, "the kernel matrix and its eigendecomposition"
         )
-        y_was_1d = y.ndim == 1
-        Y = np.asarray(y, dtype=np.float64).reshape(n, -1)
+        Y, y_was_1d = as_targets(y)
         self.gamma_ = resolve_gamma(self.kernel, self.gamma, X, sample_weight)
         progress.phase(f"kernel matrix {n} x {n}")
         K = kernel_matrix(
@@ -203,24 +193,25 @@ class KernelRidge(DaskScoreMixin, MultiOutputMixin, RegressorMixin, BaseEstimato
             n_jobs=self.n_jobs,
         )
         progress.phase("eigendecomposition of the centered kernel")
-        path = _core.DualRidgePath(
-            K, Y, sample_weight, fit_intercept=self.fit_intercept, n_jobs=n_jobs
+        # Targets shifted by their mean, as the random-feature estimators do: nothing
+        # cancels in the centered sums for targets like y + 1e9.
+        shift = target_shift(Y, sample_weight) if self.fit_intercept else np.zeros(Y.shape[1])
+        path = DualPath(
+            K,
+            Y - shift,
+            sample_weight,
+            fit_intercept=self.fit_intercept,
+            n_jobs=resolve_n_jobs(self.n_jobs),
+            shift=shift,
         )
-        if isinstance(self.alphas, str):
-            alphas = auto_alphas(float(path.eigenvalues[-1]))
-        else:
-            alphas = check_alphas(self.alphas)
-        if self.cv == "gcv":
-            errors = path.gcv_errors(list(alphas))
-        elif self.cv is None or self.cv == "loo":
-            errors = path.loo_errors(list(alphas))
-        else:
-            splits = list(check_cv(self.cv).split(X))
-            errors = dual_kfold_errors(
-                K, Y, sample_weight, splits, alphas, self.fit_intercept, n_jobs
-            )
-        train = path.train_errors(list(alphas))
-        dual, intercept = apply_selection(self, path.dual_coef, errors, train, alphas, y_was_1d)
+        splits = (
+            None
+            if self.cv is None or isinstance(self.cv, str)
+            else list(check_cv(self.cv).split(X))
+        )
+        dual, intercept = apply_selection(
+            self, solve_path(path, self.alphas, self.cv, splits), y_was_1d
+        )
         self.dual_coef_ = dual[:, 0] if y_was_1d else dual
         self.intercept_ = float(intercept[0]) if y_was_1d else intercept
         self.X_fit_ = X

@@ -10,7 +10,8 @@ from sklearn.utils.validation import check_array
 
 from . import _core
 from ._kernels import KERNELS, check_depth
-from ._validation import check_fits_in_memory, resolve_n_jobs
+from ._memory import check_fits_in_memory
+from ._threads import resolve_n_jobs
 
 __all__ = ["kernel_matrix"]
 

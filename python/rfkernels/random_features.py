@@ -17,15 +17,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _core
-from ._kernels import KERNELS, SAMPLINGS, check_sampling, gamma_from_moments, resolve_gamma
-from ._validation import (
-    check_fits_in_memory,
-    check_sample_weight,
-    is_dask_array,
-    resolve_n_jobs,
-)
-from .batches import RowBatches, as_batches, entry_moments
-from .distributed import map_rows
+from ._engine.data import check_sample_weight
+from ._engine.features import FeatureArrays
+from ._gamma import entry_moments, gamma_from_moments, resolve_gamma
+from ._kernels import KERNELS, SAMPLINGS, check_sampling, is_paired
+from ._memory import check_fits_in_memory
+from ._threads import resolve_n_jobs
+from .batches import RowBatches, as_batches
+from .distributed import is_dask_array, map_rows
 
 __all__ = ["RandomFeatures"]
 
@@ -235,10 +234,6 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def _paired(self) -> bool:
-        """Whether the features are sin/cos pairs."""
-        return self.fourier == "sincos" and KERNELS[self.kernel].fourier
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
         """Draw the random weights, scaled to ``X`` when ``gamma="scale"``.
@@ -275,7 +270,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         resolve_n_jobs(self.n_jobs)  # reject n_jobs=0 at fit, not at the first transform
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X)
-        paired = self._paired()
+        paired = is_paired(self.kernel, self.fourier)
         if paired and self.n_components % 2:
             raise ValueError(
                 f"fourier='sincos' needs an even n_components (cos and sin of each "
@@ -295,7 +290,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         check_fits_in_memory(
             (n_frequencies, per_frequency), X.dtype, "the random weights", "use fewer n_components"
         )
-        weights, offsets = _core.sample_weights(
+        weights, offsets = _core.draw_frequencies(
             self.kernel,
             gamma=self.gamma_,
             bias=float(self.bias),
@@ -330,32 +325,9 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         check_fits_in_memory((X.shape[0], self.n_components), X.dtype, "the feature matrix")
-        weights, offsets = self._core_weights(X.dtype)
         return _core.transform(
-            X,
-            weights,
-            offsets,
-            kernel=self.kernel,
-            paired=self._paired(),
-            n_jobs=resolve_n_jobs(self.n_jobs),
+            X, n_jobs=resolve_n_jobs(self.n_jobs), **FeatureArrays.of(self).core(X.dtype)
         )
-
-    def _core_weights(
-        self, dtype: np.dtype, n_frequencies: int | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The fitted weights and offsets in ``dtype``, as the Rust core takes them.
-
-        With ``n_frequencies``, those of the first ``n_frequencies`` frequencies
-        (the leading columns, or the leading structured blocks).
-        """
-        weights, offsets = self.random_weights_, self.random_offset_
-        if n_frequencies is not None:
-            if weights.ndim == 3:
-                weights = weights[: -(-n_frequencies // weights.shape[2])]
-            else:
-                weights = weights[:, :n_frequencies]
-            offsets = offsets[:n_frequencies]
-        return weights.astype(dtype, copy=False), offsets.astype(dtype, copy=False)
 
     def __sklearn_tags__(self):
         """Declare float32 preservation: float32 in, float32 features out."""

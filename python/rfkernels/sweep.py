@@ -25,10 +25,9 @@ References
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from numbers import Integral
 from typing import Any
@@ -39,20 +38,26 @@ from sklearn.utils.validation import check_X_y
 from threadpoolctl import threadpool_limits
 
 from . import _core
-from ._kernels import KERNELS, check_sampling, resolve_gamma
-from ._ridge_path import check_alphas
+from ._engine.data import target_shift
+from ._engine.features import FeatureArrays
+from ._engine.passes import (
+    ArrayRows,
+    default_chunk_rows,
+    gram_statistics,
+    leave_one_out_errors,
+    new_statistics,
+)
+from ._engine.paths import DualPath, PrimalPath
+from ._engine.progress import Progress
+from ._engine.selection import check_alphas
+from ._gamma import resolve_gamma
+from ._kernels import KERNELS, check_sampling
+from ._memory import check_fits_in_memory
 from ._sweep_result import SweepResult
-from ._validation import check_fits_in_memory, resolve_n_jobs
+from ._threads import resolve_n_jobs
 from .kernel_ridge import FIT_MATRICES, PREDICT_BLOCK_BYTES
 from .kernels import kernel_matrix
 from .random_features import RandomFeatures
-from .ridge import (
-    GramStatistics,
-    default_chunk_rows,
-    leave_one_out_errors,
-    row_blocks,
-    target_shift,
-)
 from .theory import MIN_EIGEN_ROWS, estimate_eigenstructure, krr_risk, rf_risk
 
 __all__ = ["SweepResult", "ridge_path", "sample_sweep", "width_sweep"]
@@ -126,24 +131,41 @@ class _Fit:
     intercept: np.ndarray  # (n_alphas, n_outputs)
 
 
-def _add_rows(problem: _Problem, stats: GramStatistics, features: RandomFeatures, rows) -> None:
-    """Add the training rows ``rows`` (indices into the pool) to ``stats``, block by block."""
+def _add_rows(
+    problem: _Problem, stats: _core.GramStatistics, features: RandomFeatures, rows: np.ndarray
+) -> _core.GramStatistics:
+    """``stats`` plus the statistics of the training rows ``rows`` (indices into the pool)."""
     chunk_rows = default_chunk_rows(features.n_components)
-    for block in row_blocks(len(rows), chunk_rows):
-        part = rows[block]
-        stats.add_rows(
-            features,
-            problem.X[part],
-            problem.Y[part],
-            np.ones(len(part)),
-            chunk_rows,
-            problem.n_jobs,
-        )
+    added = gram_statistics(
+        _pool_rows(problem, rows, chunk_rows),
+        FeatureArrays.of(features),
+        problem.Y.shape[1],
+        shift=np.zeros(problem.Y.shape[1]),
+        chunk_rows=chunk_rows,
+        n_jobs=problem.n_jobs,
+    )
+    return stats + added
+
+
+def _pool_rows(problem: _Problem, rows: np.ndarray, chunk_rows: int) -> ArrayRows:
+    """The training rows ``rows`` of the pool, unweighted."""
+    return ArrayRows(problem.X[rows], problem.Y[rows], np.ones(len(rows)), chunk_rows)
+
+
+def _path_fit(path: PrimalPath | DualPath, alphas: np.ndarray) -> _Fit:
+    """Training and leave-one-out errors and the solutions of every ridge of ``path``."""
+    solutions = [path.coef(float(alpha)) for alpha in alphas]
+    return _Fit(
+        path.train_errors(alphas),
+        path.loo_errors(alphas),
+        np.stack([coef for coef, _ in solutions], axis=1),
+        np.stack([intercept for _, intercept in solutions]),
+    )
 
 
 def _primal_fit(
     problem: _Problem,
-    stats: GramStatistics,
+    stats: _core.GramStatistics,
     features: RandomFeatures,
     width: int,
     rows: np.ndarray,
@@ -155,46 +177,32 @@ def _primal_fit(
     streaming pass over ``rows`` that regenerates the ``width``-feature map (the
     leading columns of ``features``' weights), as ``RandomFeatureRidge`` does.
     """
-    path = stats.path(problem.fit_intercept, problem.n_jobs)
-    grid = [float(alpha) for alpha in alphas]
-    X, Y = problem.X[rows], problem.Y[rows]
-    loo = leave_one_out_errors(
-        path,
-        features,
-        X,
-        Y,
-        np.ones(len(rows)),
-        alphas,
-        default_chunk_rows(width),
-        problem.n_jobs,
-        n_components=width,
+    arrays = FeatureArrays.of(features).leading(width)
+    pool = _pool_rows(problem, rows, default_chunk_rows(width))
+    zeros = np.zeros(problem.Y.shape[1])
+
+    def loo(core: _core.PrimalRidgePath, grid: np.ndarray) -> np.ndarray:
+        return leave_one_out_errors(
+            core, pool, arrays, grid, n_samples=len(rows), shift=zeros, n_jobs=problem.n_jobs
+        )
+
+    path = PrimalPath(
+        stats, fit_intercept=problem.fit_intercept, n_jobs=problem.n_jobs, shift=zeros, loo=loo
     )
-    solutions = [path.coef(alpha) for alpha in grid]
-    return _Fit(
-        path.train_errors(grid),
-        loo,
-        np.stack([coef for coef, _ in solutions], axis=1),
-        np.stack([intercept for _, intercept in solutions]),
-    )
+    return _path_fit(path, alphas)
 
 
 def _dual_fit(problem: _Problem, K: np.ndarray, Y: np.ndarray, alphas: np.ndarray) -> _Fit:
     """The path on the ``n x n`` kernel matrix ``K``, with dual coefficients."""
-    path = _core.DualRidgePath(
-        np.ascontiguousarray(K),
-        np.ascontiguousarray(Y),
-        np.ones(len(Y)),
+    path = DualPath(
+        K,
+        Y,
+        None,
         fit_intercept=problem.fit_intercept,
         n_jobs=problem.n_jobs,
+        shift=np.zeros(Y.shape[1]),
     )
-    grid = [float(alpha) for alpha in alphas]
-    solutions = [path.dual_coef(alpha) for alpha in grid]
-    return _Fit(
-        path.train_errors(grid),
-        path.loo_errors(grid),
-        np.stack([dual for dual, _ in solutions], axis=1),
-        np.stack([intercept for _, intercept in solutions]),
-    )
+    return _path_fit(path, alphas)
 
 
 def _features_fit(Z: np.ndarray, scale: float, dual: _Fit) -> _Fit:
@@ -248,12 +256,12 @@ def _width_fits(
         # One BLAS thread, as the estimator: idle OpenBLAS threads would spin on the
         # cores the Rust threads need.
         with threadpool_limits(limits=1, user_api="blas"):
-            stats = GramStatistics.zeros(int(primal[-1]), problem.Y.shape[1])
-            _add_rows(problem, stats, widest, rows)
+            stats = new_statistics(int(primal[-1]), problem.Y.shape[1])
+            stats = _add_rows(problem, stats, widest, rows)
             for width in primal:
                 nested = stats if width == primal[-1] else stats.leading(width)
                 fits.append(_primal_fit(problem, nested, widest, width, rows, alphas))
-                step(f"seed {seed}, D = {width}")
+                step(note=f"seed {seed}, D = {width}")
             del stats
     if len(dual):
         widest = problem.features(dual[-1], seed)
@@ -265,7 +273,7 @@ def _width_fits(
             scale = widest.n_components / width
             solution = _dual_fit(problem, scale * gram, problem.Y[rows], alphas)
             fits.append(_features_fit(Z[:, :width], scale, solution))
-            step(f"seed {seed}, D = {width}")
+            step(note=f"seed {seed}, D = {width}")
         del Z, gram
     assert widest is not None
     D = widest.n_components
@@ -302,16 +310,16 @@ def _sample_fits(
         for n in dual:
             solution = _dual_fit(problem, gram[:n, :n], problem.Y[order[:n]], alphas)
             fits.append(_features_fit(Z[:n], 1.0, solution))
-            step(f"seed {seed}, n = {n}")
+            step(note=f"seed {seed}, n = {n}")
         del Z, gram
     if len(primal):
         with threadpool_limits(limits=1, user_api="blas"):
-            stats, done = GramStatistics.zeros(width, problem.Y.shape[1]), 0
+            stats, done = new_statistics(width, problem.Y.shape[1]), 0
             for n in primal:
-                _add_rows(problem, stats, features, order[done:n])
+                stats = _add_rows(problem, stats, features, order[done:n])
                 done = int(n)
                 fits.append(_primal_fit(problem, stats, features, width, order[:n], alphas))
-                step(f"seed {seed}, n = {n}")
+                step(note=f"seed {seed}, n = {n}")
     test = _test_errors(problem, features.transform, width, [(width, 1.0, fit) for fit in fits])
     return list(zip(fits, test, strict=True))
 
@@ -545,27 +553,9 @@ def _permutation(n_pool: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).permutation(n_pool)
 
 
-@contextlib.contextmanager
-def _progress(total: int, description: str, enabled: bool) -> Iterator[Callable[[str], None]]:
-    """A function advancing a tqdm bar by one fit (a no-op without tqdm or when disabled)."""
-    bar = None
-    if enabled:
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            pass
-        else:
-            bar = tqdm(total=total, desc=description, unit="fit")
-    if bar is None:
-        yield lambda note: None
-        return
-
-    def step(note: str) -> None:
-        bar.set_postfix_str(note, refresh=False)
-        bar.update()
-
-    with bar:
-        yield step
+def _progress_bar(description: str, total: int, enabled: bool):
+    """A bar advanced by one per fit, ``step(note)`` (nothing when not ``enabled``)."""
+    return Progress("rfkernels", 2 if enabled else 0).bar(description, total, "fits")
 
 
 def _mean_outputs(errors: np.ndarray) -> np.ndarray:
@@ -749,7 +739,7 @@ def width_sweep(
     risks = {name: np.empty(shape) for name in ("train", "test", "loo")}
     kernel_risks = {name: np.empty(shape) for name in ("train", "test", "loo")}
     shared_kernel = None
-    with _progress(len(seeds) * n_values, "width sweep", progress) as step:
+    with _progress_bar("width sweep", len(seeds) * n_values, progress) as step:
         for s, seed in enumerate(seeds):
             rows = np.arange(n_pool) if n_samples is None else _permutation(n_pool, seed)[:n]
             for v, (fit, test) in enumerate(_width_fits(problem, widths, rows, grid, seed, step)):
@@ -886,7 +876,7 @@ theory, n_eigen, n_jobs, progress, **kernel_params
     )
     risks = {name: np.empty(shape) for name in ("train", "test", "loo")}
     kernel_risks = {name: np.empty(shape) for name in ("train", "test", "loo")}
-    with _progress(len(seeds) * n_values, "sample sweep", progress) as step:
+    with _progress_bar("sample sweep", len(seeds) * n_values, progress) as step:
         for s, seed in enumerate(seeds):
             order = _permutation(n_pool, seed)
             for v, (fit, test) in enumerate(

@@ -10,7 +10,8 @@ from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_X_y
 
-from .._kernels import KERNELS, resolve_gamma
+from .._gamma import resolve_gamma
+from .._kernels import KERNELS
 from ..kernels import kernel_matrix
 from ._checks import _is_integer
 from .risk import KRRRisk, RFRisk, _predict

@@ -1,32 +1,19 @@
-"""What the ridge estimators share: the alpha grid, the selection, progress, result shapes.
-
-The engine behind every estimator is one symmetric eigendecomposition (the Rust
-``PrimalRidgePath`` on the ``D x D`` Gram of the random features, or
-``DualRidgePath`` on an ``n x n`` kernel matrix) from which the coefficients,
-training errors, GCV and exact leave-one-out errors of a whole grid of ridges
-follow without refactorizing.
-"""
+"""The grid of ridges, the choice of ``alpha`` and the fitted attributes it sets."""
 
 from __future__ import annotations
 
-import sys
-import time
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from . import _core
-
 __all__ = [
     "AUTO_ALPHA_DECADES",
     "RIDGE_PATH_CONSTRAINTS",
-    "Progress",
+    "alpha_grid",
     "apply_selection",
-    "auto_alphas",
+    "best_index",
     "check_alphas",
-    "dual_kfold_errors",
-    "is_complement",
     "select_alpha",
     "shape_results",
 ]
@@ -34,6 +21,7 @@ __all__ = [
 #: ``alphas="auto"``: 0 and 23 ridges from 1e-10 to 10 times the Gram's top eigenvalue.
 AUTO_ALPHA_DECADES = (-10.0, 1.0, 23)
 
+#: The ``_parameter_constraints`` of the ridge path shared by the ridge estimators.
 RIDGE_PATH_CONSTRAINTS: dict = {
     "alphas": [StrOptions({"auto"}), "array-like", Interval(Real, 0, None, closed="left")],
     "cv": [None, StrOptions({"loo", "gcv"}), "cv_object"],
@@ -67,40 +55,11 @@ def check_alphas(alphas) -> np.ndarray:
     return np.sort(values)
 
 
-def is_complement(train: np.ndarray, test: np.ndarray, n: int) -> bool:
-    """Whether ``train`` and ``test`` split ``range(n)`` into two disjoint parts."""
-    return len(train) + len(test) == n and np.union1d(train, test).size == n
-
-
-def dual_kfold_errors(
-    kernel: np.ndarray,
-    Y: np.ndarray,
-    sample_weight: np.ndarray,
-    splits: list[tuple[np.ndarray, np.ndarray]],
-    alphas: np.ndarray,
-    fit_intercept: bool,
-    n_jobs: int | None,
-) -> np.ndarray:
-    """Cross-validation errors ``sum_test s_i (y_i - f_train(x_i))^2 / sum_test s_i``.
-
-    Each split's training block of ``kernel`` is decomposed once for all alphas;
-    its held-out predictions are ``K[test, train] @ dual_coef + intercept``.
-    """
-    errors = np.zeros((len(alphas), Y.shape[1]))
-    for train, test in splits:
-        path = _core.DualRidgePath(
-            np.ascontiguousarray(kernel[np.ix_(train, train)]),
-            np.ascontiguousarray(Y[train]),
-            np.ascontiguousarray(sample_weight[train]),
-            fit_intercept=fit_intercept,
-            n_jobs=n_jobs,
-        )
-        cross_kernel = kernel[np.ix_(test, train)]
-        for a, alpha in enumerate(alphas):
-            dual, intercept = path.dual_coef(float(alpha))
-            residuals = Y[test] - (cross_kernel @ dual + intercept)
-            errors[a] += sample_weight[test] @ np.square(residuals)
-    return errors / sum(sample_weight[test].sum() for _, test in splits)
+def alpha_grid(alphas, eigenvalues: np.ndarray) -> np.ndarray:
+    """The grid of a path: ``alphas`` checked, or ``"auto"`` scaled by its top eigenvalue."""
+    if isinstance(alphas, str):
+        return auto_alphas(float(eigenvalues[-1]) if len(eigenvalues) else 0.0)
+    return check_alphas(alphas)
 
 
 #: Cross-validation errors within this fraction of the largest finite error of the
@@ -136,13 +95,13 @@ def select_alpha(
     """
     n_targets = errors.shape[1]
     if alpha_per_target and n_targets > 1:
-        index = np.array([_best_index(errors[:, k], alphas) for k in range(n_targets)])
+        index = np.array([best_index(errors[:, k], alphas) for k in range(n_targets)])
         return alphas[index], -errors[index, np.arange(n_targets)], index
-    best = _best_index(errors.mean(axis=1), alphas)
+    best = best_index(errors.mean(axis=1), alphas)
     return float(alphas[best]), -float(errors[best].mean()), np.full(n_targets, best)
 
 
-def _best_index(errors: np.ndarray, alphas: np.ndarray) -> int:
+def best_index(errors: np.ndarray, alphas: np.ndarray) -> int:
     """Index of the smallest error, ties (see ``TIE_RTOL``) to the largest alpha."""
     finite = errors[np.isfinite(errors)]
     if finite.size == 0:
@@ -152,59 +111,27 @@ def _best_index(errors: np.ndarray, alphas: np.ndarray) -> int:
     return int(tied[np.argmax(alphas[tied])])
 
 
-def apply_selection(estimator, coef_at, errors, train, alphas, y_was_1d: bool):
+def apply_selection(estimator, solution, y_was_1d: bool) -> tuple[np.ndarray, np.ndarray]:
     """Choose ``alpha`` and set the selection attributes of a fitted ``estimator``.
 
     Sets ``alphas_``, ``alpha_``, ``best_score_``, ``cv_results_`` and
-    ``train_errors_``; ``coef_at(alpha)`` gives ``(coef, intercept)`` of shapes
-    ``(p, n_targets)`` and ``(n_targets,)`` from the path. Returns the coefficients
-    and intercepts at each target's chosen alpha, with the same shapes.
+    ``train_errors_`` from ``solution`` (a
+    :class:`~rfkernels._engine.paths.PathSolution`). Returns the coefficients
+    ``(p, n_targets)`` and intercepts ``(n_targets,)`` at each target's chosen alpha.
     """
-    alpha, best_score, index = select_alpha(errors, alphas, estimator.alpha_per_target)
-    fits = {i: coef_at(float(alphas[i])) for i in set(index.tolist())}
+    alphas = solution.alphas
+    alpha, best_score, index = select_alpha(solution.errors, alphas, estimator.alpha_per_target)
+    fits = {i: solution.coef(float(alphas[i])) for i in set(index.tolist())}
     coef = np.stack([fits[i][0][:, k] for k, i in enumerate(index)], axis=1)
     intercept = np.array([fits[i][1][k] for k, i in enumerate(index)])
     estimator.alphas_ = alphas
     estimator.alpha_ = alpha
     estimator.best_score_ = best_score
-    estimator.cv_results_ = shape_results(errors, y_was_1d)
-    estimator.train_errors_ = shape_results(train, y_was_1d)
+    estimator.cv_results_ = shape_results(solution.errors, y_was_1d)
+    estimator.train_errors_ = shape_results(solution.train, y_was_1d)
     return coef, intercept
 
 
 def shape_results(values: np.ndarray, y_was_1d: bool) -> np.ndarray:
     """``(n_alphas, n_targets)`` results as ``(n_alphas,)`` when ``y`` was 1-d."""
     return values[:, 0] if y_was_1d else values
-
-
-class Progress:
-    """Progress lines for long fits (``verbose > 0``), with elapsed and estimated time.
-
-    Parameters
-    ----------
-    name : str
-        Prefix of every line (the estimator's class name).
-    verbose : int
-        0 prints nothing; 1 prints each phase; 2 and more also prints blocks.
-    """
-
-    def __init__(self, name: str, verbose: int) -> None:
-        self.name = name
-        self.verbose = int(verbose)
-        self.start = time.perf_counter()
-
-    def phase(self, message: str) -> None:
-        """Announce a phase of the fit."""
-        if self.verbose > 0:
-            self._print(message)
-
-    def block(self, phase: str, done: int, total: int, started: float) -> None:
-        """Report ``done`` of ``total`` rows of ``phase``, begun at time ``started``."""
-        if self.verbose > 1 and total > 0:
-            elapsed = time.perf_counter() - started
-            eta = elapsed * (total - done) / max(done, 1)
-            self._print(f"{phase}: {done}/{total} rows, {elapsed:.1f} s, ~{eta:.1f} s left")
-
-    def _print(self, message: str) -> None:
-        elapsed = time.perf_counter() - self.start
-        print(f"[{self.name}] {elapsed:7.1f} s  {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,40 @@
+"""Targets and row weights as the engine takes them."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils.validation import _check_sample_weight
+
+__all__ = ["as_targets", "check_sample_weight", "target_shift", "unit_weights_as_none"]
+
+
+def check_sample_weight(sample_weight, X) -> np.ndarray:
+    """``sample_weight`` as one float64 weight per row of ``X`` (ones for None).
+
+    Weights must be finite and non-negative, and not all zero (a negative weight
+    would make ``sqrt(s_i)`` NaN in the statistics).
+    """
+    return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+
+
+def as_targets(y) -> tuple[np.ndarray, bool]:
+    """``(Y, y_was_1d)``: the targets as an ``(n, n_targets)`` float64 array."""
+    return np.asarray(y, dtype=np.float64).reshape(len(y), -1), np.ndim(y) == 1
+
+
+def unit_weights_as_none(sample_weight: np.ndarray | None) -> np.ndarray | None:
+    """``None`` when every weight is 1, so the core skips weighting the rows."""
+    if sample_weight is None or np.all(sample_weight == 1.0):
+        return None
+    return sample_weight
+
+
+def target_shift(Y: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
+    """The weighted mean of each target, subtracted before the statistics are summed.
+
+    The statistics are uncentered sums, centered at the end (``sum y^2 - S ybar^2``,
+    ``Z^T y - S zbar ybar``): when the targets' mean dwarfs their spread (``y +
+    1e8``) the two sides cancel catastrophically. Targets shifted by (nearly)
+    their mean leave nothing to cancel; the intercept takes the shift back.
+    """
+    return np.average(Y, axis=0, weights=sample_weight)

@@ -1,0 +1,424 @@
+"""The engine side of the random-feature ridge estimators: fits, streams and predictions.
+
+:class:`RandomFeatureRidgeBase` holds the parameters and the fit of
+:class:`~rfkernels.RandomFeatureRidge` and
+:class:`~rfkernels.RandomFeatureRidgeClassifier`, which only turn their targets into
+an ``(n, n_targets)`` float64 array. A fit on arrays streams the features into the
+Gram statistics (``n >= D``, primal) or forms ``Z Z^T`` (``n < D``, dual); a fit on
+batches (memmaps, :class:`~rfkernels.RowBatches`, Dask arrays) makes the same passes
+over its row source; :meth:`~RandomFeatureRidgeBase.partial_fit` adds batches to
+streamed statistics and re-solves the path after each one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Integral
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, MultiOutputMixin, is_classifier
+from sklearn.model_selection import check_cv
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
+
+from . import _core
+from ._engine.data import target_shift
+from ._engine.features import FeatureArrays
+from ._engine.passes import (
+    ArrayRows,
+    default_chunk_rows,
+    gram_statistics,
+    leave_one_out_errors,
+    new_statistics,
+)
+from ._engine.paths import DualPath, PathSolution, PrimalPath, solve_path
+from ._engine.progress import Progress
+from ._engine.selection import RIDGE_PATH_CONSTRAINTS, apply_selection
+from ._gamma import entry_moments, gamma_from_moments
+from ._memory import check_fits_in_memory
+from ._threads import resolve_n_jobs
+from .batches import as_batches, is_batched
+from .distributed import is_dask_array
+from .random_features import RandomFeatures
+
+__all__ = ["RandomFeatureRidgeBase"]
+
+#: Rows of a fit before the first: ``(X, Y, sample_weight, y_was_1d)``.
+Prepared = tuple[Any, np.ndarray, np.ndarray, bool]
+
+
+@dataclass
+class _Stream:
+    """What ``partial_fit`` accumulates: statistics, the targets' shape, their shift."""
+
+    statistics: _core.GramStatistics
+    y_was_1d: bool
+    shift: np.ndarray
+
+
+def check_targets_like(Y: np.ndarray, y_was_1d: bool, n_targets: int, first_1d: bool) -> None:
+    """Refuse rows whose targets differ in number or shape from the earlier rows'."""
+    if (Y.shape[1], y_was_1d) != (n_targets, first_1d):
+        raise ValueError(
+            f"y has {Y.shape[1]} target(s) ({'1-d' if y_was_1d else '2-d'}) but the "
+            f"earlier rows had {n_targets} ({'1-d' if first_1d else '2-d'})"
+        )
+
+
+class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
+    """The parameters and fits shared by the regressor and the classifier."""
+
+    _parameter_constraints: ClassVar[dict] = {
+        **{k: v for k, v in RandomFeatures._parameter_constraints.items() if k != "n_jobs"},
+        **RIDGE_PATH_CONSTRAINTS,
+        "chunk_size": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(
+        self,
+        kernel: str = "rbf",
+        *,
+        n_components: int = 1024,
+        gamma: float | str = "scale",
+        bias: float = 0.0,
+        fourier: str = "cos",
+        sampling: str = "iid",
+        alphas="auto",
+        cv: int | str | None = None,
+        fit_intercept: bool = True,
+        alpha_per_target: bool = False,
+        random_state: int | np.random.RandomState | None = None,
+        chunk_size: int | None = None,
+        n_jobs: int | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.kernel = kernel
+        self.n_components = n_components
+        self.gamma = gamma
+        self.bias = bias
+        self.fourier = fourier
+        self.sampling = sampling
+        self.alphas = alphas
+        self.cv = cv
+        self.fit_intercept = fit_intercept
+        self.alpha_per_target = alpha_per_target
+        self.random_state = random_state
+        self.chunk_size = chunk_size
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    # ------------------------------------------------------------ what subclasses give
+
+    def _prepare(self, X, y, sample_weight, *, reset: bool) -> Prepared:
+        """A batch of a stream: ``X``, targets ``Y`` (``n x t`` float64), weights, 1-d ``y``."""
+        raise NotImplementedError
+
+    def _prepare_fit(self, X, y, sample_weight) -> tuple[Any, np.ndarray, np.ndarray, bool, Any]:
+        """The rows of ``fit`` on arrays: as :meth:`_prepare`, then the labels of the folds.
+
+        The labels are what a splitter's ``split`` gets as ``y`` (None for a regressor).
+        """
+        raise NotImplementedError
+
+    def _before_batches(self, rows, X, y) -> None:
+        """Called before a fit on batches (the classifier collects its classes)."""
+
+    # ------------------------------------------------------------------------- fits
+
+    def _fit(self, X, y, sample_weight):
+        """``fit``: on arrays in memory, or on a source of row batches."""
+        if is_batched(X):
+            rows = as_batches(X, y, sample_weight)
+            self._before_batches(rows, X, y)
+            return self._fit_batches(rows)
+        X, Y, sample_weight, y_was_1d, labels = self._prepare_fit(X, y, sample_weight)
+        self.__dict__.pop("_stream", None)
+        progress = Progress(type(self).__name__, self.verbose)
+        features = FeatureArrays.of(self._fit_features(X, sample_weight))
+        shift = target_shift(Y, sample_weight) if self.fit_intercept else np.zeros(Y.shape[1])
+        n_jobs = resolve_n_jobs(self.n_jobs)
+        n, D = X.shape[0], self.n_components
+        path: PrimalPath | DualPath
+        # One BLAS thread: numpy's products here are small, and idle OpenBLAS
+        # threads spin on the cores the Rust threads need.
+        with threadpool_limits(limits=1, user_api="blas"):
+            if n < D:
+                progress.phase(f"dual solve: {n} samples < {D} features, kernel matrix Z Z^T")
+                path = self._dual_path(X, Y, sample_weight, shift, n_jobs)
+            else:
+                rows = ArrayRows(X, Y, sample_weight, self._chunk_rows())
+                path = self._primal_path(rows, features, shift, n_jobs, progress)
+            splits = self._splits(X, labels)
+            if splits:
+                progress.phase(f"{len(splits)}-fold cross-validation")
+            solution = solve_path(path, self.alphas, self.cv, splits)
+            self._set_solution(solution, y_was_1d)
+        progress.phase(f"done: alpha_ = {self.alpha_}, best score = {self.best_score_}")
+        return self
+
+    def _chunk_rows(self) -> int:
+        """Rows per chunk of features: ``chunk_size``, or about 64 MiB of features."""
+        if self.chunk_size is not None:
+            return int(self.chunk_size)
+        return default_chunk_rows(self.n_components)
+
+    def _fit_features(self, X, sample_weight, gamma=None) -> RandomFeatures:
+        """Draw the random features; set ``random_features_``.
+
+        ``gamma`` overrides the parameter (a batched fit resolves ``"scale"`` over
+        all batches); with ``gamma="scale"`` it comes from ``X``.
+        """
+        self.random_features_ = RandomFeatures(
+            self.kernel,
+            n_components=self.n_components,
+            gamma=self.gamma if gamma is None else gamma,
+            bias=self.bias,
+            fourier=self.fourier,
+            sampling=self.sampling,
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+        ).fit(X, sample_weight=sample_weight)
+        return self.random_features_
+
+    def _primal_path(self, rows: ArrayRows, features, shift, n_jobs, progress) -> PrimalPath:
+        """The path of the Gram of the features of ``rows`` (pass 1; LOO is pass 2)."""
+        chunk_rows, n = self._chunk_rows(), len(rows)
+        progress.phase(f"pass 1: features and Gram, {n} rows x {self.n_components} features")
+
+        def statistics(index=None, phase="pass 1"):
+            fold = (
+                rows
+                if index is None
+                else ArrayRows(rows.X, rows.Y, rows.sample_weight, chunk_rows, index)
+            )
+            with progress.bar(phase, len(fold), "rows") as advance:
+                return gram_statistics(
+                    fold,
+                    features,
+                    rows.Y.shape[1],
+                    shift=shift,
+                    chunk_rows=chunk_rows,
+                    n_jobs=n_jobs,
+                    advance=advance,
+                )
+
+        def loo(core, alphas):
+            progress.phase("pass 2: exact leave-one-out residuals")
+            with progress.bar("pass 2", n, "rows") as advance:
+                return leave_one_out_errors(
+                    core,
+                    rows,
+                    features,
+                    alphas,
+                    n_samples=n,
+                    shift=shift,
+                    n_jobs=n_jobs,
+                    advance=advance,
+                )
+
+        stats = statistics()
+        progress.phase("eigendecomposition of the Gram")
+        kfold = not (self.cv is None or isinstance(self.cv, str))
+        return PrimalPath(
+            stats,
+            fit_intercept=self.fit_intercept,
+            n_jobs=n_jobs,
+            shift=shift,
+            loo=loo,
+            fold_statistics=(lambda index: statistics(index, "fold")) if kfold else None,
+        )
+
+    def _dual_path(self, X, Y, sample_weight, shift, n_jobs) -> DualPath:
+        """The path of the kernel matrix ``Z Z^T`` of the features (``n < D``)."""
+        check_fits_in_memory((X.shape[0], self.n_components), np.float64, "the features Z")
+        Z = self.random_features_.transform(X).astype(np.float64, copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):  # the core reports overflow
+            K = Z @ Z.T
+        return DualPath(
+            K,
+            Y - shift,
+            sample_weight,
+            fit_intercept=self.fit_intercept,
+            n_jobs=n_jobs,
+            shift=shift,
+            features=Z,
+        )
+
+    def _splits(self, X, labels) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(train, test) indices for a cross-validation ``cv``; empty for LOO and GCV."""
+        if self.cv is None or isinstance(self.cv, str):
+            return []
+        splitter = check_cv(self.cv, labels, classifier=is_classifier(self))
+        return list(splitter.split(X, labels))
+
+    def _set_solution(self, solution: PathSolution, y_was_1d: bool) -> None:
+        """Choose ``alpha``; set ``coef_``, ``intercept_`` and the selection results."""
+        coef, intercept = apply_selection(self, solution, y_was_1d)
+        self.coef_ = coef[:, 0] if y_was_1d else coef.T
+        if self.fit_intercept:
+            self.intercept_ = float(intercept[0]) if y_was_1d else intercept
+        else:
+            self.intercept_ = 0.0 if y_was_1d else np.zeros(coef.shape[1])
+
+    # ------------------------------------------------------------ batches and streams
+
+    def _check_streamed_cv(self, how: str) -> None:
+        """Refuse a ``cv`` with folds in a fit that sees its rows batch by batch."""
+        if not (self.cv is None or self.cv in ("loo", "gcv")):
+            raise ValueError(f"{how}; cv={self.cv!r} needs every fold's rows at once")
+
+    def _batch_preparer(self, n_targets: int, y_was_1d: bool):
+        """``prepare(batch)`` of the passes: a raw batch validated like the first one."""
+
+        def prepare(batch):
+            X, Y, sample_weight, one_d = self._prepare(*batch, reset=False)
+            check_targets_like(Y, one_d, n_targets, y_was_1d)
+            return X, Y, sample_weight
+
+        return prepare
+
+    def _fit_batches(self, rows):
+        """``fit`` on a source of row batches, reading them once per pass.
+
+        ``rows`` is a :class:`~rfkernels._engine.passes.RowSource`: a pass for
+        ``gamma="scale"`` (only then), one for the Gram statistics and, unless
+        ``cv="gcv"``, one for the exact leave-one-out residuals of every alpha.
+        """
+        self._check_streamed_cv("a fit on batches of rows chooses alpha by leave-one-out or GCV")
+        for name in ("_stream", "random_features_", "n_features_in_", "feature_names_in_"):
+            self.__dict__.pop(name, None)
+        progress = Progress(type(self).__name__, self.verbose)
+        gamma = None
+        if isinstance(self.gamma, str):
+            progress.phase("pass 0: the scale of the data for gamma='scale'")
+            gamma = gamma_from_moments(self.kernel, *entry_moments(rows))
+        X, Y, sample_weight, y_was_1d = self._prepare(*rows.head(), reset=True)
+        features = FeatureArrays.of(self._fit_features(X, sample_weight, gamma))
+        shift = target_shift(Y, sample_weight)
+        prepare = self._batch_preparer(Y.shape[1], y_was_1d)
+        n_jobs, chunk_rows = resolve_n_jobs(self.n_jobs), self._chunk_rows()
+        progress.phase("pass 1: features and Gram, batch by batch")
+        stats = gram_statistics(
+            rows,
+            features,
+            Y.shape[1],
+            shift=shift,
+            chunk_rows=chunk_rows,
+            n_jobs=n_jobs,
+            prepare=prepare,
+        )
+        n_samples = stats.n_samples
+        if n_samples < 2:
+            raise ValueError(f"a fit needs at least 2 rows; the batches hold {n_samples}")
+        if not self.fit_intercept:  # nothing takes the shift back: the targets' own statistics
+            stats, shift = stats.shift_targets(-shift), np.zeros_like(shift)
+
+        def loo(core, alphas):
+            progress.phase("pass 2: exact leave-one-out residuals, batch by batch")
+            return leave_one_out_errors(
+                core,
+                rows,
+                features,
+                alphas,
+                n_samples=n_samples,
+                shift=shift,
+                n_jobs=n_jobs,
+                prepare=prepare,
+            )
+
+        progress.phase("eigendecomposition of the Gram")
+        with threadpool_limits(limits=1, user_api="blas"):
+            path = PrimalPath(
+                stats, fit_intercept=self.fit_intercept, n_jobs=n_jobs, shift=shift, loo=loo
+            )
+            del stats
+            self._set_solution(solve_path(path, self.alphas, self.cv, None), y_was_1d)
+        progress.phase(f"done: alpha_ = {self.alpha_}, best score = {self.best_score_}")
+        return self
+
+    def _partial_fit(self, X, y, sample_weight) -> None:
+        """Add a batch (an array, or a dask array's blocks) to the stream; solve it by GCV.
+
+        The first call after construction draws the features (``gamma="scale"`` from
+        this first batch); after ``fit`` the fitted features are kept and a new stream
+        of statistics starts.
+        """
+        self._check_streamed_cv("partial_fit chooses alpha by GCV from the streamed statistics")
+        self._check_feature_params()
+        first = "random_features_" not in self.__dict__
+        if is_dask_array(X):
+            rows = as_batches(X, y, sample_weight)
+            X, Y, sample_weight, y_was_1d = self._prepare(*rows.head(), reset=first)
+        else:
+            X, Y, sample_weight, y_was_1d = self._prepare(X, y, sample_weight, reset=first)
+            rows = ArrayRows(X, Y, sample_weight, self._chunk_rows())
+        stream = self.__dict__.get("_stream")
+        if stream is None:
+            if first:
+                self._fit_features(X, sample_weight)
+            stats = new_statistics(self.n_components, Y.shape[1])
+            stream = _Stream(stats, y_was_1d, target_shift(Y, sample_weight))
+        check_targets_like(Y, y_was_1d, stream.statistics.n_targets, stream.y_was_1d)
+        prepare = (
+            None if isinstance(rows, ArrayRows) else self._batch_preparer(Y.shape[1], y_was_1d)
+        )
+        n_jobs = resolve_n_jobs(self.n_jobs)
+        with threadpool_limits(limits=1, user_api="blas"):
+            added = gram_statistics(
+                rows,
+                FeatureArrays.of(self.random_features_),
+                Y.shape[1],
+                shift=stream.shift,
+                chunk_rows=self._chunk_rows(),
+                n_jobs=n_jobs,
+                **({} if prepare is None else {"prepare": prepare}),
+            )
+            stream.statistics = stream.statistics + added
+            self._stream = stream
+            stats, shift = stream.statistics, stream.shift
+            if not self.fit_intercept:  # nothing takes the shift back
+                stats, shift = stats.shift_targets(-shift), np.zeros_like(shift)
+            path = PrimalPath(stats, fit_intercept=self.fit_intercept, n_jobs=n_jobs, shift=shift)
+            self._set_solution(solve_path(path, self.alphas, "gcv", None), stream.y_was_1d)
+
+    def _check_feature_params(self) -> None:
+        """Refuse a ``partial_fit`` after a change of the feature parameters.
+
+        The features were drawn by ``fit`` or the first ``partial_fit``, and the stream
+        keeps adding rows to them.
+        """
+        features = self.__dict__.get("random_features_")
+        if features is None:
+            return
+        names = ["kernel", "n_components", "bias", "fourier", "sampling", "random_state"]
+        drawn = {name: getattr(features, name) for name in names}
+        if not isinstance(self.gamma, str):  # "scale" was resolved from the data
+            names.append("gamma")
+            drawn["gamma"] = features.gamma_
+        for name in names:
+            if getattr(self, name) != drawn[name]:
+                raise ValueError(
+                    f"{name} changed from {drawn[name]!r} to {getattr(self, name)!r} since the "
+                    "features were drawn; partial_fit keeps adding rows to those features: "
+                    "call fit, or start a new stream on a clone of the estimator"
+                )
+
+    # ---------------------------------------------------------------------- predict
+
+    def _linear_predict(self, X) -> np.ndarray:
+        """``Z(X) @ coef_ + intercept_`` computed in Rust chunk by chunk."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        coef = np.atleast_2d(self.coef_)
+        intercept = np.atleast_1d(np.asarray(self.intercept_, dtype=np.float64))
+        scores = _core.predict_linear(
+            X,
+            coef=np.ascontiguousarray(coef.T, dtype=np.float64),
+            intercept=np.ascontiguousarray(np.broadcast_to(intercept, (coef.shape[0],))),
+            n_jobs=resolve_n_jobs(self.n_jobs),
+            **FeatureArrays.of(self.random_features_).core(X.dtype),
+        )
+        scores = scores.astype(X.dtype, copy=False)
+        return scores[:, 0] if np.ndim(self.coef_) == 1 else scores
