@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -199,6 +200,144 @@ class SweepResult:
                 f"{value:>8}  {tuned['alpha'][v]:>11.3g}  {tuned['train'][v]:>10.4g}  "
                 f"{test:>20}  {_cell(tuned['theory_test'][v]):>11}  "
                 f"{_cell(tuned['kernel_test'][v]):>11}"
+            )
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        """What the tuned curve shows, in a few sentences with numbers from the result.
+
+        Returns
+        -------
+        str
+            One paragraph per finding, indented by two spaces and wrapped at 92
+            columns: the test MSE at the first and the last value (and the
+            kernel's, if computed) and whether it falls at every step (by at most
+            two standard errors' rise); the tuned ridge at the last value, also
+            divided by ``n``, and its train MSE as a multiple of its test MSE; with
+            the theory, how far the predicted test MSE is from the measured one.
+
+        See Also
+        --------
+        table : The risks at the tuned ridge, one row per value.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rfkernels.sweep import width_sweep
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.standard_normal((200, 3))
+        >>> y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(200)
+        >>> result = width_sweep(X, y, [16, 64], seeds=(0, 1), n_eigen=150, progress=False)
+        >>> print(result.summary())  # doctest: +ELLIPSIS
+          test MSE ... at D = 16 -> ... at 64; kernel (infinite width) ...
+          at D = 64: tuned alpha ... (alpha / n = ...); train MSE ... x test MSE.
+          theory vs measured test MSE: ...% apart (median), at most ...% (at D = ...
+        """
+        tuned = self.tuned()
+        findings = [self._trend_finding(tuned), self._ridge_finding(tuned)]
+        if np.all(np.isfinite(tuned["theory_test"])):
+            findings.append(self._theory_finding(tuned))
+        return "\n".join(_finding(text) for text in findings)
+
+    def _trend_finding(self, tuned: dict[str, np.ndarray]) -> str:
+        """The test MSE from the first to the last value, and whether it always falls."""
+        symbol, first, last = _SYMBOL[self.parameter], int(self.values[0]), int(self.values[-1])
+        test, kernel = tuned["test"], tuned["kernel_test"]
+        text = f"test MSE {test[0]:.3g} at {symbol} = {first:,} -> {test[-1]:.3g} at {last:,}"
+        if np.all(np.isfinite(kernel)):
+            there = "" if self.parameter == "n_components" else " there"
+            text += f"; kernel (infinite width) {kernel[-1]:.3g}{there}"
+        falls = np.all(np.diff(test) <= 2 * np.nan_to_num(tuned["test_sem"][1:]))
+        return text + ("; it falls at every step." if falls else ".")
+
+    def _ridge_finding(self, tuned: dict[str, np.ndarray]) -> str:
+        """The tuned ridge at the last value (also over n), and train MSE over test MSE there."""
+        last = int(self.values[-1])
+        n = self.fixed["n_samples"] if self.parameter == "n_components" else last
+        alpha, train, test = tuned["alpha"][-1], tuned["train"][-1], tuned["test"][-1]
+        return (
+            f"at {_SYMBOL[self.parameter]} = {last:,}: tuned alpha {alpha:.2g} (alpha / n = "
+            f"{alpha / n:.1e}); train MSE {train:.3g} = {train / test:.2f} x test MSE."
+        )
+
+    def _theory_finding(self, tuned: dict[str, np.ndarray]) -> str:
+        """How far the theory's test MSE is from the measured one: median and worst gap."""
+        gap = tuned["theory_test"] / tuned["test"] - 1
+        worst = int(np.argmax(np.abs(gap)))
+        return (
+            f"theory vs measured test MSE: {100 * np.median(np.abs(gap)):.0f}% apart (median), "
+            f"at most {100 * gap[worst]:+.0f}% (at {_SYMBOL[self.parameter]} = "
+            f"{int(self.values[worst]):,}); eigenstructure measured on "
+            f"{self.fixed['n_eigen']:,} training rows."
+        )
+
+    def ridge_table(self) -> str:
+        """A plain-text table of the test MSE at zero ridge and at the tuned ridge, per width.
+
+        Returns
+        -------
+        str
+            A header, then per width: the test MSE at ``alpha = 0`` (mean over
+            seeds; ``inf`` where the fit blows up), the theory's prediction there,
+            the tuned ridge (median over seeds) and the test MSE at it (mean over
+            seeds). The width ``D = n`` is marked as the interpolation peak. A last
+            row gives the kernel (infinite width), if computed.
+
+        Raises
+        ------
+        ValueError
+            If the result is not a width sweep, or its ridge grid does not start at
+            ``alpha = 0`` (``alphas="auto"`` does).
+
+        See Also
+        --------
+        table : The risks at the tuned ridge, with train MSE and standard errors.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rfkernels.sweep import ridge_path
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.standard_normal((200, 3))
+        >>> y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(200)
+        >>> result = ridge_path(X, y, widths=[16, 150], seeds=(0, 1), n_eigen=150, progress=False)
+        >>> print(result.ridge_table())  # doctest: +ELLIPSIS
+               D  test MSE, alpha = 0  theory, alpha = 0  tuned alpha  test MSE, tuned
+        ------------------------------------------------------------------------------
+              16  ...
+             150  ...  <- D = n: the interpolation peak
+          kernel  ...
+        """
+        if self.parameter != "n_components":
+            raise ValueError(
+                f"ridge_table() needs a width sweep (width_sweep or ridge_path), not a sweep "
+                f"over {self.parameter}"
+            )
+        if self.alphas[0] != 0:
+            raise ValueError(
+                f"ridge_table() needs a ridge grid that starts at alpha = 0 (as alphas='auto' "
+                f"does); this one starts at {self.alphas[0]:.3g}"
+            )
+        tuned, n = self.tuned(), self.fixed["n_samples"]
+        header = (
+            f"{'D':>8}  {'test MSE, alpha = 0':>19}  {'theory, alpha = 0':>17}  "
+            f"{'tuned alpha':>11}  {'test MSE, tuned':>15}"
+        )
+        lines = [header, "-" * len(header)]
+        theory = self.theory_test
+        for v, width in enumerate(self.values):
+            predicted = _mse_cell(theory[v, 0]) if theory is not None else "-"
+            note = "  <- D = n: the interpolation peak" if width == n else ""
+            lines.append(
+                f"{width:>8}  {_mse_cell(self.test[:, v, 0].mean()):>19}  {predicted:>17}  "
+                f"{tuned['alpha'][v]:>11.3g}  {tuned['test'][v]:>15.4g}{note}"
+            )
+        if self.kernel_test is not None:
+            kernel_theory = self.theory_kernel_test
+            predicted = _mse_cell(kernel_theory[0, 0]) if kernel_theory is not None else "-"
+            lines.append(
+                f"{'kernel':>8}  {_mse_cell(self.kernel_test[:, 0, 0].mean()):>19}  "
+                f"{predicted:>17}  {'':>11}  {_mse_cell(tuned['kernel_test'][0]):>15}"
             )
         return "\n".join(lines)
 
@@ -447,6 +586,18 @@ def _sem(per_seed: np.ndarray) -> np.ndarray:
 
 def _cell(value: float) -> str:
     return "-" if np.isnan(value) else f"{value:.4g}"
+
+
+def _mse_cell(value: float) -> str:
+    """A risk in :meth:`SweepResult.ridge_table`: 3 significant digits, ``inf`` at a blow-up."""
+    return "inf" if np.isinf(value) else f"{value:.3g}"
+
+
+def _finding(text: str) -> str:
+    """One finding of :meth:`SweepResult.summary`: indented, wrapped at 92 columns."""
+    return textwrap.fill(
+        " ".join(text.split()), width=92, initial_indent="  ", subsequent_indent="    "
+    )
 
 
 def _seed_note(result: SweepResult) -> str:
