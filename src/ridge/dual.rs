@@ -21,7 +21,12 @@ use super::spectrum::{SpectralParts, SpectralPath};
 use super::{SymmetricEigen, check_alpha, check_alphas, loo_squared, shrinkage};
 use crate::error::{Error, Result};
 use crate::parallel::Context;
-use faer::{Mat, MatRef};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par};
+
+/// Rows of `U` per task of [`DualPath::loo_errors`]: fixed, so that the sums are
+/// added in the same order whatever the thread count.
+const LOO_BLOCK_ROWS: usize = 128;
 
 /// The dual ridge path on an `n x n` kernel matrix `K` (exact kernels, or
 /// `Z Z^T` when there are fewer samples than features): one eigendecomposition of
@@ -221,7 +226,7 @@ impl DualPath {
     /// `alpha > 0`: `alpha / (sigma_j + alpha)`. `alpha = 0` (ridgeless limit): 1 on
     /// the null space when it holds more than the intercept direction, else
     /// `1 / sigma_j` on the range (the limit of `(I - H) / alpha`).
-    fn complement_weights(&self, alpha: f64) -> (Vec<f64>, f64) {
+    pub(super) fn complement_weights(&self, alpha: f64) -> (Vec<f64>, f64) {
         let SpectralParts { eigen, cutoff, .. } = &self.spectrum;
         let (values, cutoff) = (&eigen.values, *cutoff);
         let has_intercept = self.intercept_direction.iter().any(|&v| v != 0.0);
@@ -247,11 +252,20 @@ impl DualPath {
         }
     }
 
-    /// Exact leave-one-out errors `sum_i e_i^2 / n` for every alpha and target.
+    /// Exact leave-one-out errors `sum_i e_i^2 / n` for every alpha (rows) and
+    /// target.
+    ///
+    /// The `O(n^2 (1 + t) n_alphas)` products run on `ctx`'s pool in blocks of a
+    /// fixed number of rows of `U` (128): each block computes its diagonals
+    /// `(U o U)[block] W`, its residuals `U[block] (W o U^T y~)` and its sums of
+    /// squared leave-one-out residuals, and the block sums are added in block
+    /// order, so the result does not depend on the thread count. The interrupt is
+    /// polled between batches of blocks.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for a negative or non-finite alpha.
-    pub fn loo_errors(&self, alphas: &[f64]) -> Result<Mat<f64>> {
+    /// [`Error::InvalidParameter`] for a negative or non-finite alpha;
+    /// [`Error::Interrupted`] if `ctx`'s interrupt fires.
+    pub fn loo_errors(&self, alphas: &[f64], ctx: &Context) -> Result<Mat<f64>> {
         check_alphas(alphas)?;
         let (n, t, n_alphas) = (
             self.projected_targets.nrows(),
@@ -260,28 +274,45 @@ impl DualPath {
         );
         let complements: Vec<(Vec<f64>, f64)> =
             alphas.iter().map(|&a| self.complement_weights(a)).collect();
+        // The largest weight per alpha: the scale of 1 - H_ii below which a point
+        // counts as interpolated.
+        let scales: Vec<f64> = complements
+            .iter()
+            .map(|(w, _)| w.iter().copied().fold(0.0, f64::max))
+            .collect();
         // weights[j, a] and, for the residuals, weighted[j, k * n_alphas + a] = w_ja (U^T y~)_jk.
         let weights = Mat::from_fn(n, n_alphas, |j, a| complements[a].0[j]);
         let weighted = Mat::from_fn(n, t * n_alphas, |j, col| {
             weights[(j, col % n_alphas)] * self.projected_targets[(j, col / n_alphas)]
         });
-        let u = &self.spectrum.eigen.vectors;
-        let u_squared = Mat::from_fn(n, n, |i, j| u[(i, j)] * u[(i, j)]);
-        let diagonals = u_squared * &weights;
-        let residuals = u * weighted;
-        let mut errors = Mat::<f64>::zeros(n_alphas, t);
-        for a in 0..n_alphas {
-            let (ref w, intercept_weight) = complements[a];
-            let scale = w.iter().copied().fold(0.0, f64::max);
-            for i in 0..n {
-                let complement =
-                    diagonals[(i, a)] - intercept_weight * self.intercept_direction[i].powi(2);
-                for k in 0..t {
-                    errors[(a, k)] +=
-                        loo_squared(residuals[(i, k * n_alphas + a)], complement, scale);
+        let u = self.spectrum.eigen.vectors.as_ref();
+        let mut sums = vec![Mat::<f64>::zeros(0, 0); n.div_ceil(LOO_BLOCK_ROWS)];
+        ctx.for_each_task(sums.iter_mut().enumerate(), |(block, sum)| {
+            let start = block * LOO_BLOCK_ROWS;
+            let rows = LOO_BLOCK_ROWS.min(n - start);
+            let u_block = u.subrows(start, rows);
+            let u_squared = Mat::from_fn(rows, n, |i, j| u_block[(i, j)] * u_block[(i, j)]);
+            let mut diagonals = Mat::<f64>::zeros(rows, n_alphas);
+            let mut residuals = Mat::<f64>::zeros(rows, t * n_alphas);
+            let (accum, par) = (Accum::Replace, Par::Seq);
+            matmul(diagonals.as_mut(), accum, &u_squared, &weights, 1.0, par);
+            matmul(residuals.as_mut(), accum, u_block, &weighted, 1.0, par);
+            let mut block_sums = Mat::<f64>::zeros(n_alphas, t);
+            for (a, (_, intercept_weight)) in complements.iter().enumerate() {
+                for i in 0..rows {
+                    let v_i = self.intercept_direction[start + i];
+                    let complement = diagonals[(i, a)] - intercept_weight * v_i.powi(2);
+                    for k in 0..t {
+                        let residual = residuals[(i, k * n_alphas + a)];
+                        block_sums[(a, k)] += loo_squared(residual, complement, scales[a]);
+                    }
                 }
             }
-        }
+            *sum = block_sums;
+            Ok(())
+        })?;
+        let mut errors = Mat::<f64>::zeros(n_alphas, t);
+        sums.iter().for_each(|sum| errors += sum);
         Ok(errors / (n as f64))
     }
 }

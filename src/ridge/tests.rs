@@ -4,8 +4,9 @@
 use super::*;
 use crate::features::{self, FeatureMap, Projection};
 use crate::gram::GramAccumulator;
-use crate::kernels::Kernel;
+use crate::kernels::{Kernel, kernel_matrix};
 use crate::linalg::row_major;
+use crate::parallel::{Interrupt, NeverInterrupt};
 use crate::real::Real;
 use faer::Par;
 
@@ -186,7 +187,7 @@ fn dual_equals_primal() {
         )
         .unwrap();
         let primal_loo = loo_on_inputs(&path, &p, t, w, &ALPHAS);
-        let dual_loo = dual.loo_errors(&ALPHAS).unwrap();
+        let dual_loo = dual.loo_errors(&ALPHAS, &Context::global()).unwrap();
         for (a, &alpha) in ALPHAS.iter().enumerate() {
             let (coef, b) = path.coef(alpha).unwrap();
             let (d, b_dual) = dual.dual_coef(alpha).unwrap();
@@ -235,7 +236,7 @@ fn ridgeless_dual_loo_matches_small_ridge_limit() {
             &Context::global(),
         )
         .unwrap();
-        let loo = dual.loo_errors(&[0.0, 1e-9]).unwrap();
+        let loo = dual.loo_errors(&[0.0, 1e-9], &Context::global()).unwrap();
         assert!(loo[(0, 0)].is_finite());
         assert!(
             (loo[(0, 0)] - loo[(1, 0)]).abs() < 1e-5 * loo[(0, 0)],
@@ -371,5 +372,100 @@ fn inconsistent_dual_parts_are_refused() {
         let mut parts = dual.clone();
         broken(&mut parts);
         assert!(matches!(parts.check_parts(), Err(Error::Shape(_))), "{i}");
+    }
+}
+
+/// The single-product dual leave-one-out formula that the blocked pass replaced.
+fn dual_loo_reference(dual: &DualPath, alphas: &[f64]) -> Mat<f64> {
+    let (n, t, n_alphas) = (
+        dual.projected_targets.nrows(),
+        dual.projected_targets.ncols(),
+        alphas.len(),
+    );
+    let complements: Vec<(Vec<f64>, f64)> =
+        alphas.iter().map(|&a| dual.complement_weights(a)).collect();
+    let weights = Mat::from_fn(n, n_alphas, |j, a| complements[a].0[j]);
+    let weighted = Mat::from_fn(n, t * n_alphas, |j, col| {
+        weights[(j, col % n_alphas)] * dual.projected_targets[(j, col / n_alphas)]
+    });
+    let u = &dual.spectrum.eigen.vectors;
+    let u_squared = Mat::from_fn(n, n, |i, j| u[(i, j)] * u[(i, j)]);
+    let diagonals = u_squared * &weights;
+    let residuals = u * weighted;
+    let mut errors = Mat::<f64>::zeros(n_alphas, t);
+    for a in 0..n_alphas {
+        let (ref w, intercept_weight) = complements[a];
+        let scale = w.iter().copied().fold(0.0, f64::max);
+        for i in 0..n {
+            let complement =
+                diagonals[(i, a)] - intercept_weight * dual.intercept_direction[i].powi(2);
+            for k in 0..t {
+                errors[(a, k)] += loo_squared(residuals[(i, k * n_alphas + a)], complement, scale);
+            }
+        }
+    }
+    errors / (n as f64)
+}
+
+struct AlwaysInterrupt;
+
+impl Interrupt for AlwaysInterrupt {
+    fn check(&self) -> Result<()> {
+        Err(Error::Interrupted)
+    }
+}
+
+#[test]
+fn blocked_dual_loo_is_thread_invariant_and_equals_the_single_product() {
+    // 300 rows: two full blocks of U's rows and a partial one. A rank-5 kernel
+    // (X X^T: the ridgeless limit on the null space) and a full-rank one (rbf:
+    // the limit of (I - H) / alpha).
+    let t = 2;
+    let p = problem(300, 5, t);
+    let mut rbf = vec![0.0; p.n * p.n];
+    let kernel = Kernel::Rbf { gamma: 0.5 };
+    let x = row_major(&p.x, p.n, p.d);
+    kernel_matrix(x, None, &kernel, &mut rbf, &Context::global()).unwrap();
+    let rbf = row_major(&rbf, p.n, p.n).to_owned();
+    let pools: Vec<rayon::ThreadPool> = [1, 2]
+        .into_iter()
+        .map(|threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    for kernel in [gram_of_inputs(&p), rbf] {
+        for (intercept, weighted) in [(true, true), (false, true), (true, false), (false, false)] {
+            let w = if weighted { Some(&p.s[..]) } else { None };
+            let y = row_major(&p.y, p.n, t);
+            let dual = DualPath::new(kernel.as_ref(), y, w, intercept, &Context::global()).unwrap();
+            let want = dual_loo_reference(&dual, &ALPHAS);
+            let runs: Vec<Mat<f64>> = pools
+                .iter()
+                .map(|pool| {
+                    let ctx = Context::new(Some(pool), &NeverInterrupt);
+                    dual.loo_errors(&ALPHAS, &ctx).unwrap()
+                })
+                .collect();
+            assert_eq!(runs[0], runs[1], "the thread count changed the errors");
+            for a in 0..ALPHAS.len() {
+                for k in 0..t {
+                    let (got, want) = (runs[0][(a, k)], want[(a, k)]);
+                    assert!(
+                        got == want || (got - want).abs() <= 1e-12 * want,
+                        "{} {intercept} {weighted}: {got} vs {want}",
+                        ALPHAS[a]
+                    );
+                }
+            }
+            let interrupted = Context::new(Some(&pools[1]), &AlwaysInterrupt);
+            assert_eq!(
+                dual.loo_errors(&ALPHAS, &interrupted),
+                Err(Error::Interrupted)
+            );
+            assert!(dual.loo_errors(&[-1.0], &Context::global()).is_err());
+        }
     }
 }
