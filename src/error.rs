@@ -1,4 +1,5 @@
-//! The errors the core reports; `python.rs` maps each variant to one Python exception.
+//! The errors the core reports; the bindings (`src/python/`) map each variant to one
+//! Python exception.
 
 use std::fmt;
 

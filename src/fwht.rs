@@ -2,8 +2,9 @@
 //!
 //! `H` is the `n x n` Hadamard matrix of Sylvester's construction (`n` a power of
 //! two): `H_1 = [1]`, `H_2n = [[H_n, H_n], [H_n, -H_n]]`, so `H[i, j] =
-//! (-1)^popcount(i & j)` and `H H = n I`. [`fwht_in_place`] applies `H`;
-//! [`fwht_normalized_in_place`] applies the orthogonal `H / sqrt(n)`.
+//! (-1)^popcount(i & j)` and `H H = n I`. [`fwht_in_place`] applies `H` (the
+//! structured projections scale it themselves; the tests also check the orthogonal
+//! `H / sqrt(n)`).
 //!
 //! The transform is `log2(n)` stages of butterflies `(a, b) -> (a + b, a - b)`
 //! over pairs `h = 1, 2, 4, ...` apart, run two stages per pass over the data
@@ -74,7 +75,8 @@ multiversion! {
 ///
 /// # Panics
 /// If `values.len()` is not a power of two.
-pub fn fwht_normalized_in_place<T: Real>(isa: Isa, values: &mut [T]) {
+#[cfg(test)]
+pub(crate) fn fwht_normalized_in_place<T: Real>(isa: Isa, values: &mut [T]) {
     fwht_in_place(isa, values);
     let scale = T::from_f64(1.0 / (values.len().max(1) as f64).sqrt());
     values.iter_mut().for_each(|v| *v *= scale);

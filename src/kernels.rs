@@ -141,20 +141,143 @@ impl MaternNu {
     }
 }
 
-/// The kernel names the core knows, in the order the docs list them.
-pub const KERNEL_NAMES: [&str; 11] = [
-    "rbf",
-    "laplacian",
-    "relu",
-    "step",
-    "linear",
-    "matern12",
-    "matern32",
-    "matern52",
-    "cauchy",
-    "nngp",
-    "ntk",
+/// Which random feature approximates a kernel: the nonlinearity applied to the
+/// projections `w.x + b` ([`FeatureMap`](crate::features::FeatureMap) adds the
+/// choice between `cos` and sin/cos pairs for [`BaseFeature::Fourier`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BaseFeature {
+    /// `cos(w.x + b)` (or sin/cos pairs) with frequencies from the spectral measure.
+    Fourier,
+    /// `max(0, w.x + b)`.
+    Relu,
+    /// `[w.x + b > 0]`.
+    Step,
+    /// `w.x + b`.
+    Linear,
+    /// Pairs `(relu(p), [p > 0] q)` of two independent projections.
+    Ntk,
+}
+
+/// What the rest of the library needs to know about one kernel: the one registry
+/// ([`KERNEL_TRAITS`]) that feature maps, sampling checks, error messages and the
+/// Python bindings read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KernelTraits {
+    /// The kernel's name, as [`Kernel::new`] takes it.
+    pub name: &'static str,
+    /// Shift-invariant with Fourier features, so that sin/cos pairs are available.
+    pub fourier: bool,
+    /// Isotropic Gaussian weights, so that structured (and orthogonal) sampling
+    /// applies.
+    pub gaussian: bool,
+    /// Isotropic weights (a uniform direction times an independent radius: Gaussian,
+    /// or the Matern kernels' Student-t) drawn independently of each other, so that
+    /// orthogonal sampling applies.
+    pub isotropic: bool,
+    /// The features come in pairs of columns (ntk), so `n_components` must be even.
+    pub paired_columns: bool,
+    /// The kernel takes a `depth` (number of hidden layers: nngp, ntk).
+    pub layered: bool,
+    /// The `bias` hyperparameter (offset scale) applies.
+    pub uses_bias: bool,
+    /// The random feature that approximates the kernel.
+    pub feature: BaseFeature,
+}
+
+/// A Fourier kernel's traits: shift-invariant, no bias, no layers.
+const fn fourier(name: &'static str, gaussian: bool, isotropic: bool) -> KernelTraits {
+    KernelTraits {
+        name,
+        fourier: true,
+        gaussian,
+        isotropic,
+        paired_columns: false,
+        layered: false,
+        uses_bias: false,
+        feature: BaseFeature::Fourier,
+    }
+}
+
+/// The traits of a kernel of Gaussian projections `w.x + b` through `feature`.
+const fn projected(name: &'static str, feature: BaseFeature, layered: bool) -> KernelTraits {
+    KernelTraits {
+        name,
+        fourier: false,
+        gaussian: true,
+        isotropic: true,
+        paired_columns: false,
+        layered,
+        uses_bias: true,
+        feature,
+    }
+}
+
+const TRAITS: [KernelTraits; 11] = [
+    fourier("rbf", true, true),
+    // Coordinate-wise Cauchy frequencies: not isotropic.
+    fourier("laplacian", false, false),
+    projected("relu", BaseFeature::Relu, false),
+    projected("step", BaseFeature::Step, false),
+    projected("linear", BaseFeature::Linear, false),
+    // Student-t frequencies: isotropic, not Gaussian.
+    fourier("matern12", false, true),
+    fourier("matern32", false, true),
+    fourier("matern52", false, true),
+    // Coordinate-wise Laplace frequencies: not isotropic.
+    fourier("cauchy", false, false),
+    projected("nngp", BaseFeature::Relu, true),
+    // Gaussian projections, but the two of a pair must stay independent
+    // (orthogonal blocks would couple them): not isotropic as a whole.
+    KernelTraits {
+        gaussian: false,
+        isotropic: false,
+        paired_columns: true,
+        ..projected("ntk", BaseFeature::Ntk, true)
+    },
 ];
+
+/// Every kernel the core knows, in the order the docs list them: the one registry.
+pub static KERNEL_TRAITS: [KernelTraits; 11] = TRAITS;
+
+/// The kernel names, in the order of [`KERNEL_TRAITS`].
+pub const KERNEL_NAMES: [&str; 11] = {
+    let mut names = [""; 11];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = TRAITS[i].name;
+        i += 1;
+    }
+    names
+};
+
+impl KernelTraits {
+    /// The traits of the kernel called `name`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for an unknown name, listing the known ones.
+    pub fn named(name: &str) -> Result<&'static KernelTraits> {
+        KERNEL_TRAITS
+            .iter()
+            .find(|traits| traits.name == name)
+            .ok_or_else(|| unknown_kernel(name))
+    }
+
+    /// The names of the kernels whose traits satisfy `keep`, in registry order (for
+    /// error messages).
+    pub fn names_where(keep: impl Fn(&KernelTraits) -> bool) -> Vec<&'static str> {
+        KERNEL_TRAITS
+            .iter()
+            .filter(|traits| keep(traits))
+            .map(|traits| traits.name)
+            .collect()
+    }
+}
+
+fn unknown_kernel(name: &str) -> Error {
+    Error::InvalidParameter(format!(
+        "unknown kernel {name:?}; expected one of {KERNEL_NAMES:?}"
+    ))
+}
 
 impl Kernel {
     /// The kernel called `name` with hyperparameters `gamma` and `bias` (the latter
@@ -204,29 +327,33 @@ impl Kernel {
                 bias,
                 depth: 1,
             }),
-            _ => Err(Error::InvalidParameter(format!(
-                "unknown kernel {name:?}; expected one of {KERNEL_NAMES:?}"
-            ))),
+            _ => Err(unknown_kernel(name)),
         }
     }
 
     /// The kernel's name, as [`Kernel::new`] takes it.
     pub fn name(&self) -> &'static str {
-        match self {
-            Kernel::Rbf { .. } => "rbf",
-            Kernel::Laplacian { .. } => "laplacian",
-            Kernel::Relu { .. } => "relu",
-            Kernel::Step { .. } => "step",
-            Kernel::Linear { .. } => "linear",
+        self.traits().name
+    }
+
+    /// The kernel's entry in [`KERNEL_TRAITS`].
+    pub fn traits(&self) -> &'static KernelTraits {
+        let index = match self {
+            Kernel::Rbf { .. } => 0,
+            Kernel::Laplacian { .. } => 1,
+            Kernel::Relu { .. } => 2,
+            Kernel::Step { .. } => 3,
+            Kernel::Linear { .. } => 4,
             Kernel::Matern { nu, .. } => match nu {
-                MaternNu::Half => "matern12",
-                MaternNu::ThreeHalves => "matern32",
-                MaternNu::FiveHalves => "matern52",
+                MaternNu::Half => 5,
+                MaternNu::ThreeHalves => 6,
+                MaternNu::FiveHalves => 7,
             },
-            Kernel::Cauchy { .. } => "cauchy",
-            Kernel::Nngp { .. } => "nngp",
-            Kernel::Ntk { .. } => "ntk",
-        }
+            Kernel::Cauchy { .. } => 8,
+            Kernel::Nngp { .. } => 9,
+            Kernel::Ntk { .. } => 10,
+        };
+        &KERNEL_TRAITS[index]
     }
 
     /// The same kernel with `depth` hidden layers (nngp and ntk).
@@ -247,10 +374,20 @@ impl Kernel {
             ))),
             _ if depth == 1 => Ok(self),
             _ => Err(Error::InvalidParameter(format!(
-                "depth applies to the nngp and ntk kernels only, not to {:?}; got depth={depth}",
+                "depth applies to the {} kernels only, not to {:?}; got depth={depth}",
+                english_list(&KernelTraits::names_where(|traits| traits.layered)),
                 self.name()
             ))),
         }
+    }
+}
+
+/// `"a"`, `"a and b"`, `"a, b and c"`.
+fn english_list(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [only] => (*only).to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -705,6 +842,80 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn the_registry_names_every_kernel_once() {
+        for (i, traits) in KERNEL_TRAITS.iter().enumerate() {
+            assert_eq!(KERNEL_NAMES[i], traits.name);
+            assert!(std::ptr::eq(
+                KernelTraits::named(traits.name).unwrap(),
+                traits
+            ));
+            let kernel = Kernel::new(traits.name, 0.5, 0.5).unwrap();
+            assert!(std::ptr::eq(kernel.traits(), traits), "{}", traits.name);
+            assert_eq!(kernel.name(), traits.name);
+        }
+        let names: std::collections::HashSet<&str> = KERNEL_NAMES.into_iter().collect();
+        assert_eq!(names.len(), KERNEL_TRAITS.len());
+        let Err(Error::InvalidParameter(msg)) = KernelTraits::named("foo") else {
+            panic!("foo is not a kernel");
+        };
+        assert_eq!(
+            msg,
+            "unknown kernel \"foo\"; expected one of [\"rbf\", \"laplacian\", \"relu\", \
+             \"step\", \"linear\", \"matern12\", \"matern32\", \"matern52\", \"cauchy\", \
+             \"nngp\", \"ntk\"]"
+        );
+        assert_eq!(
+            Kernel::new("foo", 1.0, 0.0),
+            Err(Error::InvalidParameter(msg))
+        );
+    }
+
+    #[test]
+    fn traits_agree_with_each_other() {
+        for traits in &KERNEL_TRAITS {
+            let name = traits.name;
+            // Fourier features are exactly the shift-invariant kernels, which have
+            // no bias; Gaussian weights are isotropic; only ntk comes in pairs.
+            assert_eq!(
+                traits.fourier,
+                traits.feature == BaseFeature::Fourier,
+                "{name}"
+            );
+            assert_eq!(traits.uses_bias, !traits.fourier, "{name}");
+            assert!(!traits.gaussian || traits.isotropic, "{name}");
+            assert_eq!(
+                traits.paired_columns,
+                traits.feature == BaseFeature::Ntk,
+                "{name}"
+            );
+            let layered = Kernel::new(name, 1.0, 0.0).unwrap().with_depth(2).is_ok();
+            assert_eq!(traits.layered, layered, "{name}");
+        }
+        // The flags of python/rfkernels/_kernels.py's KernelInfo entries.
+        let flags = |keep: fn(&KernelTraits) -> bool| KernelTraits::names_where(keep).join(" ");
+        assert_eq!(
+            flags(|t| t.fourier),
+            "rbf laplacian matern12 matern32 matern52 cauchy"
+        );
+        assert_eq!(flags(|t| t.gaussian), "rbf relu step linear nngp");
+        assert_eq!(
+            flags(|t| t.isotropic),
+            "rbf relu step linear matern12 matern32 matern52 nngp"
+        );
+        assert_eq!(flags(|t| t.paired_columns), "ntk");
+        assert_eq!(flags(|t| t.layered), "nngp ntk");
+        assert_eq!(flags(|t| t.uses_bias), "relu step linear nngp ntk");
+        let relu = Kernel::new("relu", 1.0, 0.0).unwrap();
+        assert_eq!(
+            relu.with_depth(2),
+            Err(Error::InvalidParameter(
+                "depth applies to the nngp and ntk kernels only, not to \"relu\"; got depth=2"
+                    .into()
+            ))
+        );
     }
 
     #[test]

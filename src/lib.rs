@@ -1,7 +1,16 @@
-//! rfkernels core: random-feature maps, exact kernels and (later) ridge paths.
+//! rfkernels core: random-feature maps, exact kernels and ridge paths.
 //!
-//! This crate is pure Rust; the Python bindings live in `python.rs` behind the
-//! `python` feature and are the only code that knows PyO3.
+//! This crate is pure Rust; the Python bindings live in the `python` module
+//! (`src/python/`) behind the `python` feature and are the only code that knows
+//! PyO3.
+//!
+//! - [`kernels`]: the kernel registry ([`kernels::KERNEL_TRAITS`]) and exact
+//!   kernel matrices;
+//! - [`features`]: spectral measures, frequency sampling and the fused feature
+//!   maps;
+//! - [`gram`]: streamed sufficient statistics; [`ridge`]: primal and dual ridge
+//!   paths (coefficients, training, GCV and leave-one-out errors for every alpha);
+//! - [`parallel`]: the thread pool and interrupt every long computation runs on.
 //!
 //! Conventions every module relies on:
 //! - feature `j` (its weight vector `w_j` and offset `b_j`) is a pure function of

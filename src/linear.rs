@@ -79,7 +79,7 @@ mod tests {
             bias: 0.5,
         };
         let (w, b) =
-            features::sample_weights::<f64>(&kernel, features::Sampling::Iid, 9, d, m, true)
+            features::draw_frequencies::<f64>(&kernel, features::Sampling::Iid, 9, d, m, true)
                 .unwrap();
         let weights = Projection::Dense(row_major(&w, m, d).transpose());
         let coef = faer::Mat::from_fn(m, t, |j, k| ((j * t + k) as f64).sin());

@@ -5,7 +5,7 @@
 //! baseline target. [`Isa::detect`] picks the widest the CPU supports at run time,
 //! so one portable build is fast everywhere. The loops use no `mul_add` and Rust
 //! never contracts `a * b + c`, so every path gives the same bits as the scalar
-//! one ([`Isa::scalar`]), which the tests use as the reference.
+//! one (`Isa::scalar()`), which the tests use as the reference.
 //!
 //! sin and cos use Cody-Waite reduction by `pi/2` (three-part constant, exact
 //! products for `|x| < FAST_TRIG_LIMIT`) and Taylor polynomials on `[-pi/4, pi/4]`;
@@ -47,8 +47,10 @@ impl Isa {
         })
     }
 
-    /// The baseline target with no runtime-detected extensions.
-    pub fn scalar() -> Isa {
+    /// The baseline target with no runtime-detected extensions (the tests'
+    /// reference).
+    #[cfg(test)]
+    pub(crate) fn scalar() -> Isa {
         Isa(Level::Scalar)
     }
 

@@ -9,7 +9,7 @@
 //! | `Linear` | `w_j.x + b_j`                      | linear              |
 //! | `Ntk`    | pairs `(relu(p_2k), [p_2k > 0] p_2k+1)`, `p_j = w_j.x + b_j`, scaled by `sqrt(4/D)` | ntk |
 //!
-//! The weights are drawn by [`sample_weights`] from the kernel's spectral measure
+//! The frequencies are drawn by [`draw_frequencies`] from the kernel's spectral measure
 //! (independent or orthogonal frequencies, one random stream per frequency or
 //! block, see [`crate::rng`] and [`Sampling`]); with the `sqrt(2/D)` scale
 //! (`sqrt(4/D)` for ntk's pairs, [`FeatureMap::scale`]) `Z Z^T` converges to the
@@ -24,7 +24,7 @@
 //! do not depend on the thread count, so the output bits do not either.
 
 use crate::error::{Error, Result};
-use crate::kernels::Kernel;
+use crate::kernels::{BaseFeature, Kernel, KernelTraits};
 use crate::parallel::Context;
 use crate::real::Real;
 use crate::simd::{self, Isa, Piecewise};
@@ -33,7 +33,11 @@ use faer::{MatMut, MatRef};
 mod projection;
 mod sampling;
 pub use projection::{COLS_PER_BLOCK, Projection, Structured, padded_dimension};
-pub use sampling::{SAMPLING_NAMES, Sampling, sample_structured, sample_weights};
+pub use sampling::{SAMPLING_NAMES, Sampling, draw_frequencies, draw_structured_frequencies};
+
+/// The old name of [`draw_frequencies`], for `gram.rs`'s test until it is adapted.
+#[cfg(test)]
+pub(crate) use sampling::draw_frequencies as sample_weights;
 
 /// Rows per parallel task (tuned on benches/: 64 to 512 are within 10%).
 pub const ROWS_PER_CHUNK: usize = 128;
@@ -61,43 +65,34 @@ pub enum FeatureMap {
 
 impl FeatureMap {
     /// The map that approximates `kernel`; `paired` selects [`FeatureMap::SinCos`]
-    /// for the shift-invariant kernels.
+    /// for the shift-invariant kernels ([`FeatureMap::for_traits`] of its traits).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] if `paired` is asked for a kernel without
     /// Fourier features.
     pub fn for_kernel(kernel: &Kernel, paired: bool) -> Result<FeatureMap> {
-        FeatureMap::for_kernel_name(kernel.name(), paired)
+        FeatureMap::for_traits(kernel.traits(), paired)
     }
 
-    /// As [`FeatureMap::for_kernel`], from the kernel's name.
+    /// The map of a kernel's [`BaseFeature`]; `paired` selects
+    /// [`FeatureMap::SinCos`] instead of [`FeatureMap::Cos`] for Fourier features.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for an unknown kernel, or `paired` for a kernel
-    /// without Fourier features.
-    pub fn for_kernel_name(name: &str, paired: bool) -> Result<FeatureMap> {
-        match (name, paired) {
-            ("rbf" | "laplacian" | "matern12" | "matern32" | "matern52" | "cauchy", paired) => {
-                Ok(if paired {
-                    FeatureMap::SinCos
-                } else {
-                    FeatureMap::Cos
-                })
-            }
-            ("relu" | "nngp", false) => Ok(FeatureMap::Relu),
-            ("ntk", false) => Ok(FeatureMap::Ntk),
-            ("step", false) => Ok(FeatureMap::Step),
-            ("linear", false) => Ok(FeatureMap::Linear),
-            ("relu" | "step" | "linear" | "nngp" | "ntk", true) => {
-                Err(Error::InvalidParameter(format!(
-                    "sin/cos pairs exist only for Fourier features (rbf, laplacian, matern*, cauchy), \
-                 not for {name:?}"
-                )))
-            }
-            _ => Err(Error::InvalidParameter(format!(
-                "unknown kernel {name:?}; expected one of {:?}",
-                crate::kernels::KERNEL_NAMES
+    /// [`Error::InvalidParameter`] if `paired` is asked for a kernel without
+    /// Fourier features.
+    pub fn for_traits(traits: &KernelTraits, paired: bool) -> Result<FeatureMap> {
+        match (traits.feature, paired) {
+            (BaseFeature::Fourier, false) => Ok(FeatureMap::Cos),
+            (BaseFeature::Fourier, true) => Ok(FeatureMap::SinCos),
+            (_, true) => Err(Error::InvalidParameter(format!(
+                "sin/cos pairs exist only for Fourier features ({}), not for {:?}",
+                KernelTraits::names_where(|t| t.feature == BaseFeature::Fourier).join(", "),
+                traits.name
             ))),
+            (BaseFeature::Relu, false) => Ok(FeatureMap::Relu),
+            (BaseFeature::Step, false) => Ok(FeatureMap::Step),
+            (BaseFeature::Linear, false) => Ok(FeatureMap::Linear),
+            (BaseFeature::Ntk, false) => Ok(FeatureMap::Ntk),
         }
     }
 
@@ -421,8 +416,8 @@ mod tests {
     ) -> (Vec<T>, Vec<T>) {
         let offsets = map.uses_offsets();
         match sampling {
-            Sampling::Structured => sample_structured::<T>(kernel, 42, d, m, offsets),
-            _ => sample_weights::<T>(kernel, sampling, 42, d, m, offsets),
+            Sampling::Structured => draw_structured_frequencies::<T>(kernel, 42, d, m, offsets),
+            _ => draw_frequencies::<T>(kernel, sampling, 42, d, m, offsets),
         }
         .unwrap()
     }
@@ -488,7 +483,7 @@ mod tests {
                 let z = features(&kernel, paired, &x, d, m);
                 let map = FeatureMap::for_kernel(&kernel, paired).unwrap();
                 let (w, b) =
-                    sample_weights::<f64>(&kernel, Sampling::Iid, 42, d, m, map.uses_offsets())
+                    draw_frequencies::<f64>(&kernel, Sampling::Iid, 42, d, m, map.uses_offsets())
                         .unwrap();
                 let per = map.components_per_frequency();
                 let scale = (2.0 / (m * per) as f64).sqrt();
@@ -534,10 +529,10 @@ mod tests {
         for (kernel, paired) in all_maps() {
             let map = FeatureMap::for_kernel(&kernel, paired).unwrap();
             let (wide_w, wide_b) =
-                sample_weights::<f64>(&kernel, Sampling::Iid, 5, 4, 300, map.uses_offsets())
+                draw_frequencies::<f64>(&kernel, Sampling::Iid, 5, 4, 300, map.uses_offsets())
                     .unwrap();
             let (w, b) =
-                sample_weights::<f64>(&kernel, Sampling::Iid, 5, 4, 20, map.uses_offsets())
+                draw_frequencies::<f64>(&kernel, Sampling::Iid, 5, 4, 20, map.uses_offsets())
                     .unwrap();
             assert_eq!(w[..], wide_w[..w.len()]);
             assert_eq!(b[..], wide_b[..20]);
@@ -712,10 +707,42 @@ mod tests {
     }
 
     #[test]
+    fn maps_follow_the_registry() {
+        use crate::kernels::KERNEL_TRAITS;
+        for traits in &KERNEL_TRAITS {
+            let name = traits.name;
+            // The string match the registry replaced.
+            let want = match name {
+                "rbf" | "laplacian" | "matern12" | "matern32" | "matern52" | "cauchy" => {
+                    FeatureMap::Cos
+                }
+                "relu" | "nngp" => FeatureMap::Relu,
+                "step" => FeatureMap::Step,
+                "linear" => FeatureMap::Linear,
+                "ntk" => FeatureMap::Ntk,
+                _ => unreachable!("{name}"),
+            };
+            assert_eq!(FeatureMap::for_traits(traits, false), Ok(want), "{name}");
+            let kernel = Kernel::new(name, 0.5, 0.5).unwrap();
+            assert_eq!(FeatureMap::for_kernel(&kernel, false), Ok(want), "{name}");
+            let paired = FeatureMap::for_traits(traits, true);
+            if traits.fourier {
+                assert_eq!(paired, Ok(FeatureMap::SinCos), "{name}");
+            } else {
+                let msg = format!(
+                    "sin/cos pairs exist only for Fourier features (rbf, laplacian, matern12, \
+                     matern32, matern52, cauchy), not for {name:?}"
+                );
+                assert_eq!(paired, Err(Error::InvalidParameter(msg)));
+            }
+        }
+    }
+
+    #[test]
     fn float32_weights_are_drawn_in_float32() {
         let kernel = Kernel::Rbf { gamma: 0.5 };
-        let (w32, _) = sample_weights::<f32>(&kernel, Sampling::Iid, 1, 3, 4, true).unwrap();
-        let (w64, _) = sample_weights::<f64>(&kernel, Sampling::Iid, 1, 3, 4, true).unwrap();
+        let (w32, _) = draw_frequencies::<f32>(&kernel, Sampling::Iid, 1, 3, 4, true).unwrap();
+        let (w64, _) = draw_frequencies::<f64>(&kernel, Sampling::Iid, 1, 3, 4, true).unwrap();
         let cast: Vec<f32> = w64.iter().map(|&v| v as f32).collect();
         assert_ne!(w32, cast);
     }
@@ -726,7 +753,7 @@ mod tests {
             gamma: 1.0,
             bias: 0.0,
         };
-        let (w, b) = sample_weights::<f64>(&kernel, Sampling::Iid, 1, 3, 4, true).unwrap();
+        let (w, b) = draw_frequencies::<f64>(&kernel, Sampling::Iid, 1, 3, 4, true).unwrap();
         let x = [1e308, 1e308, 1e308, 0.0, 0.0, 0.0];
         let mut out = vec![0.0; 8];
         let weights = Projection::Dense(row_major(&w, 4, 3).transpose());

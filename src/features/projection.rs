@@ -7,8 +7,9 @@
 //!   `W_b = H diag(s_b2) H diag(s_b1) H diag(s_b0)` applied to `x` zero-padded to
 //!   `P`, with `H` the unnormalized Hadamard matrix ([`crate::fwht`]) and three
 //!   random diagonals, the first carrying the scale (see
-//!   [`sample_structured`](super::sample_structured)). `W` is never formed: a
-//!   row costs three fast Walsh-Hadamard transforms per block, `O(m log P)`.
+//!   [`draw_structured_frequencies`](super::draw_structured_frequencies)). `W` is
+//!   never formed: a row costs three fast Walsh-Hadamard transforms per block,
+//!   `O(m log P)`.
 //!
 //! Both give the projections of a contiguous range of frequencies for a block of
 //! rows, row by row in the same way whatever the chunking, so the features are

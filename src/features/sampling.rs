@@ -1,6 +1,6 @@
 //! Drawing the random weights: independent (iid), orthogonal or structured frequencies.
 //!
-//! Every kernel has a spectral measure (see [`sample_weights`]); the weights of
+//! Every kernel has a spectral measure (see [`draw_frequencies`]); the weights of
 //! the Gaussian kernels (rbf, relu, step, linear, nngp) are `w = sigma g` with
 //! `g ~ N(0, I)`, those of the Matern kernels `w = sigma sqrt(2 nu / u) g` (a
 //! Student-t: isotropic, not Gaussian). Three samplings:
@@ -21,7 +21,7 @@
 //! - [`Sampling::Structured`] (SORF, same paper): blocks of `P` frequencies (`P` =
 //!   `d` rounded up to a power of two), `W_b = (sigma / P) H S_b2 H S_b1 H S_b0`
 //!   with `H` the unnormalized Hadamard matrix and `S_bk` random sign diagonals
-//!   from stream `b` ([`sample_structured`]). With the orthogonal `H / sqrt(P)`
+//!   from stream `b` ([`draw_structured_frequencies`]). With the orthogonal `H / sqrt(P)`
 //!   this is Yu et al.'s `sqrt(P) sigma (H/sqrt(P)) S_2 (H/sqrt(P)) S_1
 //!   (H/sqrt(P)) S_0`: every frequency has the norm `sigma sqrt(P)` of a typical
 //!   Gaussian one, the frequencies of a block are orthogonal, and applying a
@@ -34,7 +34,7 @@
 
 use crate::error::{Error, Result};
 use crate::features::padded_dimension;
-use crate::kernels::Kernel;
+use crate::kernels::{Kernel, KernelTraits};
 use crate::linalg::orthonormal_factor;
 use crate::real::Real;
 use crate::rng::feature_stream;
@@ -50,34 +50,35 @@ pub enum Sampling {
     /// Independent frequencies, one random stream each.
     Iid,
     /// Orthogonal random features: blocks of `n_features_in` orthogonal frequencies
-    /// with chi-distributed norms (Gaussian kernels only).
+    /// with the Gaussian kernels' chi-distributed norms, or Student-t radii for the
+    /// Matern kernels (isotropic kernels only).
     Orthogonal,
     /// Structured orthogonal random features: Hadamard products with random signs,
-    /// never formed as a matrix (Gaussian kernels only).
+    /// never formed as a matrix (isotropic Gaussian kernels only).
     Structured,
 }
 
-/// The sampling names the core knows.
-pub const SAMPLING_NAMES: [&str; 3] = ["iid", "orthogonal", "structured"];
-
 impl Sampling {
+    /// Every sampling, in the order of [`SAMPLING_NAMES`].
+    pub const ALL: [Sampling; 3] = [Sampling::Iid, Sampling::Orthogonal, Sampling::Structured];
+
     /// The sampling called `name` (one of [`SAMPLING_NAMES`]).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for an unknown name.
     pub fn new(name: &str) -> Result<Sampling> {
-        match name {
-            "iid" => Ok(Sampling::Iid),
-            "orthogonal" => Ok(Sampling::Orthogonal),
-            "structured" => Ok(Sampling::Structured),
-            _ => Err(Error::InvalidParameter(format!(
-                "unknown sampling {name:?}; expected one of {SAMPLING_NAMES:?}"
-            ))),
-        }
+        Sampling::ALL
+            .into_iter()
+            .find(|sampling| sampling.name() == name)
+            .ok_or_else(|| {
+                Error::InvalidParameter(format!(
+                    "unknown sampling {name:?}; expected one of {SAMPLING_NAMES:?}"
+                ))
+            })
     }
 
     /// The sampling's name, as [`Sampling::new`] takes it.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Sampling::Iid => "iid",
             Sampling::Orthogonal => "orthogonal",
@@ -85,44 +86,71 @@ impl Sampling {
         }
     }
 
-    /// Checks that `kernel` can be sampled this way: orthogonal sampling needs
-    /// isotropic weights, structured sampling isotropic Gaussian ones.
+    /// Whether a kernel with these traits can be sampled this way: orthogonal
+    /// sampling needs isotropic weights, structured sampling isotropic Gaussian ones.
+    pub fn allows(self, traits: &KernelTraits) -> bool {
+        match self {
+            Sampling::Iid => true,
+            Sampling::Orthogonal => traits.isotropic,
+            Sampling::Structured => traits.gaussian,
+        }
+    }
+
+    /// Checks that `kernel` can be sampled this way ([`Sampling::allows`]).
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] naming the kernel and the sampling.
+    /// [`Error::InvalidParameter`] naming the kernel, the sampling and the kernels
+    /// that allow it.
     pub fn check_kernel(self, kernel: &Kernel) -> Result<()> {
-        let spectrum = Spectrum::<f64>::of(kernel);
-        let (fits, needs) = match self {
-            Sampling::Iid => (true, ""),
-            Sampling::Orthogonal => (
-                spectrum.isotropic,
-                "isotropic weights (rbf, relu, step, linear, nngp, matern12/32/52)",
-            ),
-            Sampling::Structured => (
-                spectrum.isotropic && spectrum.mixture_dof == 0,
-                "isotropic Gaussian weights (rbf, relu, step, linear, nngp)",
-            ),
-        };
-        if fits {
+        if self.allows(kernel.traits()) {
             return Ok(());
         }
+        let needs = match self {
+            Sampling::Structured => "isotropic Gaussian",
+            Sampling::Iid | Sampling::Orthogonal => "isotropic",
+        };
         Err(Error::InvalidParameter(format!(
-            "sampling={:?} needs {needs}, not the {:?} kernel's; use sampling=\"iid\"",
+            "sampling={:?} needs {needs} weights ({}), not the {:?} kernel's; use sampling=\"iid\"",
             self.name(),
+            KernelTraits::names_where(|traits| self.allows(traits)).join(", "),
             kernel.name()
         )))
     }
 }
 
+/// The sampling names the core knows, in the order of [`Sampling::ALL`].
+pub const SAMPLING_NAMES: [&str; 3] = [
+    Sampling::ALL[0].name(),
+    Sampling::ALL[1].name(),
+    Sampling::ALL[2].name(),
+];
+
+/// The law of the coordinates of `g` in a [`SpectralMeasure`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WeightLaw {
+    /// Standard normal: `g` is isotropic.
+    Normal,
+    /// Standard Cauchy, coordinate by coordinate (laplacian).
+    Cauchy,
+    /// Standard Laplace, coordinate by coordinate (cauchy).
+    Laplace,
+}
+
+impl WeightLaw {
+    fn draw<T: Real>(self, rng: &mut ChaCha8Rng) -> T {
+        match self {
+            WeightLaw::Normal => T::standard_normal(rng),
+            WeightLaw::Cauchy => T::standard_cauchy(rng),
+            WeightLaw::Laplace => T::standard_laplace(rng),
+        }
+    }
+}
+
 /// A kernel's spectral measure: `w = scale * g` with `g`'s coordinates iid
-/// draws of `weight` (times `sqrt(k / u)`, `u ~ chi^2(k)`, for a Student-t
+/// draws of `law` (times `sqrt(k / u)`, `u ~ chi^2(k)`, for a Student-t
 /// mixture with `k = mixture_dof > 0`), and the offsets.
-struct Spectrum<T> {
-    weight: fn(&mut ChaCha8Rng) -> T,
-    /// Whether `w` is isotropic: `weight` is the standard normal (then `w` is
-    /// Gaussian without a mixture, Student-t with one), and the frequencies are
-    /// independent of each other (not ntk's pairs).
-    isotropic: bool,
+struct SpectralMeasure<T> {
+    law: WeightLaw,
     scale: T,
     /// Degrees of freedom of the chi-square mixture (0: none).
     mixture_dof: usize,
@@ -131,11 +159,10 @@ struct Spectrum<T> {
     uniform_offsets: bool,
 }
 
-impl<T: Real> Spectrum<T> {
-    fn of(kernel: &Kernel) -> Spectrum<T> {
-        let normal = |scale: f64, offset_scale: f64, uniform_offsets| Spectrum {
-            weight: T::standard_normal,
-            isotropic: true,
+impl<T: Real> SpectralMeasure<T> {
+    fn of(kernel: &Kernel) -> SpectralMeasure<T> {
+        let normal = |scale: f64, offset_scale: f64, uniform_offsets| SpectralMeasure {
+            law: WeightLaw::Normal,
             scale: T::from_f64(scale),
             mixture_dof: 0,
             offset_scale: T::from_f64(offset_scale),
@@ -143,32 +170,25 @@ impl<T: Real> Spectrum<T> {
         };
         match *kernel {
             Kernel::Rbf { gamma } => normal((2.0 * gamma).sqrt(), TAU, true),
-            Kernel::Laplacian { gamma } => Spectrum {
-                weight: T::standard_cauchy,
-                isotropic: false,
+            Kernel::Laplacian { gamma } => SpectralMeasure {
+                law: WeightLaw::Cauchy,
                 scale: T::from_f64(gamma),
-                mixture_dof: 0,
-                offset_scale: T::from_f64(TAU),
-                uniform_offsets: true,
+                ..normal(0.0, TAU, true)
             },
-            Kernel::Matern { gamma, nu } => Spectrum {
+            Kernel::Matern { gamma, nu } => SpectralMeasure {
                 mixture_dof: nu.dof(),
                 ..normal((2.0 * gamma).sqrt(), TAU, true)
             },
-            Kernel::Cauchy { gamma } => Spectrum {
-                weight: T::standard_laplace,
-                isotropic: false,
+            Kernel::Cauchy { gamma } => SpectralMeasure {
+                law: WeightLaw::Laplace,
                 ..normal(gamma.sqrt(), TAU, true)
             },
+            // ntk draws every column of a pair alike; its traits are not
+            // isotropic because the two of a pair must stay independent.
             Kernel::Relu { gamma, bias }
             | Kernel::Step { gamma, bias }
-            | Kernel::Nngp { gamma, bias, .. } => normal(gamma.sqrt(), bias, false),
-            // Not isotropic as a whole: the two projections of a pair must stay
-            // independent (orthogonal blocks would couple them).
-            Kernel::Ntk { gamma, bias, .. } => Spectrum {
-                isotropic: false,
-                ..normal(gamma.sqrt(), bias, false)
-            },
+            | Kernel::Nngp { gamma, bias, .. }
+            | Kernel::Ntk { gamma, bias, .. } => normal(gamma.sqrt(), bias, false),
             Kernel::Linear { gamma, bias } => normal((gamma / 2.0).sqrt(), bias / SQRT_2, false),
         }
     }
@@ -211,7 +231,8 @@ fn try_zeros<T: Real>(rows: usize, cols: usize) -> Result<Vec<T>> {
     Ok(zeros)
 }
 
-/// Draws `n_frequencies` weight vectors and offsets for `kernel` from `seed`.
+/// Draws `n_frequencies` frequencies (the projection weight vectors `w_j`, not
+/// per-row sample weights) and offsets for `kernel` from `seed`.
 ///
 /// Returns `(w, b)`: `w` is row-major `n_frequencies x n_features_in` (row `j` is
 /// `w_j`), `b` has one offset per frequency (zeros when `with_offsets` is false).
@@ -237,8 +258,8 @@ fn try_zeros<T: Real>(rows: usize, cols: usize) -> Result<Vec<T>> {
 /// # Errors
 /// [`Error::InvalidParameter`] if `sampling` does not apply to `kernel`
 /// ([`Sampling::check_kernel`]), or is [`Sampling::Structured`] (whose weights
-/// are diagonals: [`sample_structured`]).
-pub fn sample_weights<T: Real>(
+/// are diagonals: [`draw_structured_frequencies`]).
+pub fn draw_frequencies<T: Real>(
     kernel: &Kernel,
     sampling: Sampling,
     seed: u64,
@@ -249,12 +270,12 @@ pub fn sample_weights<T: Real>(
     sampling.check_kernel(kernel)?;
     if sampling == Sampling::Structured {
         return Err(Error::InvalidParameter(
-            "structured frequencies are drawn as diagonals (sample_structured), not as explicit \
-             weights"
+            "structured frequencies are drawn as diagonals (draw_structured_frequencies), not \
+             as explicit weights"
                 .into(),
         ));
     }
-    let spectrum = Spectrum::<T>::of(kernel);
+    let measure = SpectralMeasure::<T>::of(kernel);
     let d = n_features_in;
     let mut w = try_zeros::<T>(n_frequencies, d)?;
     let mut b = try_zeros::<T>(n_frequencies, 1)?;
@@ -266,14 +287,14 @@ pub fn sample_weights<T: Real>(
             .for_each(|(j, (w_j, b_j))| {
                 let mut rng = feature_stream(seed, j as u64);
                 for v in w_j.iter_mut() {
-                    *v = spectrum.scale * (spectrum.weight)(&mut rng);
+                    *v = measure.scale * measure.law.draw::<T>(&mut rng);
                 }
-                let mixture = spectrum.mixture(&mut rng);
-                if spectrum.mixture_dof > 0 {
+                let mixture = measure.mixture(&mut rng);
+                if measure.mixture_dof > 0 {
                     w_j.iter_mut().for_each(|v| *v *= mixture);
                 }
                 if with_offsets {
-                    *b_j = spectrum.offset(&mut rng);
+                    *b_j = measure.offset(&mut rng);
                 }
             }),
         Sampling::Orthogonal if d > 0 => w
@@ -288,7 +309,7 @@ pub fn sample_weights<T: Real>(
                         g[(k, i)] = T::standard_normal(&mut rng);
                     }
                 }
-                let offsets: Vec<T> = (0..d).map(|_| spectrum.offset(&mut rng)).collect();
+                let offsets: Vec<T> = (0..d).map(|_| measure.offset(&mut rng)).collect();
                 // The radius: the Gaussian column's norm, times the Student-t
                 // factor for the Matern kernels (1 and no draws otherwise).
                 let norms: Vec<T> = (0..d)
@@ -296,12 +317,12 @@ pub fn sample_weights<T: Real>(
                         let norm = (0..d)
                             .fold(T::zero(), |acc, k| acc + g[(k, i)] * g[(k, i)])
                             .sqrt();
-                        norm * spectrum.mixture(&mut rng)
+                        norm * measure.mixture(&mut rng)
                     })
                     .collect();
                 let q = orthonormal_factor(g);
                 for (i, w_i) in w_block.chunks_exact_mut(d).enumerate() {
-                    let scale = spectrum.scale * norms[i];
+                    let scale = measure.scale * norms[i];
                     for (k, v) in w_i.iter_mut().enumerate() {
                         *v = scale * q[(k, i)];
                     }
@@ -323,12 +344,12 @@ pub fn sample_weights<T: Real>(
 /// (block-major), and `n_frequencies` offsets (zeros when `with_offsets` is
 /// false). Block `b` is drawn from stream `b`: `3 P` random signs (one 32-bit draw
 /// each, so they do not depend on `T`), then its `P` offsets. The first diagonal
-/// carries the scale, `+-sigma / P` (`sigma` as in [`sample_weights`]), the other
+/// carries the scale, `+-sigma / P` (`sigma` as in [`draw_frequencies`]), the other
 /// two are `+-1`.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] if `kernel`'s weights are not Gaussian.
-pub fn sample_structured<T: Real>(
+pub fn draw_structured_frequencies<T: Real>(
     kernel: &Kernel,
     seed: u64,
     n_features_in: usize,
@@ -336,10 +357,10 @@ pub fn sample_structured<T: Real>(
     with_offsets: bool,
 ) -> Result<(Vec<T>, Vec<T>)> {
     Sampling::Structured.check_kernel(kernel)?;
-    let spectrum = Spectrum::<T>::of(kernel);
+    let measure = SpectralMeasure::<T>::of(kernel);
     let p = padded_dimension(n_features_in);
     let n_blocks = n_frequencies.div_ceil(p);
-    let first_scale = spectrum.scale / T::from_f64(p as f64);
+    let first_scale = measure.scale / T::from_f64(p as f64);
     let mut diagonals = try_zeros::<T>(n_blocks, 3 * p)?;
     let mut b = try_zeros::<T>(n_frequencies, 1)?;
     diagonals
@@ -356,7 +377,7 @@ pub fn sample_structured<T: Real>(
                     -magnitude
                 };
             }
-            let offsets: Vec<T> = (0..p).map(|_| spectrum.offset(&mut rng)).collect();
+            let offsets: Vec<T> = (0..p).map(|_| measure.offset(&mut rng)).collect();
             if with_offsets {
                 b_block.copy_from_slice(&offsets[..b_block.len()]);
             }
@@ -390,9 +411,9 @@ mod tests {
     fn orthogonal_blocks_are_orthogonal_with_the_gaussian_norms() {
         let (d, m) = (5, 13); // two full blocks and a partial one
         for kernel in gaussian_kernels() {
-            let scale = Spectrum::<f64>::of(&kernel).scale;
+            let scale = SpectralMeasure::<f64>::of(&kernel).scale;
             let (w, _) =
-                sample_weights::<f64>(&kernel, Sampling::Orthogonal, 3, d, m, true).unwrap();
+                draw_frequencies::<f64>(&kernel, Sampling::Orthogonal, 3, d, m, true).unwrap();
             for block in 0..3 {
                 let mut rng = feature_stream(3, block);
                 let g: Vec<f64> = (0..d * d).map(|_| f64::standard_normal(&mut rng)).collect();
@@ -432,7 +453,7 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap()
-                .install(|| sample_weights::<f32>(&kernel, Sampling::Orthogonal, 9, 6, m, true))
+                .install(|| draw_frequencies::<f32>(&kernel, Sampling::Orthogonal, 9, 6, m, true))
                 .unwrap()
         };
         let (wide_w, wide_b) = draw(40, 3);
@@ -449,7 +470,7 @@ mod tests {
         // about sqrt(25 / 20000) = 0.035.
         let (d, m) = (4, 4 * 5000);
         let kernel = Kernel::new("matern52", 0.5, 0.0).unwrap();
-        let (w, _) = sample_weights::<f64>(&kernel, Sampling::Orthogonal, 2, d, m, true).unwrap();
+        let (w, _) = draw_frequencies::<f64>(&kernel, Sampling::Orthogonal, 2, d, m, true).unwrap();
         for block in w.chunks_exact(d * d).take(50) {
             for i in 0..d {
                 for j in 0..i {
@@ -466,7 +487,7 @@ mod tests {
             let moment: f64 = w.chunks_exact(d).map(|w_j| w_j[a] * w_j[a]).sum::<f64>() / m as f64;
             assert!((moment - 5.0 / 3.0).abs() < 0.2, "{a}: {moment}");
         }
-        let structured = sample_structured::<f64>(&kernel, 0, d, 8, true);
+        let structured = draw_structured_frequencies::<f64>(&kernel, 0, d, 8, true);
         assert!(
             matches!(structured, Err(Error::InvalidParameter(msg)) if msg.contains("Gaussian"))
         );
@@ -477,7 +498,8 @@ mod tests {
         // E[w w^T] = sigma^2 I for every frequency: average over many blocks.
         let (d, m) = (4, 4 * 5000);
         let kernel = Kernel::Rbf { gamma: 0.5 };
-        let (w, _) = sample_weights::<f64>(&kernel, Sampling::Orthogonal, 1, d, m, false).unwrap();
+        let (w, _) =
+            draw_frequencies::<f64>(&kernel, Sampling::Orthogonal, 1, d, m, false).unwrap();
         for a in 0..d {
             for c in 0..d {
                 let moment: f64 =
@@ -496,8 +518,9 @@ mod tests {
         use crate::linalg::row_major;
         let (d, p, m) = (5, 8, 20);
         for kernel in gaussian_kernels() {
-            let sigma = Spectrum::<f64>::of(&kernel).scale;
-            let (diagonals, b) = sample_structured::<f64>(&kernel, 4, d, m, true).unwrap();
+            let sigma = SpectralMeasure::<f64>::of(&kernel).scale;
+            let (diagonals, b) =
+                draw_structured_frequencies::<f64>(&kernel, 4, d, m, true).unwrap();
             assert_eq!((diagonals.len(), b.len()), (3 * 3 * p, m));
             assert!(
                 diagonals[..p]
@@ -516,32 +539,88 @@ mod tests {
             assert!((total - sigma * sigma * d as f64).abs() < 0.5 * sigma * sigma * d as f64);
         }
         let laplacian = Kernel::Laplacian { gamma: 1.0 };
-        assert!(sample_structured::<f64>(&laplacian, 0, 3, 3, true).is_err());
+        assert!(draw_structured_frequencies::<f64>(&laplacian, 0, 3, 3, true).is_err());
         let rbf = Kernel::Rbf { gamma: 1.0 };
-        assert!(sample_weights::<f64>(&rbf, Sampling::Structured, 0, 3, 3, true).is_err());
+        assert!(draw_frequencies::<f64>(&rbf, Sampling::Structured, 0, 3, 3, true).is_err());
     }
 
     #[test]
     fn structured_draws_are_nested_and_dtype_independent_in_sign() {
         let kernel = Kernel::Rbf { gamma: 0.3 };
-        let (wide, wide_b) = sample_structured::<f64>(&kernel, 9, 6, 40, true).unwrap();
-        let (narrow, b) = sample_structured::<f64>(&kernel, 9, 6, 11, true).unwrap();
+        let (wide, wide_b) = draw_structured_frequencies::<f64>(&kernel, 9, 6, 40, true).unwrap();
+        let (narrow, b) = draw_structured_frequencies::<f64>(&kernel, 9, 6, 11, true).unwrap();
         assert_eq!(narrow[..], wide[..narrow.len()]);
         assert_eq!(b[..], wide_b[..11]);
-        let (single, _) = sample_structured::<f32>(&kernel, 9, 6, 40, true).unwrap();
+        let (single, _) = draw_structured_frequencies::<f32>(&kernel, 9, 6, 40, true).unwrap();
         for (a, c) in wide.iter().zip(&single) {
             assert_eq!(a.signum(), f64::from(c.signum()));
         }
     }
 
     #[test]
+    fn samplings_follow_the_traits_and_the_spectral_measures() {
+        use crate::kernels::KERNEL_TRAITS;
+        // What check_kernel accepted when it read the spectral measures.
+        let orthogonal = [
+            "rbf", "relu", "step", "linear", "matern12", "matern32", "matern52", "nngp",
+        ];
+        let structured = ["rbf", "relu", "step", "linear", "nngp"];
+        for traits in &KERNEL_TRAITS {
+            let name = traits.name;
+            let kernel = Kernel::new(name, 0.5, 0.5).unwrap();
+            // Orthogonal blocks keep a normal direction times an independent radius,
+            // for frequencies drawn independently of each other (not ntk's pairs);
+            // structured blocks have Gaussian norms only.
+            let measure = SpectralMeasure::<f64>::of(&kernel);
+            let isotropic = measure.law == WeightLaw::Normal && !traits.paired_columns;
+            assert_eq!(traits.isotropic, isotropic, "{name}");
+            assert_eq!(
+                traits.gaussian,
+                isotropic && measure.mixture_dof == 0,
+                "{name}"
+            );
+            let accepts = [true, orthogonal.contains(&name), structured.contains(&name)];
+            for (sampling, accepts) in Sampling::ALL.into_iter().zip(accepts) {
+                assert_eq!(sampling.allows(traits), accepts, "{name} {sampling:?}");
+                assert_eq!(sampling.check_kernel(&kernel).is_ok(), accepts);
+                if sampling != Sampling::Structured {
+                    let drawn = draw_frequencies::<f64>(&kernel, sampling, 0, 3, 3, true);
+                    assert_eq!(drawn.is_ok(), accepts, "{name} {sampling:?}");
+                }
+            }
+            let drawn = draw_structured_frequencies::<f64>(&kernel, 0, 3, 3, true);
+            assert_eq!(drawn.is_ok(), traits.gaussian, "{name}");
+        }
+        let cauchy = Kernel::Cauchy { gamma: 1.0 };
+        assert_eq!(
+            Sampling::Orthogonal.check_kernel(&cauchy),
+            Err(Error::InvalidParameter(
+                "sampling=\"orthogonal\" needs isotropic weights (rbf, relu, step, linear, \
+                 matern12, matern32, matern52, nngp), not the \"cauchy\" kernel's; use \
+                 sampling=\"iid\""
+                    .into()
+            ))
+        );
+        let matern = Kernel::new("matern32", 1.0, 0.0).unwrap();
+        assert_eq!(
+            Sampling::Structured.check_kernel(&matern),
+            Err(Error::InvalidParameter(
+                "sampling=\"structured\" needs isotropic Gaussian weights (rbf, relu, step, \
+                 linear, nngp), not the \"matern32\" kernel's; use sampling=\"iid\""
+                    .into()
+            ))
+        );
+    }
+
+    #[test]
     fn bad_samplings_are_errors() {
         assert!(Sampling::new("sobol").is_err());
         let laplacian = Kernel::Laplacian { gamma: 1.0 };
-        let result = sample_weights::<f64>(&laplacian, Sampling::Orthogonal, 0, 3, 3, true);
+        let result = draw_frequencies::<f64>(&laplacian, Sampling::Orthogonal, 0, 3, 3, true);
         assert!(matches!(result, Err(Error::InvalidParameter(msg)) if msg.contains("laplacian")));
-        for name in SAMPLING_NAMES {
-            assert_eq!(Sampling::new(name).unwrap().name(), name);
+        for (name, sampling) in SAMPLING_NAMES.into_iter().zip(Sampling::ALL) {
+            assert_eq!(Sampling::new(name), Ok(sampling));
+            assert_eq!(sampling.name(), name);
         }
     }
 }

@@ -1,0 +1,356 @@
+//! The primal ridge path of `D` random features and its leave-one-out pass.
+//!
+//! From the streamed statistics (`G_c = Z~^T Z~`, `B_c = Z~^T y~`,
+//! [`crate::gram`]), one eigendecomposition `G_c = Q diag(lambda) Q^T` gives every
+//! alpha's coefficients `beta = Q diag(g) Q^T B_c`, `g_j = shrinkage(lambda_j,
+//! alpha)`, and intercept `y_mean - z_mean . beta`.
+//!
+//! Exact leave-one-out needs the leverages `H_ii = sum_j P_ij^2 g_j + s_i / s_sum`
+//! (the last term with intercept) with `P = Z~ Q`, which the statistics do not
+//! hold: a second pass over the rows regenerates their features and computes
+//! `[P | F] = Z~ [Q | C]` block by block, `C` holding every alpha's and target's
+//! coefficients, so that the residuals `r_i = y~_i - F_i` come from the same product.
+
+use super::spectrum::{SpectralParts, SpectralPath};
+use super::{SymmetricEigen, check_alpha, check_alphas, loo_squared, shrinkage};
+use crate::error::{Error, Result};
+use crate::features::{self, FeatureMap, Projection};
+use crate::gram::{CenteredStats, GramAccumulator};
+use crate::parallel::Context;
+use crate::real::Real;
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatMut, MatRef, Par};
+
+/// The primal ridge path of `D` random features: one eigendecomposition of the
+/// centered, weighted `D x D` Gram.
+///
+/// Its fields are public so that a path can be rebuilt in another process
+/// (pickling); [`PrimalPath::check_parts`] validates one built that way.
+#[derive(Clone, Debug)]
+pub struct PrimalPath {
+    /// The eigendecomposition of the centered Gram (`D` values, `D x D` vectors
+    /// `Q`), the projected cross products `Q^T B_c` (`D x t`), the centered target
+    /// squares and the totals.
+    pub spectrum: SpectralParts,
+    /// Weighted means of the features (`D`; zeros without intercept).
+    pub feature_means: Vec<f64>,
+    /// Weighted means of the targets (`t`; zeros without intercept).
+    pub target_means: Vec<f64>,
+}
+
+impl SpectralPath for PrimalPath {
+    fn spectrum(&self) -> &SpectralParts {
+        &self.spectrum
+    }
+}
+
+impl PrimalPath {
+    /// Decomposes the statistics `acc` (streamed by [`crate::gram::accumulate`]),
+    /// reusing their memory.
+    ///
+    /// # Errors
+    /// [`Error::NoConvergence`] from the eigensolver; [`Error::Shape`] if `acc`
+    /// holds no rows; [`Error::NonFinite`] if the statistics overflowed;
+    /// [`Error::Interrupted`] if `ctx`'s interrupt fires during the
+    /// eigendecomposition (which runs on `ctx`'s pool).
+    pub fn new(acc: GramAccumulator, fit_intercept: bool, ctx: &Context) -> Result<Self> {
+        if acc.n_samples == 0 {
+            return Err(Error::Shape(
+                "cannot fit a ridge path on zero samples".into(),
+            ));
+        }
+        let (n_samples, n_components, weight_sum) =
+            (acc.n_samples, acc.n_components(), acc.weight_sum);
+        if !acc.is_finite() {
+            return Err(Error::NonFinite(
+                "the Gram statistics of the random features overflow (squares of features \
+                 beyond the float64 range): rescale X or lower gamma"
+                    .into(),
+            ));
+        }
+        let scale = (0..n_components).fold(0.0, |top: f64, j| top.max(acc.gram[(j, j)]));
+        let CenteredStats {
+            gram,
+            cross,
+            target_squares,
+            feature_means,
+            target_means,
+        } = acc.centered(fit_intercept);
+        let (eigen, cutoff) =
+            SymmetricEigen::decompose(gram, n_samples.max(n_components), scale, ctx)?;
+        let projected_cross = ctx.install(|| eigen.vectors.transpose() * &cross);
+        Ok(Self {
+            spectrum: SpectralParts {
+                eigen,
+                projected_cross,
+                target_squares,
+                weight_sum,
+                n_samples,
+                fit_intercept,
+                cutoff,
+            },
+            feature_means,
+            target_means,
+        })
+    }
+
+    /// Checks that the parts of a path built field by field agree in shape.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if the shapes disagree or there are no rows.
+    pub fn check_parts(&self) -> Result<()> {
+        let (d, t) = (self.spectrum.rank(), self.spectrum.n_targets());
+        let consistent = self.spectrum.check_parts().is_ok()
+            && self.feature_means.len() == d
+            && self.target_means.len() == t;
+        if consistent {
+            return Ok(());
+        }
+        Err(Error::Shape(
+            "inconsistent ridge path parts: values (D,), vectors (D, D), projected \
+             cross (D, t), feature means (D,), target means and squares (t,), \
+             at least one row"
+                .into(),
+        ))
+    }
+
+    /// Coefficients `beta = Q diag(g) Q^T B_c` (`D x t`) and intercepts
+    /// `y_mean - z_mean . beta` (`t`) at ridge `alpha`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a negative or non-finite `alpha`.
+    pub fn coef(&self, alpha: f64) -> Result<(Mat<f64>, Vec<f64>)> {
+        check_alpha(alpha)?;
+        let SpectralParts {
+            eigen,
+            projected_cross,
+            cutoff,
+            ..
+        } = &self.spectrum;
+        let (d, t) = (projected_cross.nrows(), projected_cross.ncols());
+        let scaled = Mat::from_fn(d, t, |j, k| {
+            shrinkage(eigen.values[j], alpha, *cutoff) * projected_cross[(j, k)]
+        });
+        let coef = &eigen.vectors * scaled;
+        let intercept = (0..t)
+            .map(|k| {
+                let offset: f64 = (0..d).map(|j| self.feature_means[j] * coef[(j, k)]).sum();
+                self.target_means[k] - offset
+            })
+            .collect();
+        Ok((coef, intercept))
+    }
+
+    /// Sums of squared leave-one-out residuals `sum_i e_i^2` over the rows of `x`
+    /// for every alpha (rows) and target: a second streaming pass over the data
+    /// the statistics were accumulated from (features regenerated chunk by
+    /// chunk). The pass is additive: summed over all rows and divided by
+    /// `n_samples`, it is the leave-one-out error.
+    ///
+    /// # Errors
+    /// As [`features::transform`]; [`Error::Shape`] if the shapes do not match
+    /// the statistics; [`Error::InvalidParameter`] for a bad alpha.
+    #[allow(clippy::too_many_arguments)]
+    pub fn loo_error_sums<T: Real>(
+        &self,
+        x: MatRef<'_, T>,
+        y: MatRef<'_, f64>,
+        sample_weight: Option<&[f64]>,
+        projection: Projection<'_, T>,
+        offsets: &[T],
+        map: FeatureMap,
+        alphas: &[f64],
+        ctx: &Context,
+    ) -> Result<Mat<f64>> {
+        let pass = self.loo_pass(x.nrows(), y, alphas)?;
+        let d = self.spectrum.rank();
+        if projection.n_frequencies() * map.components_per_frequency() != d {
+            return Err(Error::Shape(format!(
+                "the weights give {} features for statistics of {d}",
+                projection.n_frequencies() * map.components_per_frequency()
+            )));
+        }
+        pass.sums(self, y, sample_weight, ctx, |start, rows, z| {
+            let out = MatMut::from_column_major_slice_mut(z, rows, d);
+            features::write_columns(x.subrows(start, rows), start, projection, offsets, map, out)
+        })
+    }
+
+    /// The leave-one-out errors (`sum_i e_i^2 / n`) of [`PrimalPath::loo_error_sums`],
+    /// on features `z` (`n x D`) held in memory.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if the data does not match the statistics;
+    /// [`Error::InvalidParameter`] for a bad alpha.
+    #[cfg(test)]
+    pub(crate) fn loo_errors_from_features(
+        &self,
+        z: MatRef<'_, f64>,
+        y: MatRef<'_, f64>,
+        sample_weight: Option<&[f64]>,
+        alphas: &[f64],
+    ) -> Result<Mat<f64>> {
+        let n_samples = self.spectrum.n_samples;
+        if z.nrows() != n_samples {
+            return Err(Error::Shape(format!(
+                "got {} rows for statistics of {n_samples} rows",
+                z.nrows(),
+            )));
+        }
+        let pass = self.loo_pass(z.nrows(), y, alphas)?;
+        let global = Context::global();
+        let sums = pass.sums(self, y, sample_weight, &global, |start, rows, dst| {
+            dst.copy_from_slice(&crate::linalg::column_major(z.subrows(start, rows)));
+            Ok(())
+        })?;
+        Ok(sums / (n_samples as f64))
+    }
+
+    fn loo_pass(&self, n: usize, y: MatRef<'_, f64>, alphas: &[f64]) -> Result<LooPass> {
+        check_alphas(alphas)?;
+        let SpectralParts {
+            eigen,
+            projected_cross,
+            cutoff,
+            ..
+        } = &self.spectrum;
+        let (d, t, n_alphas) = (eigen.values.len(), y.ncols(), alphas.len());
+        if y.nrows() != n || t != projected_cross.ncols() {
+            return Err(Error::Shape(format!(
+                "the leave-one-out pass got {n} rows with {} targets for statistics of {} targets",
+                y.nrows(),
+                projected_cross.ncols()
+            )));
+        }
+        let shrink = Mat::from_fn(d, n_alphas, |j, a| {
+            shrinkage(eigen.values[j], alphas[a], *cutoff)
+        });
+        let fitted = Mat::from_fn(d, t * n_alphas, |j, col| {
+            projected_cross[(j, col / n_alphas)] * shrink[(j, col % n_alphas)]
+        });
+        let mut projector = Mat::<f64>::zeros(d, d + t * n_alphas);
+        projector.subcols_mut(0, d).copy_from(&eigen.vectors);
+        let coefficients = projector.subcols_mut(d, t * n_alphas);
+        matmul(
+            coefficients,
+            Accum::Replace,
+            &eigen.vectors,
+            &fitted,
+            1.0,
+            Par::rayon(0),
+        );
+        Ok(LooPass { shrink, projector })
+    }
+}
+
+/// Rows per task of the leave-one-out pass: each task makes its rows' features,
+/// projects them with one sequential product (packing `Q` once per 512 rows
+/// costs about 1/1000 of the product) and finishes them while they are in cache.
+const LOO_BLOCK_ROWS: usize = 512;
+
+/// What the leave-one-out pass of a [`PrimalPath`] needs for every alpha.
+struct LooPass {
+    /// `g_j(alpha_a)`, `D x n_alphas`.
+    shrink: Mat<f64>,
+    /// `[Q | C]`, `D x (D + t n_alphas)`: the eigenvectors, then the coefficients
+    /// of every target and alpha (`C = Q diag(g(alpha_a)) Q^T B_c` at column
+    /// `k * n_alphas + a`), so one product gives the projections and the fits.
+    projector: Mat<f64>,
+}
+
+impl LooPass {
+    /// Squared leave-one-out residuals summed over all rows (`n_alphas x t`):
+    /// `features(start, rows, z)` writes the column-major features of rows
+    /// `start..start + rows` into `z`. Runs in parallel blocks of
+    /// [`LOO_BLOCK_ROWS`] rows whose sums are added in order, so the result does
+    /// not depend on the thread count.
+    fn sums(
+        &self,
+        path: &PrimalPath,
+        y: MatRef<'_, f64>,
+        sample_weight: Option<&[f64]>,
+        ctx: &Context,
+        features: impl Fn(usize, usize, &mut [f64]) -> Result<()> + Sync,
+    ) -> Result<Mat<f64>> {
+        let (n, d) = (y.nrows(), path.spectrum.rank());
+        let mut sums = vec![Mat::<f64>::zeros(0, 0); n.div_ceil(LOO_BLOCK_ROWS)];
+        let blocks = sums.iter_mut().enumerate();
+        ctx.for_each_task(blocks, |(block, sum)| {
+            let start = block * LOO_BLOCK_ROWS;
+            let rows = LOO_BLOCK_ROWS.min(n - start);
+            let mut z = vec![0.0; rows * d];
+            features(start, rows, &mut z)?;
+            let (y, s) = (
+                y.subrows(start, rows),
+                sample_weight.map(|s| &s[start..start + rows]),
+            );
+            *sum = self.block_sums(path, &mut z, y, s);
+            Ok(())
+        })?;
+        let mut total = Mat::<f64>::zeros(self.shrink.ncols(), y.ncols());
+        sums.iter().for_each(|sum| total += sum);
+        Ok(total)
+    }
+
+    /// Squared leave-one-out residuals summed over the column-major rows `z`
+    /// (uncentered features, consumed) with targets `y` and weights `s`, for every
+    /// alpha and target: `[P | F] = Z~ [Q | C]`, leverages `(P o P) g`, fits `F`.
+    fn block_sums(
+        &self,
+        path: &PrimalPath,
+        z: &mut [f64],
+        y: MatRef<'_, f64>,
+        s: Option<&[f64]>,
+    ) -> Mat<f64> {
+        let (rows, d, t) = (y.nrows(), path.spectrum.rank(), y.ncols());
+        let n_alphas = self.shrink.ncols();
+        let weight = |i: usize| s.map_or(1.0, |s| s[i]);
+        let sqrt_weights: Vec<f64> = (0..rows).map(|i| weight(i).sqrt()).collect();
+        for (column, mean) in z.chunks_exact_mut(rows.max(1)).zip(&path.feature_means) {
+            for (v, w) in column.iter_mut().zip(&sqrt_weights) {
+                *v = w * (*v - mean);
+            }
+        }
+        let mut products = Mat::<f64>::zeros(rows, self.projector.ncols());
+        let mut leverage = Mat::<f64>::zeros(rows, n_alphas);
+        let centered = MatRef::from_column_major_slice(z, rows, d);
+        matmul(
+            products.as_mut(),
+            Accum::Replace,
+            centered,
+            &self.projector,
+            1.0,
+            Par::Seq,
+        );
+        let (mut p, predicted) = products.as_mut().split_at_col_mut(d);
+        p.as_mut()
+            .col_iter_mut()
+            .for_each(|c| c.iter_mut().for_each(|v| *v *= *v)); // P o P
+        matmul(
+            leverage.as_mut(),
+            Accum::Replace,
+            &p,
+            &self.shrink,
+            1.0,
+            Par::Seq,
+        );
+        let (fit_intercept, weight_sum) = (path.spectrum.fit_intercept, path.spectrum.weight_sum);
+        let mut sums = Mat::<f64>::zeros(n_alphas, t);
+        for i in 0..rows {
+            let intercept_leverage = if fit_intercept {
+                weight(i) / weight_sum
+            } else {
+                0.0
+            };
+            for k in 0..t {
+                let target = weight(i).sqrt() * (y[(i, k)] - path.target_means[k]);
+                for a in 0..n_alphas {
+                    let residual = target - predicted[(i, k * n_alphas + a)];
+                    let complement = 1.0 - leverage[(i, a)] - intercept_leverage;
+                    sums[(a, k)] += loo_squared(residual, complement, 1.0);
+                }
+            }
+        }
+        sums
+    }
+}
