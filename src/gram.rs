@@ -695,7 +695,7 @@ mod tests {
         let y = data(n, 1, 8);
         let kernel = Kernel::Rbf { gamma: 0.3 };
         let (w, b) =
-            features::sample_weights::<f64>(&kernel, features::Sampling::Iid, 3, d, m, true)
+            features::draw_frequencies::<f64>(&kernel, features::Sampling::Iid, 3, d, m, true)
                 .unwrap();
         let weights = Projection::Dense(row_major(&w, m, d).transpose());
         let ctx = Context::global();

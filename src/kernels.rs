@@ -374,7 +374,8 @@ impl Kernel {
             ))),
             _ if depth == 1 => Ok(self),
             _ => Err(Error::InvalidParameter(format!(
-                "depth applies to the {} kernels only, not to {:?}; got depth={depth}",
+                "depth={depth} applies to the layered kernels only (depth applies to the {} \
+                 kernels only); the '{}' kernel takes depth=1",
                 english_list(&KernelTraits::names_where(|traits| traits.layered)),
                 self.name()
             ))),
@@ -912,7 +913,8 @@ mod tests {
         assert_eq!(
             relu.with_depth(2),
             Err(Error::InvalidParameter(
-                "depth applies to the nngp and ntk kernels only, not to \"relu\"; got depth=2"
+                "depth=2 applies to the layered kernels only (depth applies to the nngp and ntk \
+                 kernels only); the 'relu' kernel takes depth=1"
                     .into()
             ))
         );

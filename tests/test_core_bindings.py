@@ -2,6 +2,7 @@
 
 import importlib.metadata
 import json
+import pickle
 import re
 import subprocess
 import sys
@@ -177,3 +178,97 @@ def test_thread_count_does_not_change_the_kernel_matrix(kernel):
         K1, K2 = (kernel_matrix(*args, kernel=kernel, n_jobs=n_jobs) for n_jobs in (1, 2))
         np.testing.assert_array_equal(K1, K2)
         assert np.ptp(K1) > 0
+
+
+# ------------------------------------------------------- statistics and paths as objects
+
+
+def _statistics(X, Y, features, weights=None):
+    """The Gram statistics of the rows ``X`` with targets ``Y``."""
+    stats = _core.GramStatistics(features.n_components, Y.shape[1])
+    stats.add_rows(
+        X,
+        Y,
+        weights,
+        features.random_weights_,
+        features.random_offset_,
+        kernel=features.kernel,
+        paired=False,
+        chunk_rows=7,
+    )
+    return stats
+
+
+def test_statistics_add_subtract_and_pickle():
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((60, 3)), rng.standard_normal((60, 2))
+    features = RandomFeatures(n_components=16, gamma=0.5, random_state=0).fit(X)
+    Z = features.transform(X)
+    whole = _statistics(X, Y, features)
+    first, second = _statistics(X[:25], Y[:25], features), _statistics(X[25:], Y[25:], features)
+    np.testing.assert_allclose(np.tril(whole.gram), np.tril(Z.T @ Z), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(whole.cross, Z.T @ Y, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(whole.target_squares, (Y**2).sum(axis=0), rtol=1e-12)
+    for combined, expected in ((first + second, whole), (whole - first, second)):
+        for name in ("gram", "cross", "feature_sums", "target_sums", "target_squares"):
+            np.testing.assert_allclose(
+                getattr(combined, name), getattr(expected, name), rtol=1e-10, atol=1e-10
+            )
+        assert combined.n_samples == expected.n_samples
+    restored = pickle.loads(pickle.dumps(whole))
+    for name in ("gram", "cross", "feature_sums", "target_sums", "target_squares"):
+        np.testing.assert_array_equal(getattr(restored, name), getattr(whole, name))
+    assert (restored.weight_sum, restored.n_samples) == (whole.weight_sum, whole.n_samples)
+    with pytest.raises(ValueError, match="cannot combine statistics of 16 features x 1"):
+        whole + _statistics(X, Y[:, :1], features)
+
+
+def test_shifted_statistics_are_those_of_shifted_targets():
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal((40, 3)), rng.standard_normal((40, 2)) + 5.0
+    weights = rng.uniform(0.5, 2.0, 40)
+    features = RandomFeatures(n_components=12, gamma=0.5, random_state=0).fit(X)
+    delta = np.array([5.0, -2.0])
+    shifted = _statistics(X, Y, features, weights).shift_targets(delta)
+    expected = _statistics(X, Y - delta, features, weights)
+    for name in ("cross", "target_sums", "target_squares"):
+        np.testing.assert_allclose(
+            getattr(shifted, name), getattr(expected, name), rtol=1e-10, atol=1e-10
+        )
+
+
+def test_heldout_errors_are_the_weighted_squared_residuals():
+    rng = np.random.default_rng(2)
+    X, Y = rng.standard_normal((50, 3)), rng.standard_normal((50, 2))
+    weights = rng.uniform(0.5, 2.0, 50)
+    features = RandomFeatures(n_components=10, gamma=0.5, random_state=0).fit(X)
+    Z = features.transform(X)
+    coef, intercept, targets = rng.standard_normal((10, 3)), np.array([0.1, -1.0, 2.0]), [0, 1, 1]
+    errors = _statistics(X, Y, features, weights).heldout_errors(coef, intercept, targets)
+    residuals = Y[:, targets] - Z @ coef - intercept
+    np.testing.assert_allclose(errors, weights @ residuals**2, rtol=1e-10)
+
+
+def test_the_dual_ridge_path_pickles():
+    rng = np.random.default_rng(3)
+    X, Y = rng.standard_normal((40, 3)), rng.standard_normal((40, 2))
+    K = kernel_matrix(X, gamma=0.5)
+    path = _core.DualRidgePath(K, Y, rng.uniform(0.5, 2.0, 40), fit_intercept=True, n_jobs=1)
+    restored = pickle.loads(pickle.dumps(path))
+    np.testing.assert_array_equal(restored.eigenvalues, path.eigenvalues)
+    alphas = [0.0, 1e-3, 1.0]
+    np.testing.assert_array_equal(restored.loo_errors(alphas), path.loo_errors(alphas, n_jobs=2))
+    for ours, theirs in zip(restored.dual_coef(1e-3), path.dual_coef(1e-3), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    with pytest.raises(ValueError, match="alpha must be a non-negative finite number"):
+        path.dual_coef(-1.0)
+
+
+def test_the_kernel_registry_comes_from_the_core():
+    assert list(KERNELS) == list(_core.KERNEL_TRAITS)
+    for name, info in KERNELS.items():
+        traits = _core.KERNEL_TRAITS[name]
+        assert info.samplings == tuple(traits["samplings"])
+        assert info.fourier == traits["fourier"] and info.layered == traits["layered"]
+    with pytest.raises(ValueError, match='unknown kernel "bogus"; expected one of'):
+        _core.check_feature_params("bogus")

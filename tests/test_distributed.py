@@ -195,9 +195,8 @@ def test_the_ridge_path_pickles():
         for ours, theirs in zip(restored.coef(alpha), path.coef(alpha), strict=True):
             np.testing.assert_array_equal(ours, theirs)
     with pytest.raises(ValueError, match="inconsistent ridge path parts"):
-        _core.PrimalRidgePath._from_state(
-            *path.__reduce__()[1][:5], np.zeros(3), *path.__reduce__()[1][6:]
-        )
+        spectrum, feature_means, _ = path.__reduce__()[1]
+        _core.PrimalRidgePath._from_state(spectrum, feature_means, np.zeros(3))
 
 
 def test_blocks_with_other_column_counts_are_a_clear_error(client):

@@ -265,6 +265,28 @@ def test_identical_rows_predict_the_weighted_mean(kernel):
         np.testing.assert_allclose(predicted, mean, rtol=1e-9, err_msg=repr(model))
 
 
+@pytest.mark.parametrize("cv", [None, "gcv", 3], ids=["loo", "gcv", "3-fold"])
+def test_a_huge_target_offset_changes_only_the_intercept(cv):
+    """y + 1e9: KernelRidge shifts its targets by their mean before the centered sums,
+    as the random-feature estimators do, so the fit is the fit of y, intercept + 1e9."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((150, 3))
+    y = np.column_stack([np.sin(X[:, 0]), X[:, 1] ** 2]) + 0.1 * rng.standard_normal((150, 2))
+    weights, offset = rng.uniform(0.5, 2.0, 150), np.array([1e9, -3e8])
+    grid = np.logspace(-6, 1, 8)
+
+    def fit(targets):
+        return KernelRidge(gamma=0.5, alphas=grid, cv=cv).fit(X, targets, sample_weight=weights)
+
+    plain, shifted = fit(y), fit(y + offset)
+    assert shifted.alpha_ == plain.alpha_
+    for name in ["cv_results_", "train_errors_"]:
+        np.testing.assert_allclose(getattr(shifted, name), getattr(plain, name), rtol=1e-6)
+    scale = np.abs(plain.dual_coef_).max()
+    np.testing.assert_allclose(shifted.dual_coef_, plain.dual_coef_, rtol=0, atol=1e-6 * scale)
+    np.testing.assert_allclose(shifted.intercept_ - offset, plain.intercept_, atol=1e-5)
+
+
 def test_memory_error_is_raised_before_allocating():
     """n = 10**6 needs 4 n^2 float64 = 3.2e13 bytes: refused up front, nothing big allocated.
 

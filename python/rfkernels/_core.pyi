@@ -7,14 +7,18 @@ import numpy.typing as npt
 
 _Floats = npt.NDArray[np.floating]
 _F64 = npt.NDArray[np.float64]
+#: What both ridge paths pickle of their spectrum: eigenvalues, eigenvectors, projected
+#: targets, target squares, weight sum, rows, intercept, eigenvalue cut-off.
+_SpectralState = tuple[_F64, _F64, _F64, _F64, float, int, bool, float]
 
 __all__ = [
-    "KERNEL_NAMES",
+    "KERNEL_TRAITS",
     "SAMPLING_NAMES",
     "DualRidgePath",
     "GramStatistics",
     "PrimalRidgePath",
     "__version__",
+    "check_feature_params",
     "draw_frequencies",
     "kernel_matrix",
     "predict_linear",
@@ -23,8 +27,14 @@ __all__ = [
 ]
 
 __version__: str
-KERNEL_NAMES: list[str]
+#: The kernel registry: name -> traits (``fourier``, ``gaussian``, ``isotropic``,
+#: ``paired_columns``, ``layered``, ``uses_bias``: bools; ``samplings``: the samplings
+#: of the frequencies the kernel allows), in the order of the docs.
+KERNEL_TRAITS: dict[str, dict[str, bool | list[str]]]
 SAMPLING_NAMES: list[str]
+
+def check_feature_params(kernel: str, *, sampling: str = "iid", depth: int = 1) -> None:
+    """Raise ValueError when ``sampling`` or ``depth`` does not apply to ``kernel``."""
 
 def draw_frequencies(
     kernel: str,
@@ -255,16 +265,7 @@ class PrimalRidgePath:
 
     @staticmethod
     def _from_state(
-        values: npt.ArrayLike,
-        vectors: _F64,
-        projected_cross: _F64,
-        target_squares: npt.ArrayLike,
-        feature_means: npt.ArrayLike,
-        target_means: npt.ArrayLike,
-        fit_intercept: bool,
-        weight_sum: float,
-        n_samples: int,
-        cutoff: float,
+        spectrum: _SpectralState, feature_means: npt.ArrayLike, target_means: npt.ArrayLike
     ) -> PrimalRidgePath:
         """The path rebuilt from the state ``__reduce__`` gives (unpickling)."""
 
@@ -299,3 +300,17 @@ class DualRidgePath:
 
     def loo_errors(self, alphas: list[float], *, n_jobs: int | None = None) -> _F64:
         """Exact leave-one-out errors ``sum_i s_i e_i^2 / n``, shape (n_alphas, t)."""
+
+    @staticmethod
+    def _from_state(
+        spectrum: _SpectralState,
+        projected_targets: _F64,
+        sqrt_weights: npt.ArrayLike,
+        intercept_direction: npt.ArrayLike,
+        kernel_means: npt.ArrayLike,
+        target_means: npt.ArrayLike,
+    ) -> DualRidgePath:
+        """The path rebuilt from the state ``__reduce__`` gives (unpickling)."""
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickling: the path's parts, so no new eigendecomposition is needed."""

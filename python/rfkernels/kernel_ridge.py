@@ -16,7 +16,7 @@ from ._engine.paths import DualPath, solve_path
 from ._engine.progress import Progress
 from ._engine.selection import RIDGE_PATH_CONSTRAINTS, apply_selection
 from ._gamma import resolve_gamma
-from ._kernels import KERNELS, check_depth
+from ._kernels import KERNELS, check_feature_params
 from ._memory import check_fits_in_memory
 from ._threads import resolve_n_jobs
 from .distributed import DaskScoreMixin, is_dask_array, map_rows
@@ -175,7 +175,7 @@ class KernelRidge(DaskScoreMixin, MultiOutputMixin, RegressorMixin, BaseEstimato
             self, X, y, dtype=np.float64, multi_output=True, y_numeric=True, ensure_min_samples=2
         )
         sample_weight = check_sample_weight(sample_weight, X)
-        check_depth(self.kernel, self.depth)
+        check_feature_params(self.kernel, depth=self.depth)
         progress = Progress(type(self).__name__, self.verbose)
         n = X.shape[0]
         check_fits_in_memory(

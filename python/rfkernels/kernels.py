@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import check_array
 
 from . import _core
-from ._kernels import KERNELS, check_depth
+from ._kernels import KERNELS, check_feature_params
 from ._memory import check_fits_in_memory
 from ._threads import resolve_n_jobs
 
@@ -103,7 +103,7 @@ def kernel_matrix(
         if Y.shape[1] != X.shape[1]:
             raise ValueError(f"X has {X.shape[1]} features but Y has {Y.shape[1]}; they must match")
     n_rows_y = X.shape[0] if Y is None else Y.shape[0]
-    check_depth(kernel, depth)
+    check_feature_params(kernel, depth=depth)
     check_fits_in_memory((X.shape[0], n_rows_y), np.float64, "the kernel matrix")
     return _core.kernel_matrix(
         X,

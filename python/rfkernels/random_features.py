@@ -20,7 +20,7 @@ from . import _core
 from ._engine.data import check_sample_weight
 from ._engine.features import FeatureArrays
 from ._gamma import entry_moments, gamma_from_moments, resolve_gamma
-from ._kernels import KERNELS, SAMPLINGS, check_sampling, is_paired
+from ._kernels import KERNELS, SAMPLINGS, check_feature_params, is_paired
 from ._memory import check_fits_in_memory
 from ._threads import resolve_n_jobs
 from .batches import RowBatches, as_batches
@@ -281,7 +281,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 f"kernel={self.kernel!r} needs an even n_components (its features come in "
                 f"pairs of columns), got {self.n_components}"
             )
-        check_sampling(self.kernel, self.sampling)
+        check_feature_params(self.kernel, sampling=self.sampling)
         self.gamma_ = resolve_gamma(self.kernel, gamma, X, sample_weight)
         self.seed_ = int(check_random_state(self.random_state).randint(np.iinfo(np.int64).max))
         n_frequencies = self.n_components // 2 if paired else self.n_components

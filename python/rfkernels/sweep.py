@@ -51,7 +51,7 @@ from ._engine.paths import DualPath, PrimalPath
 from ._engine.progress import Progress
 from ._engine.selection import check_alphas
 from ._gamma import resolve_gamma
-from ._kernels import KERNELS, check_sampling
+from ._kernels import KERNELS, check_feature_params
 from ._memory import check_fits_in_memory
 from ._sweep_result import SweepResult
 from ._threads import resolve_n_jobs
@@ -467,7 +467,7 @@ def _prepare(
     RandomFeatures(
         kernel, gamma=gamma, bias=bias, fourier=fourier, sampling=sampling
     )._validate_params()
-    check_sampling(kernel, sampling)
+    check_feature_params(kernel, sampling=sampling)
     if not isinstance(fit_intercept, bool | np.bool_):
         raise ValueError(f"fit_intercept must be a bool, got {fit_intercept!r}")
     n_jobs = resolve_n_jobs(n_jobs)

@@ -35,10 +35,6 @@ mod sampling;
 pub use projection::{COLS_PER_BLOCK, Projection, Structured, padded_dimension};
 pub use sampling::{SAMPLING_NAMES, Sampling, draw_frequencies, draw_structured_frequencies};
 
-/// The old name of [`draw_frequencies`], for `gram.rs`'s test until it is adapted.
-#[cfg(test)]
-pub(crate) use sampling::draw_frequencies as sample_weights;
-
 /// Rows per parallel task (tuned on benches/: 64 to 512 are within 10%).
 pub const ROWS_PER_CHUNK: usize = 128;
 

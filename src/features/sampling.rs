@@ -110,7 +110,8 @@ impl Sampling {
             Sampling::Iid | Sampling::Orthogonal => "isotropic",
         };
         Err(Error::InvalidParameter(format!(
-            "sampling={:?} needs {needs} weights ({}), not the {:?} kernel's; use sampling=\"iid\"",
+            "sampling='{}' needs {needs} weights ({}); the '{}' kernel's are not: use \
+             sampling='iid'",
             self.name(),
             KernelTraits::names_where(|traits| self.allows(traits)).join(", "),
             kernel.name()
@@ -595,9 +596,9 @@ mod tests {
         assert_eq!(
             Sampling::Orthogonal.check_kernel(&cauchy),
             Err(Error::InvalidParameter(
-                "sampling=\"orthogonal\" needs isotropic weights (rbf, relu, step, linear, \
-                 matern12, matern32, matern52, nngp), not the \"cauchy\" kernel's; use \
-                 sampling=\"iid\""
+                "sampling='orthogonal' needs isotropic weights (rbf, relu, step, linear, \
+                 matern12, matern32, matern52, nngp); the 'cauchy' kernel's are not: use \
+                 sampling='iid'"
                     .into()
             ))
         );
@@ -605,8 +606,8 @@ mod tests {
         assert_eq!(
             Sampling::Structured.check_kernel(&matern),
             Err(Error::InvalidParameter(
-                "sampling=\"structured\" needs isotropic Gaussian weights (rbf, relu, step, \
-                 linear, nngp), not the \"matern32\" kernel's; use sampling=\"iid\""
+                "sampling='structured' needs isotropic Gaussian weights (rbf, relu, step, \
+                 linear, nngp); the 'matern32' kernel's are not: use sampling='iid'"
                     .into()
             ))
         );

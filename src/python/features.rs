@@ -8,7 +8,7 @@ use super::convert::{
 };
 use super::run_detached;
 use crate::features::{self, FeatureMap, Sampling};
-use crate::kernels::{self, Kernel};
+use crate::kernels::{self, Kernel, KernelTraits};
 use crate::linear;
 use crate::real::Real;
 use crate::simd::Isa;
@@ -16,17 +16,45 @@ use faer::MatRef;
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyModule;
+use pyo3::types::{PyDict, PyModule};
 
 /// The feature map of the kernel called `kernel` (`paired`: sin/cos pairs).
 pub(super) fn feature_map(kernel: &str, paired: bool) -> PyResult<FeatureMap> {
-    Ok(FeatureMap::for_kernel_name(kernel, paired)?)
+    Ok(FeatureMap::for_traits(
+        KernelTraits::named(kernel)?,
+        paired,
+    )?)
 }
 
-/// Adds the kernel and sampling registries to the module.
+/// Adds the kernel registry to the module: `KERNEL_TRAITS` (name -> traits, in the
+/// registry's order, with the samplings each kernel allows) and `SAMPLING_NAMES`.
 pub(super) fn add_registry(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("KERNEL_NAMES", kernels::KERNEL_NAMES.to_vec())?;
+    let py = m.py();
+    let registry = PyDict::new(py);
+    for traits in &kernels::KERNEL_TRAITS {
+        let entry = PyDict::new(py);
+        entry.set_item("fourier", traits.fourier)?;
+        entry.set_item("gaussian", traits.gaussian)?;
+        entry.set_item("isotropic", traits.isotropic)?;
+        entry.set_item("paired_columns", traits.paired_columns)?;
+        entry.set_item("layered", traits.layered)?;
+        entry.set_item("uses_bias", traits.uses_bias)?;
+        let samplings = Sampling::ALL.iter().filter(|s| s.allows(traits));
+        entry.set_item("samplings", samplings.map(|s| s.name()).collect::<Vec<_>>())?;
+        registry.set_item(traits.name, entry)?;
+    }
+    m.add("KERNEL_TRAITS", registry)?;
     m.add("SAMPLING_NAMES", features::SAMPLING_NAMES.to_vec())
+}
+
+/// Checks what depends on the kernel in its parameters; see `_core.pyi`.
+#[pyfunction(name = "check_feature_params")]
+#[pyo3(signature = (kernel, *, sampling="iid", depth=1))]
+pub(super) fn check_feature_params_py(kernel: &str, sampling: &str, depth: usize) -> PyResult<()> {
+    // The scales do not enter these checks: any valid gamma and bias will do.
+    let kernel = Kernel::new(kernel, 1.0, 0.0)?.with_depth(depth)?;
+    Sampling::new(sampling)?.check_kernel(&kernel)?;
+    Ok(())
 }
 
 type WeightsAndOffsets<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>);
@@ -42,14 +70,15 @@ fn draw_typed<'py, T: Real + numpy::Element>(
 ) -> PyResult<WeightsAndOffsets<'py>> {
     let (d, m) = (n_features_in, n_frequencies);
     if sampling == Sampling::Structured {
-        let (w, b) =
-            py.detach(|| features::sample_structured::<T>(kernel, seed, d, m, with_offsets))?;
+        let (w, b) = py.detach(|| {
+            features::draw_structured_frequencies::<T>(kernel, seed, d, m, with_offsets)
+        })?;
         let padded = features::padded_dimension(d);
         let w = PyArray1::from_vec(py, w).reshape([m.div_ceil(padded), 3, padded])?;
         return Ok((w.into_any(), PyArray1::from_vec(py, b).into_any()));
     }
     let (w, b) =
-        py.detach(|| features::sample_weights::<T>(kernel, sampling, seed, d, m, with_offsets))?;
+        py.detach(|| features::draw_frequencies::<T>(kernel, sampling, seed, d, m, with_offsets))?;
     let w = PyArray1::from_vec(py, w).reshape([m, d])?;
     Ok((w.into_any(), PyArray1::from_vec(py, b).into_any()))
 }

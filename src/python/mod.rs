@@ -93,7 +93,8 @@ fn run_detached<R: Send>(
 mod _core {
     #[pymodule_export]
     use super::features::{
-        draw_frequencies_py, kernel_matrix_py, predict_linear_py, simd_isa_py, transform_py,
+        check_feature_params_py, draw_frequencies_py, kernel_matrix_py, predict_linear_py,
+        simd_isa_py, transform_py,
     };
     #[pymodule_export]
     use super::ridge::{DualRidgePathPy, PrimalRidgePathPy};

@@ -11,31 +11,87 @@ use super::run_detached;
 use super::stats::GramStatisticsPy;
 use crate::features::FeatureMap;
 use crate::real::Real;
-use crate::ridge::{DualPath, PrimalPath, SpectralPath, SymmetricEigen};
+use crate::ridge::{DualPath, PrimalPath, SpectralParts, SpectralPath, SymmetricEigen};
 use faer::{Mat, MatRef};
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 /// Coefficients (2-d) and intercepts (1-d) returned to Python.
 type CoefAndIntercept<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>);
 
-fn check_alpha(alpha: f64) -> PyResult<f64> {
-    if alpha >= 0.0 && alpha.is_finite() {
-        Ok(alpha)
-    } else {
-        Err(PyValueError::new_err(format!(
-            "alpha must be a non-negative finite number, got {alpha}"
-        )))
+/// What both paths pickle of their [`SpectralParts`]: eigenvalues, eigenvectors,
+/// projected targets, target squares, weight sum, rows, intercept, cut-off.
+type SpectralState<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    f64,
+    usize,
+    bool,
+    f64,
+);
+
+fn spectral_state<'py>(py: Python<'py>, parts: &SpectralParts) -> PyResult<SpectralState<'py>> {
+    Ok((
+        PyArray1::from_slice(py, &parts.eigen.values),
+        to_numpy(py, &parts.eigen.vectors)?,
+        to_numpy(py, &parts.projected_cross)?,
+        PyArray1::from_slice(py, &parts.target_squares),
+        parts.weight_sum,
+        parts.n_samples,
+        parts.fit_intercept,
+        parts.cutoff,
+    ))
+}
+
+/// The spectral parts unpickled from their [`SpectralState`].
+#[derive(FromPyObject)]
+struct SpectralArrays<'py>(
+    Vec<f64>,
+    PyReadonlyArray2<'py, f64>,
+    PyReadonlyArray2<'py, f64>,
+    Vec<f64>,
+    f64,
+    usize,
+    bool,
+    f64,
+);
+
+impl SpectralArrays<'_> {
+    fn parts(self) -> SpectralParts {
+        let Self(values, vectors, projected, target_squares, weight_sum, n, intercept, cutoff) =
+            self;
+        SpectralParts {
+            eigen: SymmetricEigen {
+                values,
+                vectors: to_faer(&vectors),
+            },
+            projected_cross: to_faer(&projected),
+            target_squares,
+            weight_sum,
+            n_samples: n,
+            fit_intercept: intercept,
+            cutoff,
+        }
     }
 }
 
+/// `(constructor, state)` for `__reduce__`: the class's `_from_state` and `state`.
+fn reduce_with<'py, T: pyo3::PyClass>(
+    slf: &Bound<'py, T>,
+    state: impl IntoPyObject<'py, Target = PyTuple, Output = Bound<'py, PyTuple>>,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+    let state = state.into_pyobject(slf.py()).map_err(Into::into)?;
+    Ok((slf.as_any().get_type().getattr("_from_state")?, state))
+}
+
 /// A solution as Python receives it.
-fn solution<'py>(
-    py: Python<'py>,
+fn solution(
+    py: Python<'_>,
     (coef, intercept): (Mat<f64>, Vec<f64>),
-) -> PyResult<CoefAndIntercept<'py>> {
+) -> PyResult<CoefAndIntercept<'_>> {
     Ok((to_numpy(py, &coef)?, PyArray1::from_vec(py, intercept)))
 }
 
@@ -71,32 +127,15 @@ impl PrimalRidgePathPy {
 
     /// The path rebuilt from the state `__reduce__` gives (unpickling).
     #[staticmethod]
-    #[allow(clippy::too_many_arguments)]
     fn _from_state(
-        values: Vec<f64>,
-        vectors: PyReadonlyArray2<'_, f64>,
-        projected_cross: PyReadonlyArray2<'_, f64>,
-        target_squares: Vec<f64>,
+        spectrum: SpectralArrays<'_>,
         feature_means: Vec<f64>,
         target_means: Vec<f64>,
-        fit_intercept: bool,
-        weight_sum: f64,
-        n_samples: usize,
-        cutoff: f64,
     ) -> PyResult<Self> {
         let path = PrimalPath {
-            eigen: SymmetricEigen {
-                values,
-                vectors: to_faer(&vectors),
-            },
-            projected_cross: to_faer(&projected_cross),
-            target_squares,
+            spectrum: spectrum.parts(),
             feature_means,
             target_means,
-            fit_intercept,
-            weight_sum,
-            n_samples,
-            cutoff,
         };
         path.check_parts()?;
         Ok(Self { path })
@@ -107,24 +146,13 @@ impl PrimalRidgePathPy {
     fn __reduce__<'py>(
         slf: &Bound<'py, Self>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
-        let py = slf.py();
-        let path = &slf.get().path;
+        let (py, path) = (slf.py(), &slf.get().path);
         let state = (
-            PyArray1::from_slice(py, &path.eigen.values),
-            to_numpy(py, &path.eigen.vectors)?,
-            to_numpy(py, &path.projected_cross)?,
-            PyArray1::from_slice(py, &path.target_squares),
+            spectral_state(py, &path.spectrum)?,
             PyArray1::from_slice(py, &path.feature_means),
             PyArray1::from_slice(py, &path.target_means),
-            path.fit_intercept,
-            path.weight_sum,
-            path.n_samples,
-            path.cutoff,
         );
-        Ok((
-            slf.get_type().getattr("_from_state")?,
-            state.into_pyobject(py)?,
-        ))
+        reduce_with(slf, state)
     }
 
     /// Eigenvalues of the centered Gram, ascending.
@@ -134,7 +162,7 @@ impl PrimalRidgePathPy {
     }
 
     fn coef<'py>(&self, py: Python<'py>, alpha: f64) -> PyResult<CoefAndIntercept<'py>> {
-        solution(py, self.path.coef(check_alpha(alpha)?))
+        solution(py, self.path.coef(alpha)?)
     }
 
     fn train_errors<'py>(
@@ -230,6 +258,44 @@ impl DualRidgePathPy {
         Ok(Self { path })
     }
 
+    /// The path rebuilt from the state `__reduce__` gives (unpickling).
+    #[staticmethod]
+    fn _from_state(
+        spectrum: SpectralArrays<'_>,
+        projected_targets: PyReadonlyArray2<'_, f64>,
+        sqrt_weights: Vec<f64>,
+        intercept_direction: Vec<f64>,
+        kernel_means: Vec<f64>,
+        target_means: Vec<f64>,
+    ) -> PyResult<Self> {
+        let path = DualPath {
+            spectrum: spectrum.parts(),
+            projected_targets: to_faer(&projected_targets),
+            sqrt_weights,
+            intercept_direction,
+            kernel_means,
+            target_means,
+        };
+        path.check_parts()?;
+        Ok(Self { path })
+    }
+
+    /// Pickling: the path's parts, without a new eigendecomposition.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let (py, path) = (slf.py(), &slf.get().path);
+        let state = (
+            spectral_state(py, &path.spectrum)?,
+            to_numpy(py, &path.projected_targets)?,
+            PyArray1::from_slice(py, &path.sqrt_weights),
+            PyArray1::from_slice(py, &path.intercept_direction),
+            PyArray1::from_slice(py, &path.kernel_means),
+            PyArray1::from_slice(py, &path.target_means),
+        );
+        reduce_with(slf, state)
+    }
+
     /// Eigenvalues of the centered, weighted kernel matrix, ascending.
     #[getter]
     fn eigenvalues<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
@@ -237,7 +303,7 @@ impl DualRidgePathPy {
     }
 
     fn dual_coef<'py>(&self, py: Python<'py>, alpha: f64) -> PyResult<CoefAndIntercept<'py>> {
-        solution(py, self.path.dual_coef(check_alpha(alpha)?))
+        solution(py, self.path.dual_coef(alpha)?)
     }
 
     fn train_errors<'py>(
@@ -263,7 +329,7 @@ impl DualRidgePathPy {
         alphas: Vec<f64>,
         n_jobs: Option<usize>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let loo = run_detached(py, n_jobs, |_ctx| self.path.loo_errors(&alphas))?;
+        let loo = run_detached(py, n_jobs, |ctx| self.path.loo_errors(&alphas, ctx))?;
         to_numpy(py, &loo)
     }
 }

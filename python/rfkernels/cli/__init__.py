@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import _core
+from .._kernels import KERNELS
 from .commands import RIDGE_WIDTHS, SWEEP_WIDTHS, run_info, run_sweep
 from .demo import run_demo
 
@@ -100,7 +101,7 @@ def _add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     demo_parser.add_argument(
         "--kernel",
         default="rbf",
-        choices=_core.KERNEL_NAMES,
+        choices=list(KERNELS),
         help="kernel of the digits sweeps (default: rbf; the synthetic task always uses linear)",
     )
     demo_parser.add_argument(
@@ -178,7 +179,7 @@ def _add_sweep_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         help="training rows for --kind width and ridge (default: the whole training split)",
     )
     sweep_parser.add_argument(
-        "--kernel", default="rbf", choices=_core.KERNEL_NAMES, help="kernel (default: rbf)"
+        "--kernel", default="rbf", choices=list(KERNELS), help="kernel (default: rbf)"
     )
     sweep_parser.add_argument(
         "--gamma",

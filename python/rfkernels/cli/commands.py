@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import _core
+from .._kernels import KERNELS
 from ._figures import PLOT_HINT, plotting_available, save_figures
 from .data import read_data
 
@@ -143,5 +144,5 @@ def run_info(args: argparse.Namespace) -> int:
     print(f"rfkernels {_core.__version__}")
     print(f"SIMD instruction set: {_core.simd_isa()}")
     print(f"CPU cores: {os.cpu_count()}; RAYON_NUM_THREADS={os.environ.get('RAYON_NUM_THREADS')}")
-    print(f"kernels: {', '.join(_core.KERNEL_NAMES)}")
+    print(f"kernels: {', '.join(KERNELS)}")
     return 0
