@@ -28,7 +28,7 @@ import pytest
 from rfkernels import KernelRidge, RandomFeatureRidge, RandomFeatures
 from rfkernels._engine.features import FeatureArrays
 from rfkernels._engine.passes import ArrayRows, gram_statistics
-from rfkernels.sweep import SweepResult, ridge_path, sample_sweep, width_sweep
+from rfkernels.sweep import SweepResult, ridge_path, ridge_sweep, sample_sweep, width_sweep
 from rfkernels.theory import estimate_eigenstructure, krr_risk, rf_risk
 from sklearn.model_selection import train_test_split
 from test_science import C, assert_non_increasing, paired_change
@@ -441,19 +441,30 @@ def test_plot_on_given_axes_and_default_kind():
         full_result().plot("width")
 
 
-def test_ridge_path_is_a_width_sweep_plotted_against_the_ridge():
+def test_ridge_sweep_is_a_width_sweep_plotted_against_the_ridge():
     pytest.importorskip("matplotlib")
     X, y, X_test, y_test = data()
     keywords = dict(
         n_samples=N_SAMPLES, X_test=X_test, y_test=y_test, alphas=GRID, seeds=SEEDS,
         exact_kernel=False, theory=False, progress=False,
     )  # fmt: skip
-    path = ridge_path(X, y, widths=WIDTHS, **keywords)
+    path = ridge_sweep(X, y, widths=WIDTHS, **keywords)
     sweep = widths_result("rbf")
     assert path.default_plot == "ridge"
     for name in ("train", "test", "loo"):
         np.testing.assert_array_equal(getattr(path, name), getattr(sweep, name))
     assert path.plot().axes[0].get_ylabel() == "test mean squared error"
+
+
+def test_ridge_path_is_a_deprecated_alias_of_ridge_sweep():
+    X, y, X_test, y_test = data()
+    keywords = dict(X_test=X_test, y_test=y_test, alphas=GRID, theory=False, progress=False)
+    with pytest.warns(FutureWarning, match="ridge_path is deprecated .* use ridge_sweep"):
+        path = ridge_path(X, y, widths=[8, 16], seeds=(0,), exact_kernel=False, **keywords)
+    sweep = ridge_sweep(X, y, widths=[8, 16], seeds=(0,), exact_kernel=False, **keywords)
+    assert path.default_plot == "ridge"
+    for name in ("train", "test", "loo"):
+        np.testing.assert_array_equal(getattr(path, name), getattr(sweep, name))
 
 
 def test_progress_bar_and_interrupt(monkeypatch, capsys):
@@ -467,7 +478,7 @@ def test_progress_bar_and_interrupt(monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("rfkernels.sweep._primal_fit", interrupted)
+    monkeypatch.setattr("rfkernels.sweep._fits._primal_fit", interrupted)
     with pytest.raises(KeyboardInterrupt):
         width_sweep(X, y, [8, 16], progress=True, **keywords)
 

@@ -1,6 +1,6 @@
 """Type stubs of the compiled core (src/python/); keyword-only as in the bindings."""
 
-from typing import final
+from typing import Final, final
 
 import numpy as np
 import numpy.typing as npt
@@ -121,41 +121,17 @@ class GramStatistics:
     """
 
     def __new__(cls, n_components: int, n_targets: int) -> GramStatistics: ...
-    @property
-    def n_components(self) -> int:
-        """The number of features ``D``."""
 
-    @property
-    def n_targets(self) -> int:
-        """The number of targets ``t``."""
-
-    @property
-    def n_samples(self) -> int:
-        """The number of rows added."""
-
-    @property
-    def weight_sum(self) -> float:
-        """The total weight of the rows added."""
-
-    @property
-    def gram(self) -> _F64:
-        """``sum_i s_i z_i z_i^T``, (D, D): only the lower triangle is maintained."""
-
-    @property
-    def cross(self) -> _F64:
-        """``sum_i s_i z_i y_i^T``, (D, t)."""
-
-    @property
-    def feature_sums(self) -> _F64:
-        """``sum_i s_i z_i``, (D,)."""
-
-    @property
-    def target_sums(self) -> _F64:
-        """``sum_i s_i y_i``, (t,)."""
-
-    @property
-    def target_squares(self) -> _F64:
-        """``sum_i s_i y_i^2``, (t,)."""
+    # Read-only views of the statistics (the Gram's lower triangle only is kept).
+    n_components: Final[int]
+    n_targets: Final[int]
+    n_samples: Final[int]
+    weight_sum: Final[float]
+    gram: Final[_F64]
+    cross: Final[_F64]
+    feature_sums: Final[_F64]
+    target_sums: Final[_F64]
+    target_squares: Final[_F64]
 
     def add_rows(
         self,

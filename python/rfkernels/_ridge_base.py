@@ -17,7 +17,7 @@ from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, MultiOutputMixin, is_classifier
+from sklearn.base import BaseEstimator, MultiOutputMixin, _fit_context, is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -27,6 +27,7 @@ from . import _core
 from ._engine.data import target_shift
 from ._engine.features import FeatureArrays
 from ._engine.passes import (
+    CHUNKS_PER_BATCH,
     ArrayRows,
     default_chunk_rows,
     gram_statistics,
@@ -127,10 +128,31 @@ class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
 
     # ------------------------------------------------------------------------- fits
 
-    def _fit(self, X, y, sample_weight):
-        """``fit``: on arrays in memory, or on a source of row batches."""
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit the ridge path on random features and choose ``alpha``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in), numpy memmap or RowBatches
+            Training data (float32 data gives float32 features). A memmap or a
+            :class:`~rfkernels.RowBatches` is read in batches of rows, once per pass
+            (two passes, three with ``gamma="scale"``, one more for a classifier's
+            classes): the memory does not grow with the number of rows.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets; class labels (numbers or strings) for the classifier, which
+            fits one-vs-all ridge paths. None with ``RowBatches``, whose batches
+            carry them.
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : object
+            The fitted model.
+        """
         if is_batched(X):
-            rows = as_batches(X, y, sample_weight)
+            rows = as_batches(X, y, sample_weight, self._chunk_rows() * CHUNKS_PER_BATCH)
             self._before_batches(rows, X, y)
             return self._fit_batches(rows)
         X, Y, sample_weight, y_was_1d, labels = self._prepare_fit(X, y, sample_weight)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import mmap
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 
+from ._engine.passes import Batch, SequentialRows
 from .distributed import DaskRows, is_dask_array
 
 __all__ = ["RowBatches", "as_batches", "is_batched"]
@@ -23,11 +23,8 @@ __all__ = ["RowBatches", "as_batches", "is_batched"]
 #: Rows per batch of :meth:`RowBatches.from_arrays` when not given.
 DEFAULT_BATCH_ROWS = 65_536
 
-Batch = tuple[np.ndarray, np.ndarray, np.ndarray | None]
-Acc = TypeVar("Acc")
 
-
-class RowBatches:
+class RowBatches(SequentialRows):
     """A re-iterable source of row batches ``(X, y)`` or ``(X, y, sample_weight)``.
 
     Parameters
@@ -74,33 +71,6 @@ class RowBatches:
             X, y, *weights = batch
             yield X, y, weights[0] if weights else None
 
-    def head(self) -> Batch:
-        """The first batch that holds rows (it fixes the columns and the targets' shape)."""
-        for batch in self:
-            if len(batch[0]):
-                return batch
-        raise ValueError(
-            "the batches hold no rows (if an earlier pass saw rows, make_batches must "
-            "return a new iterable on every call, not the same iterator)"
-        )
-
-    def reduce(
-        self,
-        init: Callable[[], Acc],
-        step: Callable[[Acc, Batch], Acc],
-        combine: Callable[[Acc, Acc], Acc],
-    ) -> Acc:
-        """One pass: ``step(accumulated, batch)`` over the batches in order, from ``init()``.
-
-        ``combine`` (which adds two accumulated values) is not needed here; it is part
-        of the :class:`~rfkernels._engine.passes.RowSource` protocol, which a
-        distributed source (Dask blocks) implements as a tree.
-        """
-        accumulated = init()
-        for batch in self:
-            accumulated = step(accumulated, batch)
-        return accumulated
-
     @classmethod
     def from_arrays(
         cls, X, y, sample_weight=None, *, batch_rows: int = DEFAULT_BATCH_ROWS
@@ -144,13 +114,14 @@ class RowBatches:
         )
 
 
-def as_batches(X, y, sample_weight):
+def as_batches(X, y, sample_weight, batch_rows: int = DEFAULT_BATCH_ROWS):
     """The row source of a fit: ``X`` itself, the blocks of dask arrays, or batches.
 
     With a :class:`RowBatches`, ``y`` and ``sample_weight`` come in the batches and
     must be None here; a dask array gives a
     :class:`~rfkernels.distributed.DaskRows`; otherwise ``X`` is an array (a numpy
-    memmap, typically) read in batches of rows.
+    memmap, typically) read in batches of ``batch_rows`` rows (an estimator passes a
+    few of its chunks, so its ``chunk_size`` is the one row knob of its fits).
     """
     if isinstance(X, RowBatches):
         if y is not None or sample_weight is not None:
@@ -160,7 +131,7 @@ def as_batches(X, y, sample_weight):
         return X
     if is_dask_array(X):
         return DaskRows(X, y, sample_weight)
-    return RowBatches.from_arrays(X, y, sample_weight)
+    return RowBatches.from_arrays(X, y, sample_weight, batch_rows=batch_rows)
 
 
 def is_batched(X) -> bool:

@@ -23,17 +23,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
+from ._engine.passes import Acc, Combine, Init, Step
 from ._threads import task_threads
 
 __all__ = ["DaskRows", "DaskScoreMixin", "is_dask_array", "map_rows", "score"]
 
-Acc = TypeVar("Acc")
 
 #: Partial results added per node of the tree reduction.
 SPLIT_EVERY = 8
@@ -58,6 +58,8 @@ def _dask():
 
 class DaskRows:
     """The rows of dask arrays ``(X, y, sample_weight)``, a source of batches for a fit.
+
+    A :class:`~rfkernels._engine.passes.RowSource` whose passes are Dask map-reduces.
 
     Blocks of rows of ``X`` (its columns in one chunk) are paired with the same rows
     of ``y`` and ``sample_weight`` (numpy or dask arrays, rechunked to match). Blocks
@@ -107,18 +109,13 @@ class DaskRows:
                 return X, y, w
         raise ValueError("the dask arrays hold no rows")
 
-    def reduce(
-        self,
-        init: Callable[[], Acc],
-        step: Callable[[Acc, tuple], Acc],
-        combine: Callable[[Acc, Acc], Acc],
-    ) -> Acc:
+    def reduce(self, init: Init, step: Step, combine: Combine) -> Acc:
         """One map-reduce: ``step(init(), block)`` per block, added up by ``combine``.
 
         ``init``, ``step`` and ``combine`` are shared inputs (:func:`_shared`), so
         their data (an estimator, a decomposed ridge path) moves to each worker
-        once, not with every task. The tree has a fixed shape, so the sum does not depend on which
-        worker finishes first.
+        once, not with every task. The tree has a fixed shape, so the sum does not
+        depend on which worker finishes first.
         """
         delayed = self._dask.delayed
         step_node, init_node, combine_node = (_shared(f) for f in (step, init, combine))

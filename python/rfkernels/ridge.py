@@ -147,29 +147,6 @@ class RandomFeatureRidge(DaskScoreMixin, RegressorMixin, RandomFeatureRidgeBase)
     """
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
-        """Fit the ridge path on random features and choose ``alpha``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features_in), numpy memmap or RowBatches
-            Training data (float32 data gives float32 features). A memmap or a
-            :class:`~rfkernels.RowBatches` is read in batches of rows, once per pass
-            (two passes, three with ``gamma="scale"``): the memory does not grow with
-            the number of rows.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets (None with ``RowBatches``, whose batches carry them).
-        sample_weight : float or array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples.
-
-        Returns
-        -------
-        self : RandomFeatureRidge
-            The fitted model.
-        """
-        return self._fit(X, y, sample_weight)
-
-    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Add a batch of rows to a streamed fit; ``alpha`` is chosen by GCV.
 
@@ -304,27 +281,6 @@ n_features_in_, feature_names_in_
     >>> bool(clf.score(X, y) > 0.9)
     True
     """
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
-        """Fit one-vs-all ridge paths on random features and choose ``alpha``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features_in), numpy memmap or RowBatches
-            Training data; a memmap or :class:`~rfkernels.RowBatches` is read in
-            batches of rows (one more pass collects the classes).
-        y : array-like of shape (n_samples,)
-            Class labels (numbers or strings; None with ``RowBatches``).
-        sample_weight : float or array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples.
-
-        Returns
-        -------
-        self : RandomFeatureRidgeClassifier
-            The fitted model.
-        """
-        return self._fit(X, y, sample_weight)
 
     def _before_batches(self, rows, X, y) -> None:
         """Set ``classes_`` before a fit on batches: one pass collects the labels."""

@@ -9,7 +9,7 @@ one ``step`` serves every source, sequential or a tree of Dask tasks.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -20,9 +20,11 @@ from .data import unit_weights_as_none
 from .features import FeatureArrays
 
 __all__ = [
+    "CHUNKS_PER_BATCH",
     "CHUNK_BYTES",
     "ArrayRows",
     "RowSource",
+    "SequentialRows",
     "default_chunk_rows",
     "gram_statistics",
     "leave_one_out_errors",
@@ -36,6 +38,12 @@ CHUNKS_PER_BATCH = 8
 
 Batch = tuple[np.ndarray, np.ndarray, np.ndarray | None]
 Acc = TypeVar("Acc")
+#: ``init()`` of a pass: a new accumulated value.
+Init = Callable[[], Acc]
+#: ``step(accumulated, batch)`` of a pass: the value with the batch's part added.
+Step = Callable[[Acc, Batch], Acc]
+#: ``combine(a, b)`` of a pass: two accumulated values added.
+Combine = Callable[[Acc, Acc], Acc]
 
 
 class RowSource(Protocol):
@@ -50,14 +58,37 @@ class RowSource(Protocol):
         """The first batch that holds rows (it fixes the columns and the targets)."""
         ...
 
-    def reduce(
-        self,
-        init: Callable[[], Acc],
-        step: Callable[[Acc, Batch], Acc],
-        combine: Callable[[Acc, Acc], Acc],
-    ) -> Acc:
+    def reduce(self, init: Init, step: Step, combine: Combine) -> Acc:
         """One pass: ``step(accumulated, batch)`` from ``init()``, parts joined by ``combine``."""
         ...
+
+
+class SequentialRows:
+    """A :class:`RowSource` read batch after batch in one process (``__iter__``)."""
+
+    def __iter__(self) -> Iterator[Batch]:
+        raise NotImplementedError
+
+    def head(self) -> Batch:
+        """The first batch that holds rows (it fixes the columns and the targets)."""
+        for batch in self:
+            if len(batch[0]):
+                return batch
+        raise ValueError(
+            "the batches hold no rows (if an earlier pass saw rows, make_batches must "
+            "return a new iterable on every call, not the same iterator)"
+        )
+
+    def reduce(self, init: Init, step: Step, combine: Combine) -> Acc:
+        """One pass: ``step(accumulated, batch)`` over the batches in order, from ``init()``.
+
+        ``combine`` (which adds two accumulated values) is not needed here; it is part
+        of the protocol, which a distributed source (Dask blocks) implements as a tree.
+        """
+        accumulated = init()
+        for batch in self:
+            accumulated = step(accumulated, batch)
+        return accumulated
 
 
 def default_chunk_rows(n_components: int) -> int:
@@ -65,7 +96,7 @@ def default_chunk_rows(n_components: int) -> int:
     return int(min(65536, max(256, CHUNK_BYTES // (8 * n_components))))
 
 
-class ArrayRows:
+class ArrayRows(SequentialRows):
     """Validated rows in memory (all, or those of ``index``), in batches of a few chunks.
 
     Parameters
@@ -90,21 +121,11 @@ class ArrayRows:
     def __len__(self) -> int:
         return len(self.X) if self.index is None else len(self.index)
 
-    def _batch(self, start: int) -> Batch:
-        stop = min(start + self.batch_rows, len(self))
-        rows = slice(start, stop) if self.index is None else self.index[start:stop]
-        return self.X[rows], self.Y[rows], self.sample_weight[rows]
-
-    def head(self) -> Batch:
-        """The first batch."""
-        return self._batch(0)
-
-    def reduce(self, init, step, combine):
-        """One pass over the batches in order (``combine`` is not needed)."""
-        accumulated = init()
+    def __iter__(self) -> Iterator[Batch]:
         for start in range(0, len(self), self.batch_rows):
-            accumulated = step(accumulated, self._batch(start))
-        return accumulated
+            stop = min(start + self.batch_rows, len(self))
+            rows = slice(start, stop) if self.index is None else self.index[start:stop]
+            yield self.X[rows], self.Y[rows], self.sample_weight[rows]
 
 
 def _validated(batch: Batch) -> Batch:
@@ -120,6 +141,28 @@ def new_statistics(n_components: int, n_targets: int) -> _core.GramStatistics:
     """Empty Gram statistics, after checking that the ``D x D`` Gram fits in memory."""
     check_fits_in_memory((n_components, n_components), np.float64, "the Gram matrix")
     return _core.GramStatistics(n_components, n_targets)
+
+
+def _batch_step(
+    add: Callable[[Acc, np.ndarray, np.ndarray, np.ndarray | None], Acc],
+    prepare: Callable[[Batch], Batch],
+    advance: Callable[[int], None],
+) -> Step:
+    """The ``step`` of a pass: ``add(accumulated, X, Y, weights)`` of each prepared batch.
+
+    Batches without rows are skipped; ``advance`` reports the rows done. Weights of
+    one are passed as None, so the core skips weighting the rows.
+    """
+
+    def step(accumulated: Acc, batch: Batch) -> Acc:
+        if len(batch[0]) == 0:
+            return accumulated
+        X, Y, sample_weight = prepare(batch)
+        accumulated = add(accumulated, X, Y, unit_weights_as_none(sample_weight))
+        advance(len(X))
+        return accumulated
+
+    return step
 
 
 def gram_statistics(
@@ -139,24 +182,15 @@ def gram_statistics(
     ``advance(rows)`` reports progress.
     """
 
-    def add_batch(stats: _core.GramStatistics, batch: Batch) -> _core.GramStatistics:
-        if len(batch[0]) == 0:
-            return stats
-        X, Y, sample_weight = prepare(batch)
-        stats.add_rows(
-            X,
-            Y - shift,
-            unit_weights_as_none(sample_weight),
-            chunk_rows=chunk_rows,
-            n_jobs=n_jobs,
-            **features.core(X.dtype),
-        )
-        advance(len(X))
+    def add(stats: _core.GramStatistics, X, Y, sample_weight) -> _core.GramStatistics:
+        arrays = features.core(X.dtype)
+        stats.add_rows(X, Y - shift, sample_weight, chunk_rows=chunk_rows, n_jobs=n_jobs, **arrays)
         return stats
 
-    return rows.reduce(
-        lambda: new_statistics(features.n_components, n_targets), add_batch, operator.add
-    )
+    def init() -> _core.GramStatistics:
+        return new_statistics(features.n_components, n_targets)
+
+    return rows.reduce(init, _batch_step(add, prepare, advance), operator.add)
 
 
 def leave_one_out_errors(
@@ -178,22 +212,15 @@ def leave_one_out_errors(
     ``n_samples`` rows, divided by ``n_samples``.
     """
     grid = [float(alpha) for alpha in alphas]
-    n_targets = len(shift)
 
-    def add_batch(errors: np.ndarray, batch: Batch) -> np.ndarray:
-        if len(batch[0]) == 0:
-            return errors
-        X, Y, sample_weight = prepare(batch)
-        errors = errors + path.loo_error_sums(
-            X,
-            Y - shift,
-            unit_weights_as_none(sample_weight),
-            alphas=grid,
-            n_jobs=n_jobs,
-            **features.core(X.dtype),
+    def add(errors: np.ndarray, X, Y, sample_weight) -> np.ndarray:
+        arrays = features.core(X.dtype)
+        sums = path.loo_error_sums(
+            X, Y - shift, sample_weight, alphas=grid, n_jobs=n_jobs, **arrays
         )
-        advance(len(X))
-        return errors
+        return errors + sums
 
-    errors = rows.reduce(lambda: np.zeros((len(grid), n_targets)), add_batch, np.add)
-    return errors / n_samples
+    def init() -> np.ndarray:
+        return np.zeros((len(grid), len(shift)))
+
+    return rows.reduce(init, _batch_step(add, prepare, advance), np.add) / n_samples

@@ -29,7 +29,26 @@ def is_complement(train: np.ndarray, test: np.ndarray, n: int) -> bool:
     return len(train) + len(test) == n and np.union1d(train, test).size == n
 
 
-class PrimalPath:
+class _Path:
+    """What both paths share: the core path ``core`` and its spectral errors."""
+
+    core: _core.PrimalRidgePath | _core.DualRidgePath
+
+    @property
+    def eigenvalues(self) -> np.ndarray:
+        """Eigenvalues of the decomposed (centered, weighted) matrix, ascending."""
+        return self.core.eigenvalues
+
+    def train_errors(self, alphas: np.ndarray) -> np.ndarray:
+        """Training mean squared errors, shape ``(n_alphas, n_targets)``."""
+        return self.core.train_errors(list(alphas))
+
+    def gcv_errors(self, alphas: np.ndarray) -> np.ndarray:
+        """Generalized cross-validation errors, shape ``(n_alphas, n_targets)``."""
+        return self.core.gcv_errors(list(alphas))
+
+
+class PrimalPath(_Path):
     """The path of ``D`` random features from their Gram statistics.
 
     Parameters
@@ -65,23 +84,10 @@ class PrimalPath:
         self.fit_intercept, self.n_jobs, self.shift = fit_intercept, n_jobs, shift
         self._loo, self._fold_statistics = loo, fold_statistics
 
-    @property
-    def eigenvalues(self) -> np.ndarray:
-        """Eigenvalues of the centered Gram, ascending."""
-        return self.core.eigenvalues
-
     def coef(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
         """Coefficients ``(D, n_targets)`` and intercepts ``(n_targets,)`` at ``alpha``."""
         coef, intercept = self.core.coef(alpha)
         return coef, intercept + self.shift
-
-    def train_errors(self, alphas: np.ndarray) -> np.ndarray:
-        """Training mean squared errors, shape ``(n_alphas, n_targets)``."""
-        return self.core.train_errors(list(alphas))
-
-    def gcv_errors(self, alphas: np.ndarray) -> np.ndarray:
-        """Generalized cross-validation errors, shape ``(n_alphas, n_targets)``."""
-        return self.core.gcv_errors(list(alphas))
 
     def loo_errors(self, alphas: np.ndarray) -> np.ndarray:
         """Exact leave-one-out errors (a second pass over the rows)."""
@@ -119,7 +125,7 @@ class PrimalPath:
         return errors / test_weight
 
 
-class DualPath:
+class DualPath(_Path):
     """The path on an ``n x n`` kernel matrix ``K`` (exact, or ``Z Z^T`` of features).
 
     Parameters
@@ -170,24 +176,11 @@ class DualPath:
             n_jobs=self.n_jobs,
         )
 
-    @property
-    def eigenvalues(self) -> np.ndarray:
-        """Eigenvalues of the centered, weighted kernel matrix, ascending."""
-        return self.core.eigenvalues
-
     def coef(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
         """Coefficients at ``alpha``: dual ``(n, t)``, or of the features ``(D, t)``."""
         dual, intercept = self.core.dual_coef(alpha)
         coef = dual if self.features is None else self.features.T @ dual
         return coef, intercept + self.shift
-
-    def train_errors(self, alphas: np.ndarray) -> np.ndarray:
-        """Training mean squared errors, shape ``(n_alphas, n_targets)``."""
-        return self.core.train_errors(list(alphas))
-
-    def gcv_errors(self, alphas: np.ndarray) -> np.ndarray:
-        """Generalized cross-validation errors, shape ``(n_alphas, n_targets)``."""
-        return self.core.gcv_errors(list(alphas))
 
     def loo_errors(self, alphas: np.ndarray) -> np.ndarray:
         """Exact leave-one-out errors, shape ``(n_alphas, n_targets)``."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .._sweep_result import SweepResult
+    from ..sweep import SweepResult
 
 __all__ = ["FIGURE_DPI", "PLOT_HINT", "plotting_available", "save_figures"]
 

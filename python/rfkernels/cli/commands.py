@@ -17,7 +17,7 @@ from ._figures import PLOT_HINT, plotting_available, save_figures
 from .data import read_data
 
 if TYPE_CHECKING:
-    from .._sweep_result import SweepResult
+    from ..sweep import SweepResult
 
 __all__ = ["RIDGE_WIDTHS", "SWEEP_WIDTHS", "run_info", "run_sweep"]
 
@@ -66,7 +66,7 @@ def run_sweep(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace, X: np.ndarray, y: np.ndarray) -> SweepResult:
     """The sweep ``--kind`` asks for; its ``ValueError`` becomes a usage error."""
-    from ..sweep import ridge_path, sample_sweep, width_sweep
+    from ..sweep import ridge_sweep, sample_sweep, width_sweep
 
     parser: argparse.ArgumentParser = args.parser
     options = _sweep_options(args)
@@ -76,7 +76,7 @@ def _sweep(args: argparse.Namespace, X: np.ndarray, y: np.ndarray) -> SweepResul
             return sample_sweep(X, y, sizes, n_components=args.width, **options)
         if args.kind == "ridge":
             widths = args.widths or RIDGE_WIDTHS
-            return ridge_path(X, y, widths=widths, n_samples=args.n_samples, **options)
+            return ridge_sweep(X, y, widths=widths, n_samples=args.n_samples, **options)
         widths = args.widths or SWEEP_WIDTHS
         return width_sweep(X, y, widths, n_samples=args.n_samples, **options)
     except ValueError as error:

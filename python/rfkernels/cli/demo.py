@@ -23,7 +23,7 @@ from .. import _core
 from ._figures import PLOT_HINT, plotting_available, save_figures
 
 if TYPE_CHECKING:
-    from .._sweep_result import SweepResult
+    from ..sweep import SweepResult
 
 __all__ = ["FULL", "POWERLAW", "POWERLAW_KERNEL", "QUICK", "DemoPlan", "run_demo"]
 
@@ -170,7 +170,7 @@ def _digits_sweeps(
     plan: DemoPlan, args: argparse.Namespace, common: dict[str, Any], figures: _Figures
 ) -> None:
     """Sweeps 1 and 2 and a ridge path on real data: scikit-learn's digits."""
-    from ..sweep import ridge_path, sample_sweep, width_sweep
+    from ..sweep import ridge_sweep, sample_sweep, width_sweep
 
     X, Y = _digits(plan.digits_rows)
     n_test = math.ceil(0.25 * len(X))
@@ -198,7 +198,7 @@ def _digits_sweeps(
         result,
     )
     figures.save(result, "digits_width", "tuned")
-    result = ridge_path(X, Y, widths=plan.ridge_widths, n_samples=plan.n, **digits)
+    result = ridge_sweep(X, Y, widths=plan.ridge_widths, n_samples=plan.n, **digits)
     _report_ridge(
         f"""
         Ridge paths, same data and n = {plan.n:,}: the test MSE at every ridge, for D =
@@ -235,7 +235,7 @@ def _powerlaw_sweeps(
     plan: DemoPlan, args: argparse.Namespace, common: dict[str, Any], figures: _Figures
 ) -> None:
     """Sweeps 3 and 4 and a ridge path on a synthetic power-law task with its own kernel."""
-    from ..sweep import ridge_path, sample_sweep, width_sweep
+    from ..sweep import ridge_sweep, sample_sweep, width_sweep
     from ..theory import powerlaw_task
 
     task = powerlaw_task(n_modes=plan.powerlaw_modes, **POWERLAW)
@@ -271,7 +271,7 @@ def _powerlaw_sweeps(
         result,
     )
     figures.save(result, "powerlaw_width", "tuned", "fit")
-    result = ridge_path(X_pool, y_pool, widths=plan.ridge_widths, n_samples=plan.n, **synthetic)
+    result = ridge_sweep(X_pool, y_pool, widths=plan.ridge_widths, n_samples=plan.n, **synthetic)
     _report_ridge(
         f"""
         Ridge paths, same task and n = {plan.n:,}, for D = {_grid(plan.ridge_widths)}.

@@ -1,22 +1,23 @@
-"""The result of a sweep: its table, long-format frame and figures.
+"""The result of a sweep: its tables, summary, long-format frame and figures.
 
 :class:`SweepResult` holds what :func:`rfkernels.sweep.width_sweep`,
-:func:`~rfkernels.sweep.sample_sweep` and :func:`~rfkernels.sweep.ridge_path` measured
+:func:`~rfkernels.sweep.sample_sweep` and :func:`~rfkernels.sweep.ridge_sweep` measured
 (train, test and leave-one-out errors at every value, ridge and seed, the kernel line
-and the theory) and presents it; the sweeps themselves are in :mod:`rfkernels.sweep`.
+and the theory) and presents it; the sweeps themselves are in :mod:`rfkernels.sweep`
+and the figures are drawn in ``rfkernels.sweep._plots``.
 """
 
 from __future__ import annotations
 
 import importlib
-import math
-import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._engine.selection import best_index as _best_index
+from . import _plots
+from ._findings import paragraph, ridge_finding, theory_finding, trend_finding
+from ._tuning import SYMBOL, at, sem, tuned_index
 
 if TYPE_CHECKING:
     import pandas
@@ -34,7 +35,7 @@ class SweepResult:
     """Train, test and leave-one-out risks of a sweep, at every ridge, with kernel and theory.
 
     Returned by :func:`~rfkernels.sweep.width_sweep`,
-    :func:`~rfkernels.sweep.sample_sweep` and :func:`~rfkernels.sweep.ridge_path`. All
+    :func:`~rfkernels.sweep.sample_sweep` and :func:`~rfkernels.sweep.ridge_sweep`. All
     risks are mean squared errors, averaged over the rows and over the outputs (as
     ``RidgeCV.cv_results_``), in float64.
 
@@ -63,7 +64,7 @@ class SweepResult:
         ``fit_intercept`` and, with the theory, ``n_eigen`` and the exponents
         ``eigen_alpha`` and ``eigen_beta`` of the estimated eigenstructure.
     default_plot : str
-        The kind :meth:`plot` draws by default: "ridge" for :func:`~rfkernels.sweep.ridge_path`,
+        The kind :meth:`plot` draws by default: "ridge" for :func:`~rfkernels.sweep.ridge_sweep`,
         "tuned" otherwise.
     """
 
@@ -103,7 +104,7 @@ class SweepResult:
             the smallest are ties, won by the largest ridge (as the estimators'
             ``alpha_``).
         """
-        return _tuned_index(self.loo, self.alphas)
+        return tuned_index(self.loo, self.alphas)
 
     def tuned(self) -> dict[str, np.ndarray]:
         """Risks at the ridge tuned by leave-one-out, per value.
@@ -122,15 +123,15 @@ class SweepResult:
               ``"theory_kernel_test"``: the kernel prediction at those ridges.
         """
         index = self.tuned_index()
-        train, test = _at(self.train, index), _at(self.test, index)
+        train, test = at(self.train, index), at(self.test, index)
         values = np.arange(len(self.values))
         nan = np.full(len(self.values), np.nan)
         result = {
             "alpha": np.median(self.alphas[index], axis=0),
             "train": train.mean(axis=0),
-            "train_sem": _sem(train),
+            "train_sem": sem(train),
             "test": test.mean(axis=0),
-            "test_sem": _sem(test),
+            "test_sem": sem(test),
             "theory_train": nan,
             "theory_test": nan,
             "kernel_train": nan,
@@ -141,9 +142,9 @@ class SweepResult:
             result["theory_train"] = self.theory_train[values, index].mean(axis=0)
             result["theory_test"] = self.theory_test[values, index].mean(axis=0)
         if self.kernel_loo is not None:
-            kernel_index = _tuned_index(self.kernel_loo, self.alphas)
-            result["kernel_train"] = _at(self.kernel_train, kernel_index).mean(axis=0)
-            result["kernel_test"] = _at(self.kernel_test, kernel_index).mean(axis=0)
+            kernel_index = tuned_index(self.kernel_loo, self.alphas)
+            result["kernel_train"] = at(self.kernel_train, kernel_index).mean(axis=0)
+            result["kernel_test"] = at(self.kernel_test, kernel_index).mean(axis=0)
             if self.theory_kernel_test is not None:
                 chosen = self.theory_kernel_test[values, kernel_index]
                 result["theory_kernel_test"] = chosen.mean(axis=0)
@@ -178,7 +179,7 @@ class SweepResult:
             with its standard error), the theory's test MSE and the kernel's.
         """
         tuned = self.tuned()
-        symbol = _SYMBOL[self.parameter]
+        symbol = SYMBOL[self.parameter]
         header = (
             f"{symbol:>8}  {'tuned alpha':>11}  {'train MSE':>10}  {'test MSE (+- sem)':>20}  "
             f"{'theory test':>11}  {'kernel test':>11}"
@@ -222,11 +223,9 @@ class SweepResult:
 
         Examples
         --------
-        >>> import numpy as np
+        >>> from sklearn.datasets import make_friedman1
         >>> from rfkernels.sweep import width_sweep
-        >>> rng = np.random.default_rng(0)
-        >>> X = rng.standard_normal((200, 3))
-        >>> y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(200)
+        >>> X, y = make_friedman1(n_samples=200, noise=0.1, random_state=0)
         >>> result = width_sweep(X, y, [16, 64], seeds=(0, 1), n_eigen=150, progress=False)
         >>> print(result.summary())  # doctest: +ELLIPSIS
           test MSE ... at D = 16 -> ... at 64; kernel (infinite width) ...
@@ -234,42 +233,10 @@ class SweepResult:
           theory vs measured test MSE: ...% apart (median), at most ...% (at D = ...
         """
         tuned = self.tuned()
-        findings = [self._trend_finding(tuned), self._ridge_finding(tuned)]
+        findings = [trend_finding(self, tuned), ridge_finding(self, tuned)]
         if np.all(np.isfinite(tuned["theory_test"])):
-            findings.append(self._theory_finding(tuned))
-        return "\n".join(_finding(text) for text in findings)
-
-    def _trend_finding(self, tuned: dict[str, np.ndarray]) -> str:
-        """The test MSE from the first to the last value, and whether it always falls."""
-        symbol, first, last = _SYMBOL[self.parameter], int(self.values[0]), int(self.values[-1])
-        test, kernel = tuned["test"], tuned["kernel_test"]
-        text = f"test MSE {test[0]:.3g} at {symbol} = {first:,} -> {test[-1]:.3g} at {last:,}"
-        if np.all(np.isfinite(kernel)):
-            there = "" if self.parameter == "n_components" else " there"
-            text += f"; kernel (infinite width) {kernel[-1]:.3g}{there}"
-        falls = np.all(np.diff(test) <= 2 * np.nan_to_num(tuned["test_sem"][1:]))
-        return text + ("; it falls at every step." if falls else ".")
-
-    def _ridge_finding(self, tuned: dict[str, np.ndarray]) -> str:
-        """The tuned ridge at the last value (also over n), and train MSE over test MSE there."""
-        last = int(self.values[-1])
-        n = self.fixed["n_samples"] if self.parameter == "n_components" else last
-        alpha, train, test = tuned["alpha"][-1], tuned["train"][-1], tuned["test"][-1]
-        return (
-            f"at {_SYMBOL[self.parameter]} = {last:,}: tuned alpha {alpha:.2g} (alpha / n = "
-            f"{alpha / n:.1e}); train MSE {train:.3g} = {train / test:.2f} x test MSE."
-        )
-
-    def _theory_finding(self, tuned: dict[str, np.ndarray]) -> str:
-        """How far the theory's test MSE is from the measured one: median and worst gap."""
-        gap = tuned["theory_test"] / tuned["test"] - 1
-        worst = int(np.argmax(np.abs(gap)))
-        return (
-            f"theory vs measured test MSE: {100 * np.median(np.abs(gap)):.0f}% apart (median), "
-            f"at most {100 * gap[worst]:+.0f}% (at {_SYMBOL[self.parameter]} = "
-            f"{int(self.values[worst]):,}); eigenstructure measured on "
-            f"{self.fixed['n_eigen']:,} training rows."
-        )
+            findings.append(theory_finding(self, tuned))
+        return "\n".join(paragraph(text) for text in findings)
 
     def ridge_table(self) -> str:
         """A plain-text table of the test MSE at zero ridge and at the tuned ridge, per width.
@@ -295,12 +262,10 @@ class SweepResult:
 
         Examples
         --------
-        >>> import numpy as np
-        >>> from rfkernels.sweep import ridge_path
-        >>> rng = np.random.default_rng(0)
-        >>> X = rng.standard_normal((200, 3))
-        >>> y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(200)
-        >>> result = ridge_path(X, y, widths=[16, 150], seeds=(0, 1), n_eigen=150, progress=False)
+        >>> from sklearn.datasets import make_friedman1
+        >>> from rfkernels.sweep import ridge_sweep
+        >>> X, y = make_friedman1(n_samples=200, noise=0.1, random_state=0)
+        >>> result = ridge_sweep(X, y, widths=[16, 150], seeds=(0, 1), n_eigen=150, progress=False)
         >>> print(result.ridge_table())  # doctest: +ELLIPSIS
                D  test MSE, alpha = 0  theory, alpha = 0  tuned alpha  test MSE, tuned
         ------------------------------------------------------------------------------
@@ -310,7 +275,7 @@ class SweepResult:
         """
         if self.parameter != "n_components":
             raise ValueError(
-                f"ridge_table() needs a width sweep (width_sweep or ridge_path), not a sweep "
+                f"ridge_table() needs a width sweep (width_sweep or ridge_sweep), not a sweep "
                 f"over {self.parameter}"
             )
         if self.alphas[0] != 0:
@@ -434,175 +399,18 @@ class SweepResult:
             ax = figure.add_subplot()
         else:
             figure = ax.figure
-        {"tuned": self._plot_tuned, "ridge": self._plot_ridge, "fit": self._plot_fit}[kind](ax)
+        _plots.DRAW[kind](self, ax)
         return figure
-
-    def _plot_tuned(self, ax: Axes) -> None:
-        tuned, index = self.tuned(), self.tuned_index()
-        x = self.values
-        for name, style, shade in (("test", "o-", 0.25), ("train", "o:", 0.12)):
-            per_seed = _at(getattr(self, name), index)
-            ax.fill_between(x, per_seed.min(axis=0), per_seed.max(axis=0), color="C0", alpha=shade)
-            ax.plot(x, tuned[name], style, color="C0", label=f"{name} MSE, experiment")
-        if self.theory_test is not None:
-            ax.plot(x, tuned["theory_test"], "-", color="C1", label="test MSE, theory")
-            ax.plot(x, tuned["theory_train"], ":", color="C1", label="train MSE, theory")
-        if self.kernel_test is not None:
-            label = "test MSE, kernel ridge (infinite width)"
-            if self.parameter == "n_components":
-                ax.axhline(tuned["kernel_test"][0], color="k", linestyle="--", label=label)
-            else:
-                ax.plot(x, tuned["kernel_test"], "s--", color="k", label=label)
-        ax.set_xscale("log")
-        ax.set_yscale("log", nonpositive="mask")
-        _value_ticks(ax, x)
-        _clip_bottom(ax, np.nanmin(tuned["test"]))
-        ax.set_xlabel(_AXIS_LABEL[self.parameter])
-        ax.set_ylabel("mean squared error")
-        ax.set_title(
-            f"Risk at the ridge tuned by leave-one-out ({_seed_note(self)})\n{self._fixed_note()}",
-            fontsize="medium",
-        )
-        ax.legend(fontsize="small")
-
-    def _plot_ridge(self, ax: Axes) -> None:
-        from matplotlib.lines import Line2D
-
-        positive = self.alphas > 0
-        grid = self.alphas[positive]
-        has_zero = not positive.all()
-        step = grid[1] / grid[0] if len(grid) > 1 else 10.0
-        left = grid[0] / step**3 if len(grid) else 1.0  # where alpha = 0 is drawn
-        handles = []
-        for v, value in enumerate(self.values):
-            color = f"C{v % 10}"
-            mean = self.test[:, v].mean(axis=0)
-            ax.plot(grid, mean[positive], "-", color=color)
-            handles.append(
-                Line2D([], [], color=color, label=f"{_SYMBOL[self.parameter]} = {value}")
-            )
-            if has_zero:
-                ax.plot([left], mean[~positive], "o", color=color)
-            if self.theory_test is not None:
-                ax.plot(grid, self.theory_test[v, positive], "--", color=color)
-                if has_zero:
-                    ax.plot([left], self.theory_test[v, ~positive], "x", color=color)
-        if self.kernel_test is not None and self.parameter == "n_components":
-            mean = self.kernel_test[:, 0].mean(axis=0)
-            ax.plot(grid, mean[positive], "-", color="k", linewidth=2)
-            if has_zero:
-                ax.plot([left], mean[~positive], "o", color="k")
-            if self.theory_kernel_test is not None:
-                ax.plot(grid, self.theory_kernel_test[0, positive], "--", color="k")
-            handles.append(Line2D([], [], color="k", linewidth=2, label="kernel (infinite width)"))
-        handles += [
-            Line2D([], [], color="0.4", linestyle="-", label="experiment (mean over seeds)"),
-        ]
-        if self.theory_test is not None:
-            handles.append(Line2D([], [], color="0.4", linestyle="--", label="theory"))
-        ax.set_xscale("log")
-        ax.set_yscale("log", nonpositive="mask")
-        if has_zero and len(grid):
-            _zero_ridge_axis(ax, left, grid)
-            _clip_top(ax, self.test[:, :, positive].mean(axis=0), left)
-        ax.set_xlabel(
-            "ridge alpha (scikit-learn's alpha: the penalty on ||coef||^2, not divided by n)"
-        )
-        ax.set_ylabel("test mean squared error")
-        ax.set_title(
-            f"Test risk against the ridge ({_seed_note(self)})\n{self._fixed_note()}",
-            fontsize="medium",
-        )
-        ax.legend(handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-
-    def _plot_fit(self, ax: Axes) -> None:
-        index, x = self.tuned_index(), self.values
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = _at(self.train, index) / _at(self.test, index)
-        ax.fill_between(x, ratio.min(axis=0), ratio.max(axis=0), color="C0", alpha=0.25)
-        ax.plot(x, ratio.mean(axis=0), "o-", color="C0", label="experiment (mean over seeds)")
-        if self.theory_test is not None and self.theory_train is not None:
-            values = np.arange(len(x))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                predicted = self.theory_train[values, index] / self.theory_test[values, index]
-            ax.plot(x, predicted.mean(axis=0), "-", color="C1", label="theory")
-        if self.kernel_loo is not None:
-            kernel_index = _tuned_index(self.kernel_loo, self.alphas)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                kernel = _at(self.kernel_train, kernel_index) / _at(self.kernel_test, kernel_index)
-            label = "kernel ridge (infinite width)"
-            if self.parameter == "n_components":
-                ax.axhline(kernel.mean(), color="k", linestyle="--", label=label)
-            else:
-                ax.plot(x, kernel.mean(axis=0), "s--", color="k", label=label)
-        ax.set_xscale("log")
-        _value_ticks(ax, x)
-        top = np.nanmax(ratio, initial=1.0)
-        ax.set_ylim(0.0, max(1.05, 1.05 * top) if np.isfinite(top) else 1.05)
-        ax.set_xlabel(_AXIS_LABEL[self.parameter])
-        ax.set_ylabel("fitting ratio: train MSE / test MSE\n(0: interpolation, 1: no overfitting)")
-        ax.set_title(
-            f"Train vs test risk at the ridge tuned by leave-one-out ({_seed_note(self)})\n"
-            f"{self._fixed_note()}",
-            fontsize="medium",
-        )
-        ax.legend(fontsize="small")
-
-    def _fixed_note(self) -> str:
-        fixed = self.fixed
-        held = (
-            f"n = {fixed['n_samples']}"
-            if self.parameter == "n_components"
-            else f"D = {fixed['n_components']}"
-        )
-        return f"{fixed['kernel']} kernel, gamma = {fixed['gamma']:.3g}, {held}"
-
-
-_SYMBOL = {"n_components": "D", "n_samples": "n"}
-_AXIS_LABEL = {
-    "n_components": "number of random features D (width)",
-    "n_samples": "number of training samples n",
-}
-
-
-def _tuned_index(loo: np.ndarray, alphas: np.ndarray) -> np.ndarray:
-    """``_best_index`` (the estimators' selection) over the last axis."""
-    flat = loo.reshape(-1, loo.shape[-1])
-    return np.array([_best_index(errors, alphas) for errors in flat]).reshape(loo.shape[:-1])
-
-
-def _at(values: np.ndarray | None, index: np.ndarray) -> np.ndarray:
-    """``values[s, v, index[s, v]]``: the risks at the chosen ridges."""
-    assert values is not None
-    return np.take_along_axis(values, index[..., None], axis=-1)[..., 0]
-
-
-def _sem(per_seed: np.ndarray) -> np.ndarray:
-    """Standard error of the mean over seeds (axis 0), NaN for one seed."""
-    if per_seed.shape[0] < 2:
-        return np.full(per_seed.shape[1:], np.nan)
-    return per_seed.std(axis=0, ddof=1) / np.sqrt(per_seed.shape[0])
 
 
 def _cell(value: float) -> str:
+    """A risk in :meth:`SweepResult.table`: 4 significant digits, ``-`` where not computed."""
     return "-" if np.isnan(value) else f"{value:.4g}"
 
 
 def _mse_cell(value: float) -> str:
     """A risk in :meth:`SweepResult.ridge_table`: 3 significant digits, ``inf`` at a blow-up."""
     return "inf" if np.isinf(value) else f"{value:.3g}"
-
-
-def _finding(text: str) -> str:
-    """One finding of :meth:`SweepResult.summary`: indented, wrapped at 92 columns."""
-    return textwrap.fill(
-        " ".join(text.split()), width=92, initial_indent="  ", subsequent_indent="    "
-    )
-
-
-def _seed_note(result: SweepResult) -> str:
-    count = result.test.shape[0]
-    return f"{count} seed" + ("" if count == 1 else "s")
 
 
 def _require(module: str, method: str) -> Any:
@@ -615,64 +423,3 @@ def _require(module: str, method: str) -> Any:
             f"SweepResult.{method}() needs {package}, an optional dependency: install the "
             "`plot` extra with pip install 'rfkernels[plot]'"
         ) from error
-
-
-def _value_ticks(ax: Axes, values: np.ndarray) -> None:
-    """Label the swept values themselves on a log axis (when there are few)."""
-    if len(values) <= 12:
-        from matplotlib.ticker import NullLocator
-
-        ax.set_xticks(values, labels=[str(v) for v in values])
-        ax.xaxis.set_minor_locator(NullLocator())
-
-
-def _clip_bottom(ax: Axes, smallest_test: float) -> None:
-    """Keep near-zero training errors (interpolation) from squashing a log axis."""
-    bottom, top = ax.get_ylim()
-    if np.isfinite(smallest_test) and smallest_test > 0 and bottom < 1e-3 * smallest_test:
-        ax.set_ylim(1e-3 * smallest_test, top)
-
-
-def _clip_top(ax: Axes, curves: np.ndarray, left: float) -> None:
-    """Cap a log axis at 10x the highest curve at positive ridges.
-
-    Zero-ridge points above the cap (the interpolation peak) are drawn as labelled
-    triangles on the top edge instead of stretching the axis over decades.
-    """
-    finite = curves[np.isfinite(curves)]
-    if finite.size == 0:
-        return
-    bottom, top = ax.get_ylim()
-    cap = 10.0 * finite.max()
-    if top <= cap:
-        return
-    ax.set_ylim(bottom, cap)
-    off_scale = 0
-    for line in list(ax.lines):
-        x, y = (np.asarray(values, dtype=float) for values in line.get_data())
-        if x.size == 1 and x[0] == left and not y[0] <= cap:
-            line.set_data([left], [cap])
-            line.set_marker("^")
-            ax.annotate(
-                f"{y[0]:.3g}" if np.isfinite(y[0]) else "inf",
-                (left, cap),
-                xytext=(8, -12 - 11 * off_scale),
-                textcoords="offset points",
-                fontsize="small",
-                color=line.get_color(),
-            )
-            off_scale += 1
-
-
-def _zero_ridge_axis(ax: Axes, left: float, grid: np.ndarray) -> None:
-    """Ticks at the decades of ``grid`` and a "0" tick at ``left``, past a dotted break."""
-    from matplotlib.ticker import NullLocator
-
-    decades = np.arange(math.ceil(np.log10(grid[0])), math.floor(np.log10(grid[-1])) + 1)
-    ax.set_xticks(
-        np.concatenate([[left], 10.0**decades]),
-        labels=["0"] + [f"$10^{{{int(e)}}}$" for e in decades],
-    )
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.axvline(np.sqrt(left * grid[0]), color="0.6", linestyle=":", linewidth=1)
-    ax.set_xlim(left / 2, grid[-1] * 2)
