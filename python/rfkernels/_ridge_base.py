@@ -39,9 +39,10 @@ from ._engine.progress import Progress
 from ._engine.selection import RIDGE_PATH_CONSTRAINTS, apply_selection
 from ._gamma import entry_moments, gamma_from_moments
 from ._memory import check_fits_in_memory
+from ._params import store_params
 from ._threads import resolve_n_jobs
 from .batches import as_batches, is_batched
-from .distributed import is_dask_array
+from .distributed import is_dask_array, map_rows
 from .random_features import RandomFeatures
 
 __all__ = ["RandomFeatureRidgeBase"]
@@ -95,20 +96,7 @@ class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
         n_jobs: int | None = None,
         verbose: int = 0,
     ) -> None:
-        self.kernel = kernel
-        self.n_components = n_components
-        self.gamma = gamma
-        self.bias = bias
-        self.fourier = fourier
-        self.sampling = sampling
-        self.alphas = alphas
-        self.cv = cv
-        self.fit_intercept = fit_intercept
-        self.alpha_per_target = alpha_per_target
-        self.random_state = random_state
-        self.chunk_size = chunk_size
-        self.n_jobs = n_jobs
-        self.verbose = verbose
+        store_params(self, locals())
 
     # ------------------------------------------------------------ what subclasses give
 
@@ -144,7 +132,7 @@ class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
             fits one-vs-all ridge paths. None with ``RowBatches``, whose batches
             carry them.
         sample_weight : float or array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples.
+            Non-negative weights of the samples; a weight of 2 counts as a repeated row.
 
         Returns
         -------
@@ -429,9 +417,19 @@ class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
 
     # ---------------------------------------------------------------------- predict
 
-    def _linear_predict(self, X) -> np.ndarray:
-        """``Z(X) @ coef_ + intercept_`` computed in Rust chunk by chunk."""
+    def _n_scores(self) -> int | None:
+        """Scores per row: one per column of ``coef_``, or None for 1-d scores."""
+        raise NotImplementedError
+
+    def _scores(self, X) -> np.ndarray:
+        """``Z(X) @ coef_.T + intercept_`` computed in Rust chunk by chunk, in ``X``'s dtype.
+
+        1-d when :meth:`_n_scores` is None; a dask array, block by block, for a dask ``X``.
+        """
         check_is_fitted(self)
+        n_scores = self._n_scores()
+        if is_dask_array(X):
+            return map_rows(self._scores, X, n_scores)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         coef = np.atleast_2d(self.coef_)
         intercept = np.atleast_1d(np.asarray(self.intercept_, dtype=np.float64))
@@ -443,4 +441,4 @@ class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
             **FeatureArrays.of(self.random_features_).core(X.dtype),
         )
         scores = scores.astype(X.dtype, copy=False)
-        return scores[:, 0] if np.ndim(self.coef_) == 1 else scores
+        return scores[:, 0] if n_scores is None else scores

@@ -22,6 +22,7 @@ from ._engine.features import FeatureArrays
 from ._gamma import entry_moments, gamma_from_moments, resolve_gamma
 from ._kernels import KERNELS, SAMPLINGS, check_feature_params, is_paired
 from ._memory import check_fits_in_memory
+from ._params import store_params
 from ._threads import resolve_n_jobs
 from .batches import RowBatches, as_batches
 from .distributed import is_dask_array, map_rows
@@ -225,14 +226,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         random_state: int | np.random.RandomState | None = None,
         n_jobs: int | None = None,
     ) -> None:
-        self.kernel = kernel
-        self.n_components = n_components
-        self.gamma = gamma
-        self.bias = bias
-        self.fourier = fourier
-        self.sampling = sampling
-        self.random_state = random_state
-        self.n_jobs = n_jobs
+        store_params(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):

@@ -167,7 +167,7 @@ class RandomFeatureRidge(DaskScoreMixin, RegressorMixin, RandomFeatureRidgeBase)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Its targets: 1-d or 2-d with the same number of targets in every batch.
         sample_weight : float or array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples.
+            Non-negative weights of the batch's rows.
 
         Returns
         -------
@@ -205,22 +205,23 @@ class RandomFeatureRidge(DaskScoreMixin, RegressorMixin, RandomFeatureRidgeBase)
         return *self._prepare(X, y, sample_weight, reset=True, min_samples=2), None
 
     def predict(self, X) -> np.ndarray:
-        """Predict with the fitted model, computing the features chunk by chunk.
+        """Predict ``z(X) . coef_ + intercept_``, computing the features chunk by chunk.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in)
-            Samples.
+        X : array-like or dask.array.Array of shape (n_samples, n_features_in)
+            Samples; a dask array is predicted block by block, into a dask array.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predictions, in the dtype of ``X`` (float32 or float64); a dask array
-            (block by block) for a dask array ``X``.
+            Predictions, in the dtype of ``X`` (float32 or float64).
         """
-        if is_dask_array(X):
-            return map_rows(self.predict, X, None if np.ndim(self.coef_) == 1 else len(self.coef_))
-        return self._linear_predict(X)
+        return self._scores(X)
+
+    def _n_scores(self) -> int | None:
+        """One score per target (None: 1-d ``y``, 1-d predictions)."""
+        return None if np.ndim(self.coef_) == 1 else len(self.coef_)
 
     def __sklearn_tags__(self):
         """Multi-output regression; float32 and float64 input."""
@@ -324,7 +325,7 @@ n_features_in_, feature_names_in_
             Every class of the whole stream: required on the first call, and equal
             to ``classes_`` when given later.
         sample_weight : float or array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples.
+            Non-negative weights of this batch's rows, which add up over the stream.
 
         Returns
         -------
@@ -372,20 +373,19 @@ n_features_in_, feature_names_in_
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in)
-            Samples.
+        X : array-like or dask.array.Array of shape (n_samples, n_features_in)
+            Samples to score (a dask array block by block, into a dask array).
 
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            One score per class, or one (positive for ``classes_[1]``) for two classes;
-            a dask array for a dask array ``X``.
+            One score per class, or one (positive for ``classes_[1]``) for two classes.
         """
-        if is_dask_array(X):
-            n_scores = len(self.coef_)
-            return map_rows(self.decision_function, X, None if n_scores == 1 else n_scores)
-        scores = self._linear_predict(X)
-        return scores[:, 0] if scores.shape[1] == 1 else scores
+        return self._scores(X)
+
+    def _n_scores(self) -> int | None:
+        """One score per class, or one (None: 1-d) for two classes."""
+        return None if len(self.coef_) == 1 else len(self.coef_)
 
     def predict(self, X) -> np.ndarray:
         """Predict class labels: the class with the largest score.

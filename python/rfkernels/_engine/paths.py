@@ -30,7 +30,17 @@ def is_complement(train: np.ndarray, test: np.ndarray, n: int) -> bool:
 
 
 class _Path:
-    """What both paths share: the core path ``core`` and its spectral errors."""
+    """What both paths share: the core path ``core`` and its spectral errors.
+
+    Parameters
+    ----------
+    fit_intercept : bool
+        Fit an unpenalized intercept (the decomposed matrix is centered).
+    n_jobs : int or None
+        Threads of the core.
+    shift : ndarray of shape (n_targets,)
+        What was subtracted from the targets; the intercepts add it back.
+    """
 
     core: _core.PrimalRidgePath | _core.DualRidgePath
 
@@ -55,12 +65,8 @@ class PrimalPath(_Path):
     ----------
     statistics : _core.GramStatistics
         The statistics of the training rows (targets minus ``shift``).
-    fit_intercept : bool
-        Fit an unpenalized intercept (the statistics are centered).
-    n_jobs : int or None
-        Threads of the core.
-    shift : ndarray of shape (n_targets,)
-        What was subtracted from the targets; the intercepts add it back.
+    fit_intercept, n_jobs, shift
+        As in ``_Path``.
     loo : callable, default=None
         ``loo(core_path, alphas)``: the mean squared leave-one-out errors, a second
         pass over the training rows (:func:`~rfkernels._engine.passes.leave_one_out_errors`).
@@ -136,12 +142,8 @@ class DualPath(_Path):
         The targets minus ``shift``.
     sample_weight : ndarray of shape (n_samples,) or None
         Weights of the rows.
-    fit_intercept : bool
-        Fit an unpenalized intercept (the kernel is centered).
-    n_jobs : int or None
-        Threads of the core.
-    shift : ndarray of shape (n_targets,)
-        What was subtracted from the targets; the intercepts add it back.
+    fit_intercept, n_jobs, shift
+        As in ``_Path``.
     features : ndarray of shape (n_samples, D), default=None
         With ``K = Z Z^T``, the features ``Z``: coefficients are then those of the
         features, ``Z^T d``, instead of the dual ones ``d``.

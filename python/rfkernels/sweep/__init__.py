@@ -29,6 +29,7 @@ References
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import warnings
 from collections.abc import Sequence
 from functools import partial
@@ -175,11 +176,9 @@ def width_sweep(
 
     Examples
     --------
-    >>> import numpy as np
+    >>> from sklearn.datasets import load_diabetes
     >>> from rfkernels.sweep import width_sweep
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((300, 4))
-    >>> y = np.sin(X).sum(axis=1) + 0.1 * rng.standard_normal(300)
+    >>> X, y = load_diabetes(return_X_y=True)
     >>> result = width_sweep(X, y, [16, 64, 256], seeds=(0, 1), n_eigen=200, progress=False)
     >>> result.test.shape  # (seeds, widths, ridges)
     (2, 3, 30)
@@ -222,26 +221,23 @@ def width_sweep(
     return run_sweep(problem, sweep, alphas, seeds, theory, n_eigen, exact_kernel, progress)
 
 
+def _width_options(function: str, options: dict[str, Any]) -> tuple[dict[str, Any], dict]:
+    """The keywords of :func:`width_sweep` (but ``n_samples``) with its defaults.
+
+    Returns them updated by ``options``, and the kernel parameters among ``options``;
+    any other keyword is a ``TypeError`` naming ``function``.
+    """
+    parameters = inspect.signature(width_sweep).parameters.values()
+    defaults = {
+        p.name: p.default for p in parameters if p.kind is p.KEYWORD_ONLY and p.name != "n_samples"
+    }
+    settings = {name: options.pop(name, default) for name, default in defaults.items()}
+    check_kernel_params(function, options)  # what is left must be kernel parameters
+    return settings, options
+
+
 def sample_sweep(
-    X: Any,
-    y: Any,
-    sizes: Sequence[int],
-    *,
-    n_components: int = 256,
-    X_test: Any = None,
-    y_test: Any = None,
-    test_size: float | int = 0.25,
-    kernel: str = "rbf",
-    gamma: float | str = "scale",
-    alphas: Any = "auto",
-    seeds: Sequence[int] = (0, 1, 2),
-    fit_intercept: bool = False,
-    exact_kernel: bool = True,
-    theory: bool = True,
-    n_eigen: int = 1000,
-    n_jobs: int | None = None,
-    progress: bool = True,
-    **kernel_params: Any,
+    X: Any, y: Any, sizes: Sequence[int], *, n_components: int = 256, **options: Any
 ) -> SweepResult:
     """Risk of random-feature ridge regression against the number of samples, at every ridge.
 
@@ -260,14 +256,15 @@ def sample_sweep(
         sorted ascending.
     n_components : int, default=256
         Number of random features ``D`` (even with ``fourier="sincos"``).
-    X_test, y_test, test_size, kernel, gamma, seeds, fit_intercept, exact_kernel, \
-theory, n_eigen, n_jobs, progress, **kernel_params
-        As in :func:`width_sweep`. Seed ``s`` draws the order
-        ``np.random.default_rng(s).permutation(n_pool)`` of the training pool (the
-        training set of size ``n`` is its first ``n`` rows) and the features.
-    alphas : "auto", float or array-like of shape (n_alphas,), default="auto"
-        As in :func:`width_sweep`; ``"auto"`` spans ``1e-6 s min(sizes)`` to
-        ``10 s max(sizes)``, 4 ridges per decade, and 0.
+    **options
+        Every keyword of :func:`width_sweep` but ``n_samples`` (``X_test``, ``y_test``,
+        ``test_size``, ``kernel``, ``gamma``, ``alphas``, ``seeds``, ``fit_intercept``,
+        ``exact_kernel``, ``theory``, ``n_eigen``, ``n_jobs``, ``progress`` and the
+        kernel parameters), with the same meaning and defaults. Seed ``s`` draws the
+        order ``np.random.default_rng(s).permutation(n_pool)`` of the training pool (the
+        training set of size ``n`` is its first ``n`` rows) and the features;
+        ``alphas="auto"`` spans ``1e-6 s min(sizes)`` to ``10 s max(sizes)``, 4 ridges
+        per decade, and 0.
 
     Returns
     -------
@@ -289,19 +286,26 @@ theory, n_eigen, n_jobs, progress, **kernel_params
 
     Examples
     --------
-    >>> import numpy as np
+    >>> from sklearn.datasets import make_friedman1
     >>> from rfkernels.sweep import sample_sweep
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((400, 4))
-    >>> y = np.sin(X).sum(axis=1) + 0.1 * rng.standard_normal(400)
+    >>> X, y = make_friedman1(n_samples=400, noise=0.1, random_state=0)
     >>> result = sample_sweep(X, y, [50, 100, 300], n_components=128, seeds=(0, 1),
     ...                       theory=False, progress=False)
     >>> result.values, result.loo.shape
     (array([ 50, 100, 300]), (2, 3, 34))
     """
-    check_kernel_params("sample_sweep", kernel_params)
+    o, kernel_params = _width_options("sample_sweep", options)
     problem = prepare(
-        X, y, X_test, y_test, test_size, kernel, gamma, fit_intercept, n_jobs, kernel_params
+        X,
+        y,
+        o["X_test"],
+        o["y_test"],
+        o["test_size"],
+        o["kernel"],
+        o["gamma"],
+        o["fit_intercept"],
+        o["n_jobs"],
+        kernel_params,
     )
     counts = check_counts(n_components, "n_components", minimum=1)
     if counts.size != 1:
@@ -320,7 +324,16 @@ theory, n_eigen, n_jobs, progress, **kernel_params
         fits=partial(sample_fits, problem, width, values),
         kernel_line=lambda order, grid: kernel_fits(problem, order, values, grid),
     )
-    return run_sweep(problem, sweep, alphas, seeds, theory, n_eigen, exact_kernel, progress)
+    return run_sweep(
+        problem,
+        sweep,
+        o["alphas"],
+        o["seeds"],
+        o["theory"],
+        o["n_eigen"],
+        o["exact_kernel"],
+        o["progress"],
+    )
 
 
 def ridge_sweep(
@@ -348,11 +361,9 @@ def ridge_sweep(
 
     Examples
     --------
-    >>> import numpy as np
+    >>> from sklearn.datasets import make_regression
     >>> from rfkernels.sweep import ridge_sweep
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((200, 3))
-    >>> y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(200)
+    >>> X, y = make_regression(n_samples=200, n_features=3, noise=5.0, random_state=0)
     >>> result = ridge_sweep(X, y, widths=[32, 128], seeds=(0,), theory=False,
     ...                      exact_kernel=False, progress=False)
     >>> result.default_plot, result.test.shape

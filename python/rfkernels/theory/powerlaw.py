@@ -30,10 +30,8 @@ class PowerLawTask:
 
     Attributes
     ----------
-    eigenvalues : ndarray of shape (n_modes,)
-        ``scale * i^-alpha`` for ``i = 1 .. n_modes``.
-    target_coeffs : ndarray of shape (n_modes,)
-        ``i^(-beta / 2)``, so that ``v_i^2 = i^-beta``.
+    eigenvalues, target_coeffs : ndarray of shape (n_modes,)
+        ``scale * i^-alpha`` and ``i^(-beta / 2)`` (so ``v_i^2 = i^-beta``), ``i = 1 .. n_modes``.
     alpha, beta : float
         The exponents.
     noise : float
@@ -89,17 +87,8 @@ class PowerLawTask:
     def risk(self, n: ArrayLike, ridge: ArrayLike, k: ArrayLike | None = None) -> KRRRisk | RFRisk:
         """:func:`krr_risk` (``k=None``) or :func:`rf_risk` for this task, with its noise.
 
-        Parameters
-        ----------
-        n, ridge : array-like of float
-            Training samples and ridges, broadcast together.
-        k : array-like of float, default=None
-            Numbers of random features; ``None`` for kernel ridge regression.
-
-        Returns
-        -------
-        KRRRisk or RFRisk
-            The predicted risks.
+        As :meth:`Eigenstructure.risk <rfkernels.theory.Eigenstructure.risk>`: ``n``
+        samples, ``ridge`` and ``k`` random features are broadcast together.
         """
         return _predict(self.eigenvalues, self.target_coeffs, n, ridge, self.noise, k)
 
@@ -320,10 +309,8 @@ def powerlaw_zero_ridge_optimal(
 
     Parameters
     ----------
-    alpha, beta : array-like of float
-        Exponents, ``alpha > 1`` and ``1 < beta < 2 alpha + 1``.
-    noise_rel : array-like of float, default=0.0
-        Noise variance over the ridgeless noiseless risk (see :func:`powerlaw_test_risk`).
+    alpha, beta, noise_rel : array-like of float
+        As in :func:`powerlaw_fitting_ratio`.
 
     Returns
     -------
