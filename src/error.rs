@@ -29,6 +29,20 @@ pub enum Error {
 /// `Result` with the core's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// [`Error::Shape`] unless an output buffer of `len` elements holds a row-major
+/// `rows x cols` matrix.
+///
+/// # Errors
+/// [`Error::Shape`] naming the two sizes.
+pub fn check_output_len(len: usize, rows: usize, cols: usize) -> Result<()> {
+    if len == rows * cols {
+        return Ok(());
+    }
+    Err(Error::Shape(format!(
+        "the output buffer has {len} elements, expected {rows} x {cols}"
+    )))
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -16,7 +16,7 @@
 //! Memory is `O(D^2 + D t)`, independent of the number of rows.
 
 use crate::error::{Error, Result};
-use crate::features::{self, FeatureMap, Projection};
+use crate::features::{self, RandomFeatures};
 use crate::linalg::column_major;
 use crate::parallel::Context;
 use crate::real::Real;
@@ -44,15 +44,13 @@ pub struct GramAccumulator {
     pub n_samples: usize,
 }
 
-/// Weighted statistics after removing the (weighted) means, for a fit with intercept.
+/// The statistics of the rows minus their weighted means (for a fit with
+/// intercept; as accumulated without), and those means.
 #[derive(Clone, Debug)]
 pub struct CenteredStats {
-    /// `G_c`, full symmetric `D x D`.
-    pub gram: Mat<f64>,
-    /// `B_c`, `D x t`.
-    pub cross: Mat<f64>,
-    /// `sum_i s_i (y_i - y_mean)^2` per target.
-    pub target_squares: Vec<f64>,
+    /// The statistics of the centered rows: `G_c` (full symmetric), `B_c`, the
+    /// centered target squares, and feature and target sums of 0 up to rounding.
+    pub stats: GramAccumulator,
     /// Weighted mean of each feature (zeros without intercept).
     pub feature_means: Vec<f64>,
     /// Weighted mean of each target (zeros without intercept).
@@ -211,20 +209,17 @@ impl GramAccumulator {
     /// # Errors
     /// As [`features::transform`]; [`Error::Shape`] if `y`, `sample_weight` or the
     /// features do not fit `x` and the statistics.
-    #[allow(clippy::too_many_arguments)]
     pub fn add_rows<T: Real>(
         &mut self,
         x: MatRef<'_, T>,
         y: MatRef<'_, f64>,
         sample_weight: Option<&[f64]>,
-        projection: Projection<'_, T>,
-        offsets: &[T],
-        map: FeatureMap,
+        features: RandomFeatures<'_, T>,
         chunk_rows: usize,
         ctx: &Context,
     ) -> Result<()> {
         let n = x.nrows();
-        let n_components = projection.n_frequencies() * map.components_per_frequency();
+        let n_components = features.n_components();
         if y.nrows() != n || sample_weight.is_some_and(|s| s.len() != n) {
             return Err(Error::Shape(format!(
                 "X has {n} rows but y has {} and sample_weight {}",
@@ -243,7 +238,7 @@ impl GramAccumulator {
         }
         let (mut gram, mut cross) = (self.gram.as_mut(), self.cross.as_mut());
         let feature_sums = &mut self.feature_sums;
-        features::for_each_chunk_f64(x, projection, offsets, map, chunk_rows, ctx, |start, z| {
+        features::for_each_chunk_f64(x, features, chunk_rows, ctx, |start, z| {
             let rows = z.len() / n_components.max(1);
             let w = sample_weight.map(|s| &s[start..start + rows]);
             let (g, c, y) = (gram.as_mut(), cross.as_mut(), y.subrows(start, rows));
@@ -397,13 +392,16 @@ impl GramAccumulator {
         )))
     }
 
-    /// The statistics a ridge fit uses: centered by the weighted means when
-    /// `fit_intercept`, else as accumulated; the Gram is symmetrized.
+    /// The statistics a ridge fit uses: those of the rows minus their weighted
+    /// means when `fit_intercept` (`G_c = G - s_sum z_mean z_mean^T`, `B_c = B -
+    /// s_sum z_mean y_mean^T`, `y_sq_c = y_sq - s_sum y_mean^2`, `z_sum_c = z_sum -
+    /// s_sum z_mean`, `y_sum_c = y_sum - s_sum y_mean`), else as accumulated; the
+    /// Gram is symmetrized.
     ///
-    /// Consumes the statistics: the Gram is centered and symmetrized in place, so
-    /// no second `D x D` matrix is allocated.
-    pub fn centered(self, fit_intercept: bool) -> CenteredStats {
-        let (d, t) = (self.n_components(), self.n_targets());
+    /// Consumes the statistics: they are centered and symmetrized in place, so no
+    /// second `D x D` matrix is allocated.
+    pub fn centered(mut self, fit_intercept: bool) -> CenteredStats {
+        let d = self.n_components();
         let s = self.weight_sum;
         let mean = |sums: &[f64]| -> Vec<f64> {
             if fit_intercept && s > 0.0 {
@@ -413,7 +411,7 @@ impl GramAccumulator {
             }
         };
         let (z_mean, y_mean) = (mean(&self.feature_sums), mean(&self.target_sums));
-        let mut gram = self.gram;
+        let gram = &mut self.gram;
         for j in 0..d {
             for i in j..d {
                 let centered = gram[(i, j)] - s * z_mean[i] * z_mean[j];
@@ -421,14 +419,18 @@ impl GramAccumulator {
                 gram[(j, i)] = centered;
             }
         }
-        let cross = Mat::from_fn(d, t, |i, k| self.cross[(i, k)] - s * z_mean[i] * y_mean[k]);
-        let target_squares = (0..t)
-            .map(|k| self.target_squares[k] - s * y_mean[k] * y_mean[k])
-            .collect();
+        for (k, &y_k) in y_mean.iter().enumerate() {
+            for (i, &z_i) in z_mean.iter().enumerate() {
+                self.cross[(i, k)] -= s * z_i * y_k;
+            }
+            self.target_squares[k] -= s * y_k * y_k;
+            self.target_sums[k] -= s * y_k;
+        }
+        for (sum, mean) in self.feature_sums.iter_mut().zip(&z_mean) {
+            *sum -= s * mean;
+        }
         CenteredStats {
-            gram,
-            cross,
-            target_squares,
+            stats: self,
             feature_means: z_mean,
             target_means: y_mean,
         }
@@ -540,39 +542,12 @@ fn add_lower_gram(gram: MatMut<'_, f64>, z: MatRef<'_, f64>, par: Par) {
     }
 }
 
-/// New statistics of the rows of `x` ([`GramAccumulator::add_rows`]), for tests.
-#[cfg(test)]
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn accumulate<T: Real>(
-    x: MatRef<'_, T>,
-    y: MatRef<'_, f64>,
-    sample_weight: Option<&[f64]>,
-    projection: Projection<'_, T>,
-    offsets: &[T],
-    map: FeatureMap,
-    chunk_rows: usize,
-    ctx: &Context,
-) -> Result<GramAccumulator> {
-    let n_components = projection.n_frequencies() * map.components_per_frequency();
-    let mut stats = GramAccumulator::new(n_components, y.ncols());
-    stats.add_rows(
-        x,
-        y,
-        sample_weight,
-        projection,
-        offsets,
-        map,
-        chunk_rows,
-        ctx,
-    )?;
-    Ok(stats)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::kernels::Kernel;
     use crate::linalg::row_major;
+    use crate::testing::Drawn;
 
     fn data(n: usize, d: usize, salt: usize) -> Vec<f64> {
         (0..n * d)
@@ -666,7 +641,7 @@ mod tests {
         let s: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();
         let mut acc = GramAccumulator::new(d, t);
         acc.update(row_major(&z, n, d), row_major(&y, n, t), Some(&s), Par::Seq);
-        let c = acc.clone().centered(true);
+        let c = acc.clone().centered(true).stats;
         let sw: f64 = s.iter().sum();
         let zm: Vec<f64> = (0..d)
             .map(|a| (0..n).map(|i| s[i] * z[i * d + a]).sum::<f64>() / sw)
@@ -686,43 +661,27 @@ mod tests {
         }
         let want: f64 = (0..n).map(|i| s[i] * (y[i] - ym).powi(2)).sum();
         assert!((c.target_squares[0] - want).abs() < 1e-12);
+        let sums = c.feature_sums.iter().chain(&c.target_sums);
+        assert!(sums.into_iter().all(|v| v.abs() < 1e-12));
+        assert_eq!((c.weight_sum, c.n_samples), (acc.weight_sum, acc.n_samples));
     }
 
     #[test]
     fn streaming_features_equal_features_then_update() {
         let (n, d, m) = (301, 5, 40);
-        let x = data(n, d, 7);
-        let y = data(n, 1, 8);
+        let (x, y) = (data(n, d, 7), data(n, 1, 8));
         let kernel = Kernel::Rbf { gamma: 0.3 };
-        let (w, b) =
-            features::draw_frequencies::<f64>(&kernel, features::Sampling::Iid, 3, d, m, true)
-                .unwrap();
-        let weights = Projection::Dense(row_major(&w, m, d).transpose());
-        let ctx = Context::global();
-        let mut z = vec![0.0; n * m];
-        features::transform(
-            row_major(&x, n, d),
-            weights,
-            &b,
-            FeatureMap::Cos,
-            &mut z,
-            &ctx,
-        )
-        .unwrap();
+        let drawn = Drawn::<f64>::new(&kernel, false, features::Sampling::Iid, 3, d, m);
+        let z = drawn.transform(&x);
         let mut direct = GramAccumulator::new(m, 1);
         direct.update(row_major(&z, n, m), row_major(&y, n, 1), None, Par::Seq);
+        let (x, y) = (row_major(&x, n, d), row_major(&y, n, 1));
         for chunk in [1, 64, 300, 1000] {
-            let streamed = accumulate(
-                row_major(&x, n, d),
-                row_major(&y, n, 1),
-                None,
-                weights,
-                &b,
-                FeatureMap::Cos,
-                chunk,
-                &ctx,
-            )
-            .unwrap();
+            let mut streamed = GramAccumulator::new(m, 1);
+            let ctx = Context::global();
+            streamed
+                .add_rows(x, y, None, drawn.features(), chunk, &ctx)
+                .unwrap();
             assert!(close(
                 &flat(streamed.gram.as_ref(), true),
                 &flat(direct.gram.as_ref(), true),
@@ -838,25 +797,17 @@ mod tests {
 
     #[test]
     fn parts_are_checked() {
-        let ok = GramAccumulator::from_parts(
-            Mat::zeros(3, 3),
-            Mat::zeros(3, 2),
-            vec![0.0; 3],
-            vec![0.0; 2],
-            vec![0.0; 2],
-            0.0,
-            0,
-        );
-        assert!(ok.is_ok());
-        let bad = GramAccumulator::from_parts(
-            Mat::zeros(3, 3),
-            Mat::zeros(2, 2),
-            vec![0.0; 3],
-            vec![0.0; 2],
-            vec![0.0; 2],
-            0.0,
-            0,
-        );
-        assert!(bad.is_err());
+        for (cross_rows, consistent) in [(3, true), (2, false)] {
+            let parts = GramAccumulator::from_parts(
+                Mat::zeros(3, 3),
+                Mat::zeros(cross_rows, 2),
+                vec![0.0; 3],
+                vec![0.0; 2],
+                vec![0.0; 2],
+                0.0,
+                0,
+            );
+            assert_eq!(parts.is_ok(), consistent);
+        }
     }
 }

@@ -37,6 +37,8 @@ pub mod simd;
 
 #[cfg(feature = "python")]
 mod python;
+#[cfg(test)]
+mod testing;
 
 pub use error::{Error, Result};
 pub use kernels::Kernel;

@@ -2,30 +2,28 @@
 //! `f(x) = z(x) . beta + beta_0`, features computed and consumed chunk by chunk.
 
 use crate::error::{Error, Result};
-use crate::features::{self, FeatureMap, Projection, ROWS_PER_CHUNK};
+use crate::features::{self, ROWS_PER_CHUNK, RandomFeatures};
 use crate::linalg::{matmul_into, row_major};
 use crate::parallel::Context;
 use crate::real::Real;
 use faer::MatRef;
 
 /// Writes `Z(x) @ coef + intercept` into the row-major `n x t` buffer `out`,
-/// `coef` being `D x t`; memory beyond `out` is one feature chunk per thread.
+/// `coef` being `D x t` for the `D` components of `features`; memory beyond `out`
+/// is one feature chunk per thread.
 ///
 /// # Errors
 /// As [`features::transform`]; [`Error::Shape`] if `coef`, `intercept` or `out`
 /// do not fit.
-#[allow(clippy::too_many_arguments)]
 pub fn predict<T: Real>(
     x: MatRef<'_, T>,
-    projection: Projection<'_, T>,
-    offsets: &[T],
-    map: FeatureMap,
+    features: RandomFeatures<'_, T>,
     coef: MatRef<'_, f64>,
     intercept: &[f64],
     out: &mut [f64],
     ctx: &Context,
 ) -> Result<()> {
-    let n_components = projection.n_frequencies() * map.components_per_frequency();
+    let n_components = features.n_components();
     let t = coef.ncols();
     if coef.nrows() != n_components || intercept.len() != t || out.len() != x.nrows() * t {
         return Err(Error::Shape(format!(
@@ -43,17 +41,8 @@ pub fn predict<T: Real>(
     ctx.for_each_row_chunk(out, t, ROWS_PER_CHUNK, |first, rows_out| {
         let n_rows = rows_out.len() / t;
         let mut z = vec![T::zero(); n_rows * n_components];
-        let mut scratch = Vec::new();
         let x_rows = x.subrows(first, n_rows);
-        features::transform_rows(
-            x_rows,
-            first,
-            projection,
-            offsets,
-            map,
-            &mut z,
-            &mut scratch,
-        )?;
+        features::transform_rows(x_rows, first, features, &mut z, &mut Vec::new())?;
         let z64: Vec<f64> = z.iter().map(|&v| Real::to_f64(v)).collect();
         matmul_into(rows_out, row_major(&z64, n_rows, n_components), coef);
         for row in rows_out.chunks_exact_mut(t) {
@@ -66,7 +55,9 @@ pub fn predict<T: Real>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::Sampling;
     use crate::kernels::Kernel;
+    use crate::testing::Drawn;
 
     #[test]
     fn predictions_equal_features_times_coefficients() {
@@ -78,27 +69,13 @@ mod tests {
             gamma: 1.0,
             bias: 0.5,
         };
-        let (w, b) =
-            features::draw_frequencies::<f64>(&kernel, features::Sampling::Iid, 9, d, m, true)
-                .unwrap();
-        let weights = Projection::Dense(row_major(&w, m, d).transpose());
+        let drawn = Drawn::<f64>::new(&kernel, false, Sampling::Iid, 9, d, m);
         let coef = faer::Mat::from_fn(m, t, |j, k| ((j * t + k) as f64).sin());
         let ctx = Context::global();
-        let mut z = vec![0.0; n * m];
-        let xm = row_major(&x, n, d);
-        features::transform(xm, weights, &b, FeatureMap::Relu, &mut z, &ctx).unwrap();
+        let z = drawn.transform(&x);
+        let (xm, features) = (row_major(&x, n, d), drawn.features());
         let mut out = vec![0.0; n * t];
-        predict(
-            xm,
-            weights,
-            &b,
-            FeatureMap::Relu,
-            coef.as_ref(),
-            &[1.0, -2.0],
-            &mut out,
-            &ctx,
-        )
-        .unwrap();
+        predict(xm, features, coef.as_ref(), &[1.0, -2.0], &mut out, &ctx).unwrap();
         for i in 0..n {
             for k in 0..t {
                 let want: f64 =
@@ -106,16 +83,7 @@ mod tests {
                 assert!((out[i * t + k] - want).abs() < 1e-12);
             }
         }
-        let bad = predict(
-            xm,
-            weights,
-            &b,
-            FeatureMap::Relu,
-            coef.as_ref(),
-            &[1.0],
-            &mut out,
-            &ctx,
-        );
+        let bad = predict(xm, features, coef.as_ref(), &[1.0], &mut out, &ctx);
         assert!(matches!(bad, Err(Error::Shape(_))));
     }
 }

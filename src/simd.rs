@@ -176,16 +176,6 @@ multiversion! {
 }
 
 multiversion! {
-    /// `dst[i] = scale * cos(src[i] + offsets[i])` on the fast path; the arguments
-    /// must satisfy `|x| < T::FAST_TRIG_LIMIT`.
-    fn cos_affine_fast<T: Real>(src: &[T], offsets: &[T], scale: T, dst: &mut [T]) {
-        for ((d, &p), &b) in dst.iter_mut().zip(src).zip(offsets) {
-            *d = scale * cos_odd_quadrant(p + b);
-        }
-    }
-}
-
-multiversion! {
     /// `dst[2i] = scale * cos(src[i])`, `dst[2i+1] = scale * sin(src[i])` on the
     /// fast path; the arguments must satisfy `|x| < T::FAST_TRIG_LIMIT`.
     fn sincos_fast<T: Real>(src: &[T], scale: T, dst: &mut [T]) {
@@ -202,35 +192,6 @@ fn first_non_finite<T: Real>(src: &[T], offsets: &[T]) -> Option<usize> {
     src.iter()
         .zip(offsets)
         .position(|(&p, &b)| !(p + b).is_finite())
-}
-
-/// `dst[i] = scale * cos(src[i] + offsets[i])`.
-///
-/// # Errors
-/// `Err(i)` with the index of the first non-finite argument (`dst` is then
-/// unspecified).
-///
-/// # Panics
-/// If the three slices differ in length.
-pub fn cos_affine<T: Real>(
-    isa: Isa,
-    src: &[T],
-    offsets: &[T],
-    scale: T,
-    dst: &mut [T],
-) -> Result<(), usize> {
-    assert!(src.len() == offsets.len() && src.len() == dst.len());
-    if all_below(isa, src, offsets, T::FAST_TRIG_LIMIT) {
-        cos_affine_fast(isa, src, offsets, scale, dst);
-        return Ok(());
-    }
-    if let Some(index) = first_non_finite(src, offsets) {
-        return Err(index);
-    }
-    for ((d, &p), &b) in dst.iter_mut().zip(src).zip(offsets) {
-        *d = scale * (p + b).cos();
-    }
-    Ok(())
 }
 
 /// `dst[2i] = scale * cos(src[i])` and `dst[2i+1] = scale * sin(src[i])`.
@@ -262,65 +223,85 @@ pub fn sincos_interleaved<T: Real>(
     Ok(())
 }
 
-multiversion! {
-    fn relu_affine_unchecked<T: Real>(src: &[T], offsets: &[T], scale: T, dst: &mut [T]) {
-        for ((d, &p), &b) in dst.iter_mut().zip(src).zip(offsets) {
-            let a = p + b;
-            *d = if a > T::zero() { scale * a } else { T::zero() };
-        }
-    }
-}
-
-multiversion! {
-    fn step_affine_unchecked<T: Real>(src: &[T], offsets: &[T], scale: T, dst: &mut [T]) {
-        for ((d, &p), &b) in dst.iter_mut().zip(src).zip(offsets) {
-            *d = if p + b > T::zero() { scale } else { T::zero() };
-        }
-    }
-}
-
-multiversion! {
-    fn identity_affine_unchecked<T: Real>(src: &[T], offsets: &[T], scale: T, dst: &mut [T]) {
-        for ((d, &p), &b) in dst.iter_mut().zip(src).zip(offsets) {
-            *d = scale * (p + b);
-        }
-    }
-}
-
-/// The piecewise-linear nonlinearities: arc-cosine and linear features.
+/// The nonlinearities `f` of [`affine`]: `dst[i] = scale * f(src[i] + offsets[i])`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Piecewise {
-    /// `max(0, a)`.
+pub enum Affine {
+    /// `cos(a)` (random Fourier features).
+    Cos,
+    /// `max(0, a)` (arc-cosine features of order 1).
     Relu,
-    /// `[a > 0]` (Heaviside step, 0 at 0).
+    /// `[a > 0]` (Heaviside step, 0 at 0; arc-cosine features of order 0).
     Step,
     /// `a` (linear features).
     Identity,
 }
 
-/// `dst[i] = scale * f(src[i] + offsets[i])` with `f` the ReLU, the step or the identity.
+multiversion! {
+    /// `dst[i] = scale * f(src[i] + offsets[i])` on the fast path: every argument
+    /// must be finite, and for [`Affine::Cos`] below `T::FAST_TRIG_LIMIT` in
+    /// magnitude.
+    fn affine_fast<T: Real>(kind: Affine, src: &[T], offsets: &[T], scale: T, dst: &mut [T]) {
+        let arguments = dst.iter_mut().zip(src).zip(offsets);
+        match kind {
+            Affine::Cos => {
+                for ((d, &p), &b) in arguments {
+                    *d = scale * cos_odd_quadrant(p + b);
+                }
+            }
+            Affine::Relu => {
+                for ((d, &p), &b) in arguments {
+                    let a = p + b;
+                    *d = if a > T::zero() { scale * a } else { T::zero() };
+                }
+            }
+            Affine::Step => {
+                for ((d, &p), &b) in arguments {
+                    *d = if p + b > T::zero() { scale } else { T::zero() };
+                }
+            }
+            Affine::Identity => {
+                for ((d, &p), &b) in arguments {
+                    *d = scale * (p + b);
+                }
+            }
+        }
+    }
+}
+
+/// `dst[i] = scale * f(src[i] + offsets[i])` with `f` the nonlinearity `kind`:
+/// vectorized for finite arguments (and, for the cosine, arguments below
+/// `T::FAST_TRIG_LIMIT` in magnitude; larger ones use the standard library).
 ///
 /// # Errors
-/// `Err(i)` with the index of the first non-finite argument.
+/// `Err(i)` with the index of the first non-finite argument (`dst` is then
+/// unspecified).
 ///
 /// # Panics
 /// If the three slices differ in length.
-pub fn piecewise_affine<T: Real>(
+pub fn affine<T: Real>(
     isa: Isa,
-    kind: Piecewise,
+    kind: Affine,
     src: &[T],
     offsets: &[T],
     scale: T,
     dst: &mut [T],
 ) -> Result<(), usize> {
     assert!(src.len() == offsets.len() && src.len() == dst.len());
-    if !all_below(isa, src, offsets, T::infinity()) {
-        return Err(first_non_finite(src, offsets).unwrap_or(0));
+    let limit = match kind {
+        Affine::Cos => T::FAST_TRIG_LIMIT,
+        Affine::Relu | Affine::Step | Affine::Identity => T::infinity(),
+    };
+    if all_below(isa, src, offsets, limit) {
+        affine_fast(isa, kind, src, offsets, scale, dst);
+        return Ok(());
     }
-    match kind {
-        Piecewise::Relu => relu_affine_unchecked(isa, src, offsets, scale, dst),
-        Piecewise::Step => step_affine_unchecked(isa, src, offsets, scale, dst),
-        Piecewise::Identity => identity_affine_unchecked(isa, src, offsets, scale, dst),
+    if let Some(index) = first_non_finite(src, offsets) {
+        return Err(index);
+    }
+    // Finite arguments beyond the fast range: only the cosine's range is finite.
+    assert_eq!(kind, Affine::Cos, "finite arguments are below infinity");
+    for ((d, &p), &b) in dst.iter_mut().zip(src).zip(offsets) {
+        *d = scale * (p + b).cos();
     }
     Ok(())
 }
@@ -487,19 +468,30 @@ mod tests {
             .collect()
     }
 
+    /// `cos(x_i)` through [`affine`] on this CPU's instruction set.
+    fn cosines<T: Real>(x: &[T]) -> Vec<T> {
+        let mut got = vec![T::zero(); x.len()];
+        affine(
+            Isa::detect(),
+            Affine::Cos,
+            x,
+            &vec![T::zero(); x.len()],
+            T::one(),
+            &mut got,
+        )
+        .unwrap();
+        got
+    }
+
     fn max_error_in_ulps(got: f64, want: f64, ulp_of: f64) -> f64 {
         (got - want).abs() / (ulp_of * f64::EPSILON)
     }
 
     #[test]
     fn cos_matches_libm_to_a_few_ulps_f64() {
-        let isa = Isa::detect();
         for spread in [1e-8, 1.0, 10.0, 1000.0, 1e6] {
             let x = random_values(1003, spread, 1);
-            let zeros = vec![0.0; x.len()];
-            let mut got = vec![0.0; x.len()];
-            cos_affine(isa, &x, &zeros, 1.0, &mut got).unwrap();
-            for (&xi, &g) in x.iter().zip(&got) {
+            for (&xi, &g) in x.iter().zip(&cosines(&x)) {
                 // Error relative to the result's magnitude, floored at 2^-1022 scale.
                 let want = xi.cos();
                 assert!(
@@ -519,9 +511,7 @@ mod tests {
             .collect();
         let mut got = vec![0.0f32; 2 * x.len()];
         sincos_interleaved(isa, &x, 1.0, &mut got).unwrap();
-        let mut cosines = vec![0.0f32; x.len()];
-        cos_affine(isa, &x, &vec![0.0; x.len()], 1.0, &mut cosines).unwrap();
-        for (&xi, &c) in x.iter().zip(&cosines) {
+        for (&xi, &c) in x.iter().zip(&cosines(&x)) {
             let want = f64::from(xi).cos();
             assert!(
                 (f64::from(c) - want).abs() <= 2.0 * f64::from(f32::EPSILON),
@@ -543,14 +533,10 @@ mod tests {
 
     #[test]
     fn near_zeros_of_cos_the_relative_error_is_small() {
-        let isa = Isa::detect();
         let x: Vec<f64> = (1..200)
             .map(|k| f64::from(k) * std::f64::consts::FRAC_PI_2)
             .collect();
-        let zeros = vec![0.0; x.len()];
-        let mut got = vec![0.0; x.len()];
-        cos_affine(isa, &x, &zeros, 1.0, &mut got).unwrap();
-        for (&xi, &g) in x.iter().zip(&got) {
+        for (&xi, &g) in x.iter().zip(&cosines(&x)) {
             let want = xi.cos();
             assert!(
                 (g - want).abs() <= 1e-15 * want.abs().max(1e-300),
@@ -565,8 +551,8 @@ mod tests {
             let x = random_values(n, 50.0, 3);
             let b = random_values(n, 3.0, 4);
             let (mut fast, mut reference) = (vec![0.0; n], vec![0.0; n]);
-            cos_affine(Isa::detect(), &x, &b, 0.5, &mut fast).unwrap();
-            cos_affine(Isa::scalar(), &x, &b, 0.5, &mut reference).unwrap();
+            affine(Isa::detect(), Affine::Cos, &x, &b, 0.5, &mut fast).unwrap();
+            affine(Isa::scalar(), Affine::Cos, &x, &b, 0.5, &mut reference).unwrap();
             assert_eq!(fast, reference);
             let (mut fast, mut reference) = (vec![0.0; n], vec![0.0; n]);
             let neg: Vec<f64> = x.iter().map(|v| -v.abs()).collect();
@@ -592,12 +578,15 @@ mod tests {
         let isa = Isa::detect();
         let x = [1.0, 3e7, -2.5e9];
         let mut got = [0.0; 3];
-        cos_affine(isa, &x, &[0.0; 3], 1.0, &mut got).unwrap();
+        affine(isa, Affine::Cos, &x, &[0.0; 3], 1.0, &mut got).unwrap();
         assert_eq!(got, [1.0f64.cos(), 3e7f64.cos(), (-2.5e9f64).cos()]);
         let bad = [1.0, f64::INFINITY, f64::NAN];
-        assert_eq!(cos_affine(isa, &bad, &[0.0; 3], 1.0, &mut got), Err(1));
         assert_eq!(
-            piecewise_affine(isa, Piecewise::Relu, &bad, &[0.0; 3], 1.0, &mut got),
+            affine(isa, Affine::Cos, &bad, &[0.0; 3], 1.0, &mut got),
+            Err(1)
+        );
+        assert_eq!(
+            affine(isa, Affine::Relu, &bad, &[0.0; 3], 1.0, &mut got),
             Err(1)
         );
         let mut pairs = [0.0f32; 2];
@@ -612,9 +601,9 @@ mod tests {
         let isa = Isa::detect();
         let (x, b) = ([-1.0f32, 0.0, 2.0, 0.5], [0.5f32, 0.0, -1.0, -0.5]);
         let mut got = [9.0f32; 4];
-        piecewise_affine(isa, Piecewise::Relu, &x, &b, 2.0, &mut got).unwrap();
+        affine(isa, Affine::Relu, &x, &b, 2.0, &mut got).unwrap();
         assert_eq!(got, [0.0, 0.0, 2.0, 0.0]);
-        piecewise_affine(isa, Piecewise::Step, &x, &b, 2.0, &mut got).unwrap();
+        affine(isa, Affine::Step, &x, &b, 2.0, &mut got).unwrap();
         assert_eq!(got, [0.0, 0.0, 2.0, 0.0]);
     }
 

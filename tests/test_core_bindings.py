@@ -258,10 +258,10 @@ def test_the_dual_ridge_path_pickles():
     np.testing.assert_array_equal(restored.eigenvalues, path.eigenvalues)
     alphas = [0.0, 1e-3, 1.0]
     np.testing.assert_array_equal(restored.loo_errors(alphas), path.loo_errors(alphas, n_jobs=2))
-    for ours, theirs in zip(restored.dual_coef(1e-3), path.dual_coef(1e-3), strict=True):
+    for ours, theirs in zip(restored.coef(1e-3), path.coef(1e-3), strict=True):
         np.testing.assert_array_equal(ours, theirs)
     with pytest.raises(ValueError, match="alpha must be a non-negative finite number"):
-        path.dual_coef(-1.0)
+        path.coef(-1.0)
 
 
 def test_the_kernel_registry_comes_from_the_core():

@@ -4,6 +4,7 @@ from typing import Final, final
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import disjoint_base
 
 _Floats = npt.NDArray[np.floating]
 _F64 = npt.NDArray[np.float64]
@@ -17,6 +18,7 @@ __all__ = [
     "DualRidgePath",
     "GramStatistics",
     "PrimalRidgePath",
+    "RidgePath",
     "__version__",
     "check_feature_params",
     "draw_frequencies",
@@ -191,8 +193,36 @@ class GramStatistics:
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         """Pickling: the statistics' parts."""
 
+@disjoint_base
+class RidgePath:
+    """What both ridge paths share: eigenvalues, solutions, training and GCV errors, pickling.
+
+    Built only as a :class:`PrimalRidgePath` or a :class:`DualRidgePath`.
+    """
+
+    @property
+    def eigenvalues(self) -> _F64:
+        """Eigenvalues of the centered, weighted Gram or kernel matrix, ascending."""
+
+    def train_errors(self, alphas: list[float]) -> _F64:
+        """Training errors ``sum_i s_i r_i^2 / n``, shape (n_alphas, t)."""
+
+    def gcv_errors(self, alphas: list[float]) -> _F64:
+        """Generalized cross-validation errors, shape (n_alphas, t)."""
+
+    def coef(self, alpha: float) -> tuple[_F64, _F64]:
+        """Coefficients and intercepts (t,) at ridge ``alpha`` (0: minimum norm).
+
+        The coefficients the fit is linear in: of the features, (D, t), for a
+        :class:`PrimalRidgePath`; dual, (n, t), ``f(x) = k(x, X) @ d + b``, for a
+        :class:`DualRidgePath`.
+        """
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickling: the path's parts, so no new eigendecomposition is needed."""
+
 @final
-class PrimalRidgePath:
+class PrimalRidgePath(RidgePath):
     """The ridge path of random features from one eigendecomposition of their Gram.
 
     Built from ``statistics`` (copied), centered by the weighted means when
@@ -207,19 +237,6 @@ class PrimalRidgePath:
         fit_intercept: bool,
         n_jobs: int | None = None,
     ) -> PrimalRidgePath: ...
-    @property
-    def eigenvalues(self) -> _F64:
-        """Eigenvalues of the centered Gram, ascending."""
-
-    def coef(self, alpha: float) -> tuple[_F64, _F64]:
-        """Coefficients (D, t) and intercepts (t,) at ridge ``alpha`` (0: minimum norm)."""
-
-    def train_errors(self, alphas: list[float]) -> _F64:
-        """Training errors ``sum_i s_i r_i^2 / n``, shape (n_alphas, t)."""
-
-    def gcv_errors(self, alphas: list[float]) -> _F64:
-        """Generalized cross-validation errors, shape (n_alphas, t)."""
-
     def loo_error_sums(
         self,
         x: _Floats,
@@ -245,11 +262,8 @@ class PrimalRidgePath:
     ) -> PrimalRidgePath:
         """The path rebuilt from the state ``__reduce__`` gives (unpickling)."""
 
-    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        """Pickling: the path's parts, so no new eigendecomposition is needed."""
-
 @final
-class DualRidgePath:
+class DualRidgePath(RidgePath):
     """The ridge path on an ``n x n`` kernel matrix from one eigendecomposition."""
 
     def __new__(
@@ -261,19 +275,6 @@ class DualRidgePath:
         fit_intercept: bool,
         n_jobs: int | None = None,
     ) -> DualRidgePath: ...
-    @property
-    def eigenvalues(self) -> _F64:
-        """Eigenvalues of the centered, weighted kernel matrix, ascending."""
-
-    def dual_coef(self, alpha: float) -> tuple[_F64, _F64]:
-        """Dual coefficients (n, t) and intercepts (t,): ``f(x) = k(x, X) @ d + b``."""
-
-    def train_errors(self, alphas: list[float]) -> _F64:
-        """Training errors ``sum_i s_i r_i^2 / n``, shape (n_alphas, t)."""
-
-    def gcv_errors(self, alphas: list[float]) -> _F64:
-        """Generalized cross-validation errors, shape (n_alphas, t)."""
-
     def loo_errors(self, alphas: list[float], *, n_jobs: int | None = None) -> _F64:
         """Exact leave-one-out errors ``sum_i s_i e_i^2 / n``, shape (n_alphas, t)."""
 
@@ -287,6 +288,3 @@ class DualRidgePath:
         target_means: npt.ArrayLike,
     ) -> DualRidgePath:
         """The path rebuilt from the state ``__reduce__`` gives (unpickling)."""
-
-    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        """Pickling: the path's parts, so no new eigendecomposition is needed."""

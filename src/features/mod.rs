@@ -23,11 +23,11 @@
 //! No `n x D` temporary exists beyond the output, and chunk and block boundaries
 //! do not depend on the thread count, so the output bits do not either.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, check_output_len};
 use crate::kernels::{BaseFeature, Kernel, KernelTraits};
 use crate::parallel::Context;
 use crate::real::Real;
-use crate::simd::{self, Isa, Piecewise};
+use crate::simd::{self, Affine, Isa};
 use faer::{MatMut, MatRef};
 
 mod projection;
@@ -110,9 +110,65 @@ impl FeatureMap {
     }
 }
 
+/// A random feature map `z(x) = scale f(W^T x + b)`: the projection onto the `m`
+/// frequencies `W`, their offsets `b` and the nonlinearity `f`, with
+/// `D = m * map.components_per_frequency()` components.
+///
+/// The parts are checked against each other and the inputs `x` where the map is
+/// used ([`transform`] and the functions beside it).
+#[derive(Clone, Copy, Debug)]
+pub struct RandomFeatures<'a, T> {
+    /// The projection onto the frequencies (dense weights or structured blocks).
+    pub projection: Projection<'a, T>,
+    /// One offset per frequency (unused by [`FeatureMap::SinCos`]).
+    pub offsets: &'a [T],
+    /// The nonlinearity.
+    pub map: FeatureMap,
+}
+
+impl<'a, T: Real> RandomFeatures<'a, T> {
+    /// The feature map of `projection`, `offsets` and `map`.
+    pub fn new(projection: Projection<'a, T>, offsets: &'a [T], map: FeatureMap) -> Self {
+        Self {
+            projection,
+            offsets,
+            map,
+        }
+    }
+
+    /// The number of components `D`.
+    pub fn n_components(&self) -> usize {
+        self.projection.n_frequencies() * self.map.components_per_frequency()
+    }
+
+    fn check_shapes(&self, n_features_in: usize) -> Result<()> {
+        let (projection, map) = (self.projection, self.map);
+        if map == FeatureMap::Ntk && projection.n_frequencies() % 2 != 0 {
+            return Err(Error::Shape(format!(
+                "ntk features come in pairs of columns: they need an even number of weight \
+                 vectors, got {}",
+                projection.n_frequencies()
+            )));
+        }
+        if projection.n_features_in() != n_features_in {
+            return Err(Error::Shape(format!(
+                "X has {n_features_in} features but the weights were drawn for {}",
+                projection.n_features_in()
+            )));
+        }
+        if self.offsets.len() != projection.n_frequencies() {
+            return Err(Error::Shape(format!(
+                "{} offsets given for {} weight vectors",
+                self.offsets.len(),
+                projection.n_frequencies()
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Writes the `D`-component features of every row of `x` into the row-major
-/// `n x D` buffer `out`, `D = m * map.components_per_frequency()` for the `m`
-/// frequencies of `projection`; `offsets` has `m` entries.
+/// `n x D` buffer `out`.
 ///
 /// # Errors
 /// [`Error::Shape`] if the shapes disagree; [`Error::NonFinite`] if a projection
@@ -120,36 +176,19 @@ impl FeatureMap {
 /// [`Error::Interrupted`] if `ctx`'s interrupt fires.
 pub fn transform<T: Real>(
     x: MatRef<'_, T>,
-    projection: Projection<'_, T>,
-    offsets: &[T],
-    map: FeatureMap,
+    features: RandomFeatures<'_, T>,
     out: &mut [T],
     ctx: &Context,
 ) -> Result<()> {
-    check_shapes(x.ncols(), projection, offsets, map)?;
-    let n_components = projection.n_frequencies() * map.components_per_frequency();
-    if out.len() != x.nrows() * n_components {
-        return Err(Error::Shape(format!(
-            "the output buffer has {} elements, expected {} x {n_components}",
-            out.len(),
-            x.nrows()
-        )));
-    }
+    features.check_shapes(x.ncols())?;
+    let n_components = features.n_components();
+    check_output_len(out.len(), x.nrows(), n_components)?;
     if n_components == 0 {
         return Ok(());
     }
     ctx.for_each_row_chunk(out, n_components, ROWS_PER_CHUNK, |first, rows| {
-        let n_rows = rows.len() / n_components;
-        let mut scratch = Vec::new();
-        transform_rows(
-            x.subrows(first, n_rows),
-            first,
-            projection,
-            offsets,
-            map,
-            rows,
-            &mut scratch,
-        )
+        let x = x.subrows(first, rows.len() / n_components);
+        transform_rows(x, first, features, rows, &mut Vec::new())
     })
 }
 
@@ -165,16 +204,14 @@ pub fn transform<T: Real>(
 /// As [`transform`], and whatever `consume` returns.
 pub fn for_each_chunk_f64<T: Real>(
     x: MatRef<'_, T>,
-    projection: Projection<'_, T>,
-    offsets: &[T],
-    map: FeatureMap,
+    features: RandomFeatures<'_, T>,
     chunk_rows: usize,
     ctx: &Context,
     mut consume: impl FnMut(usize, &mut [f64]) -> Result<()>,
 ) -> Result<()> {
-    check_shapes(x.ncols(), projection, offsets, map)?;
+    features.check_shapes(x.ncols())?;
     let n = x.nrows();
-    let n_components = projection.n_frequencies() * map.components_per_frequency();
+    let n_components = features.n_components();
     let chunk_rows = chunk_rows.max(1);
     let mut z = vec![0.0; chunk_rows.min(n) * n_components];
     for start in (0..n).step_by(chunk_rows) {
@@ -183,8 +220,7 @@ pub fn for_each_chunk_f64<T: Real>(
         let chunk = MatMut::from_column_major_slice_mut(z, rows, n_components);
         ctx.for_each_row_block(chunk, ROWS_PER_CHUNK, |first, block| {
             let first = start + first;
-            let x = x.subrows(first, block.nrows());
-            write_columns(x, first, projection, offsets, map, block)
+            write_columns(x.subrows(first, block.nrows()), first, features, block)
         })?;
         consume(start, z)?;
     }
@@ -204,15 +240,13 @@ pub fn for_each_chunk_f64<T: Real>(
 pub fn write_columns<T: Real>(
     x: MatRef<'_, T>,
     first: usize,
-    projection: Projection<'_, T>,
-    offsets: &[T],
-    map: FeatureMap,
+    features: RandomFeatures<'_, T>,
     out: MatMut<'_, f64>,
 ) -> Result<()> {
-    let per = map.components_per_frequency();
-    let m = projection.n_frequencies();
-    let block_width = projection.block_width();
-    let scale = map.scale::<T>(m * per);
+    let per = features.map.components_per_frequency();
+    let m = features.projection.n_frequencies();
+    let block_width = features.projection.block_width();
+    let scale = features.map.scale::<T>(m * per);
     let mut columns: Vec<&mut [f64]> = out
         .col_iter_mut()
         .map(|c| {
@@ -221,61 +255,31 @@ pub fn write_columns<T: Real>(
                 .as_slice_mut()
         })
         .collect();
-    let (mut features, mut scratch) = (Vec::new(), Vec::new());
+    let (mut values, mut scratch) = (Vec::new(), Vec::new());
     for block_start in (0..m).step_by(block_width) {
         let width = block_width.min(m - block_start);
         let len = width * per;
-        features.resize(x.nrows() * len, T::zero());
-        let b = &offsets[block_start..block_start + width];
+        values.resize(x.nrows() * len, T::zero());
+        let (start, dst) = (block_start, &mut values[..]);
         map_block(
             x,
             first,
-            projection,
-            block_start,
-            b,
-            map,
+            features,
+            start,
+            width,
             scale,
             &mut scratch,
-            &mut features,
+            dst,
             len,
         )?;
         let block_columns = &mut columns[block_start * per..block_start * per + len];
         // Down each column: strided reads hit the cache lines the previous
         // columns loaded; the writes are contiguous.
         for (c, column) in block_columns.iter_mut().enumerate() {
-            for (v, &f) in column.iter_mut().zip(features[c..].iter().step_by(len)) {
+            for (v, &f) in column.iter_mut().zip(values[c..].iter().step_by(len)) {
                 *v = f.to_f64();
             }
         }
-    }
-    Ok(())
-}
-
-fn check_shapes<T: Real>(
-    n_features_in: usize,
-    projection: Projection<'_, T>,
-    offsets: &[T],
-    map: FeatureMap,
-) -> Result<()> {
-    if map == FeatureMap::Ntk && projection.n_frequencies() % 2 != 0 {
-        return Err(Error::Shape(format!(
-            "ntk features come in pairs of columns: they need an even number of weight \
-             vectors, got {}",
-            projection.n_frequencies()
-        )));
-    }
-    if projection.n_features_in() != n_features_in {
-        return Err(Error::Shape(format!(
-            "X has {n_features_in} features but the weights were drawn for {}",
-            projection.n_features_in()
-        )));
-    }
-    if offsets.len() != projection.n_frequencies() {
-        return Err(Error::Shape(format!(
-            "{} offsets given for {} weight vectors",
-            offsets.len(),
-            projection.n_frequencies()
-        )));
     }
     Ok(())
 }
@@ -301,30 +305,26 @@ fn non_finite_error(row: usize) -> Error {
 pub fn transform_rows<T: Real>(
     x: MatRef<'_, T>,
     first_row: usize,
-    projection: Projection<'_, T>,
-    offsets: &[T],
-    map: FeatureMap,
+    features: RandomFeatures<'_, T>,
     out: &mut [T],
     scratch: &mut Vec<T>,
 ) -> Result<()> {
-    check_shapes(x.ncols(), projection, offsets, map)?;
-    let per = map.components_per_frequency();
-    let (n_rows, m) = (x.nrows(), projection.n_frequencies());
+    features.check_shapes(x.ncols())?;
+    let per = features.map.components_per_frequency();
+    let m = features.projection.n_frequencies();
     let n_components = m * per;
-    assert_eq!(out.len(), n_rows * n_components);
-    let scale = map.scale::<T>(n_components);
-    let block_width = projection.block_width();
+    assert_eq!(out.len(), x.nrows() * n_components);
+    let scale = features.map.scale::<T>(n_components);
+    let block_width = features.projection.block_width();
     for block_start in (0..m).step_by(block_width) {
         let width = block_width.min(m - block_start);
-        let b = &offsets[block_start..block_start + width];
         let dst = &mut out[block_start * per..];
         map_block(
             x,
             first_row,
-            projection,
+            features,
             block_start,
-            b,
-            map,
+            width,
             scale,
             scratch,
             dst,
@@ -334,38 +334,38 @@ pub fn transform_rows<T: Real>(
     Ok(())
 }
 
-/// The features of the rows `x` for the frequencies `block_start..block_start +
-/// b.len()` of `projection`, with offsets `b`, scaled by `scale`: row `i` is
-/// written to `dst[i * dst_stride..]`. The projections go through `scratch`.
+/// The features of the rows `x` for the frequencies `start..start + width`,
+/// scaled by `scale`: row `i` is written to `dst[i * dst_stride..]`. The
+/// projections go through `scratch`.
 #[allow(clippy::too_many_arguments)]
 fn map_block<T: Real>(
     x: MatRef<'_, T>,
     first_row: usize,
-    projection: Projection<'_, T>,
-    block_start: usize,
-    b: &[T],
-    map: FeatureMap,
+    features: RandomFeatures<'_, T>,
+    start: usize,
+    width: usize,
     scale: T,
     scratch: &mut Vec<T>,
     dst: &mut [T],
     dst_stride: usize,
 ) -> Result<()> {
-    let (n_rows, width) = (x.nrows(), b.len());
-    let len = width * map.components_per_frequency();
+    let n_rows = x.nrows();
+    let b = &features.offsets[start..start + width];
+    let len = width * features.map.components_per_frequency();
     let isa = Isa::detect();
     scratch.resize(n_rows * width, T::zero());
     let projections = &mut scratch[..n_rows * width];
-    projection.project_into(x, block_start, width, projections);
+    features
+        .projection
+        .project_into(x, start, width, projections);
     for (i, p) in projections.chunks_exact(width.max(1)).enumerate() {
         let dst = &mut dst[i * dst_stride..i * dst_stride + len];
-        let applied = match map {
-            FeatureMap::Cos => simd::cos_affine(isa, p, b, scale, dst),
+        let applied = match features.map {
+            FeatureMap::Cos => simd::affine(isa, Affine::Cos, p, b, scale, dst),
             FeatureMap::SinCos => simd::sincos_interleaved(isa, p, scale, dst),
-            FeatureMap::Relu => simd::piecewise_affine(isa, Piecewise::Relu, p, b, scale, dst),
-            FeatureMap::Step => simd::piecewise_affine(isa, Piecewise::Step, p, b, scale, dst),
-            FeatureMap::Linear => {
-                simd::piecewise_affine(isa, Piecewise::Identity, p, b, scale, dst)
-            }
+            FeatureMap::Relu => simd::affine(isa, Affine::Relu, p, b, scale, dst),
+            FeatureMap::Step => simd::affine(isa, Affine::Step, p, b, scale, dst),
+            FeatureMap::Linear => simd::affine(isa, Affine::Identity, p, b, scale, dst),
             FeatureMap::Ntk => ntk_pairs(p, b, scale, dst),
         };
         applied.map_err(|_| non_finite_error(first_row + i))?;
@@ -395,36 +395,12 @@ mod tests {
     use super::*;
     use crate::kernels::{KERNEL_NAMES, kernel_matrix};
     use crate::linalg::row_major;
+    use crate::testing::Drawn;
 
     fn data<T: Real>(n: usize, d: usize) -> Vec<T> {
         (0..n * d)
             .map(|i| T::from_f64(((i * 7919) % 101) as f64 / 100.0 - 0.5))
             .collect()
-    }
-
-    /// Weights (dense samplings) or diagonals (structured) and offsets.
-    fn draw<T: Real>(
-        kernel: &Kernel,
-        map: FeatureMap,
-        sampling: Sampling,
-        d: usize,
-        m: usize,
-    ) -> (Vec<T>, Vec<T>) {
-        let offsets = map.uses_offsets();
-        match sampling {
-            Sampling::Structured => draw_structured_frequencies::<T>(kernel, 42, d, m, offsets),
-            _ => draw_frequencies::<T>(kernel, sampling, 42, d, m, offsets),
-        }
-        .unwrap()
-    }
-
-    fn projection<T: Real>(sampling: Sampling, w: &[T], d: usize, m: usize) -> Projection<'_, T> {
-        match sampling {
-            Sampling::Structured => {
-                Projection::Structured(Structured::new(w, d, padded_dimension(d), m).unwrap())
-            }
-            _ => Projection::Dense(row_major(w, m, d).transpose()),
-        }
     }
 
     fn sampled_features<T: Real>(
@@ -435,14 +411,7 @@ mod tests {
         d: usize,
         m: usize,
     ) -> Vec<T> {
-        let map = FeatureMap::for_kernel(kernel, paired).unwrap();
-        let (w, b) = draw::<T>(kernel, map, sampling, d, m);
-        let n = x.len() / d;
-        let mut out = vec![T::nan(); n * m * map.components_per_frequency()];
-        let projection = projection(sampling, &w, d, m);
-        let ctx = Context::global();
-        transform(row_major(x, n, d), projection, &b, map, &mut out, &ctx).unwrap();
-        out
+        Drawn::new(kernel, paired, sampling, 42, d, m).transform(x)
     }
 
     fn features<T: Real>(kernel: &Kernel, paired: bool, x: &[T], d: usize, m: usize) -> Vec<T> {
@@ -477,10 +446,12 @@ mod tests {
                 let m = if kernel.name() == "ntk" { m + m % 2 } else { m };
                 let x = data::<f64>(n, d);
                 let z = features(&kernel, paired, &x, d, m);
-                let map = FeatureMap::for_kernel(&kernel, paired).unwrap();
-                let (w, b) =
-                    draw_frequencies::<f64>(&kernel, Sampling::Iid, 42, d, m, map.uses_offsets())
-                        .unwrap();
+                let Drawn {
+                    map,
+                    weights: w,
+                    offsets: b,
+                    ..
+                } = Drawn::<f64>::new(&kernel, paired, Sampling::Iid, 42, d, m);
                 let per = map.components_per_frequency();
                 let scale = (2.0 / (m * per) as f64).sqrt();
                 for i in 0..n {
@@ -550,37 +521,21 @@ mod tests {
         }
     }
 
-    fn streamed<T: Real>(
-        kernel: &Kernel,
-        paired: bool,
-        sampling: Sampling,
-        x: &[T],
-        d: usize,
-        m: usize,
-    ) -> Vec<f64> {
-        let map = FeatureMap::for_kernel(kernel, paired).unwrap();
-        let (w, b) = draw::<T>(kernel, map, sampling, d, m);
-        let (n, n_components) = (x.len() / d, m * map.components_per_frequency());
+    /// The features of the `d`-column rows `x` by [`for_each_chunk_f64`], row-major.
+    fn streamed<T: Real>(drawn: &Drawn<T>, x: &[T], d: usize) -> Vec<f64> {
+        let (n, n_components) = (x.len() / d, drawn.features().n_components());
         let mut out = vec![f64::NAN; n * n_components];
-        let weights = projection(sampling, &w, d, m);
         let ctx = Context::global();
-        for_each_chunk_f64(
-            row_major(x, n, d),
-            weights,
-            &b,
-            map,
-            150,
-            &ctx,
-            |start, z| {
-                let rows = z.len() / n_components;
-                for (j, column) in z.chunks_exact(rows).enumerate() {
-                    for (i, &v) in column.iter().enumerate() {
-                        out[(start + i) * n_components + j] = v;
-                    }
+        let x = row_major(x, n, d);
+        for_each_chunk_f64(x, drawn.features(), 150, &ctx, |start, z| {
+            let rows = z.len() / n_components;
+            for (j, column) in z.chunks_exact(rows).enumerate() {
+                for (i, &v) in column.iter().enumerate() {
+                    out[(start + i) * n_components + j] = v;
                 }
-                Ok(())
-            },
-        )
+            }
+            Ok(())
+        })
         .unwrap();
         out
     }
@@ -592,16 +547,12 @@ mod tests {
         for (kernel, paired, sampling) in iid.chain(sampled_maps()) {
             // 300 frequencies: more than one block of either projection.
             let x = data::<f64>(333, 3);
-            assert_eq!(
-                streamed(&kernel, paired, sampling, &x, 3, 300),
-                sampled_features(&kernel, paired, sampling, &x, 3, 300)
-            );
+            let drawn = Drawn::new(&kernel, paired, sampling, 42, 3, 300);
+            assert_eq!(streamed(&drawn, &x, 3), drawn.transform(&x));
             let x = data::<f32>(333, 3);
-            let expected: Vec<f64> = sampled_features(&kernel, paired, sampling, &x, 3, 300)
-                .iter()
-                .map(|v| v.to_f64())
-                .collect();
-            assert_eq!(streamed(&kernel, paired, sampling, &x, 3, 300), expected);
+            let drawn = Drawn::new(&kernel, paired, sampling, 42, 3, 300);
+            let expected: Vec<f64> = drawn.transform(&x).iter().map(|v| v.to_f64()).collect();
+            assert_eq!(streamed(&drawn, &x, 3), expected);
         }
     }
 
@@ -749,28 +700,13 @@ mod tests {
             gamma: 1.0,
             bias: 0.0,
         };
-        let (w, b) = draw_frequencies::<f64>(&kernel, Sampling::Iid, 1, 3, 4, true).unwrap();
+        let drawn = Drawn::<f64>::new(&kernel, false, Sampling::Iid, 1, 3, 4);
         let x = [1e308, 1e308, 1e308, 0.0, 0.0, 0.0];
         let mut out = vec![0.0; 8];
-        let weights = Projection::Dense(row_major(&w, 4, 3).transpose());
         let ctx = Context::global();
-        let result = transform(
-            row_major(&x, 2, 3),
-            weights,
-            &b,
-            FeatureMap::Relu,
-            &mut out,
-            &ctx,
-        );
+        let result = transform(row_major(&x, 2, 3), drawn.features(), &mut out, &ctx);
         assert!(matches!(result, Err(Error::NonFinite(msg)) if msg.contains("row 0")));
-        let result = transform(
-            row_major(&x, 3, 2),
-            weights,
-            &b,
-            FeatureMap::Relu,
-            &mut out,
-            &ctx,
-        );
+        let result = transform(row_major(&x, 3, 2), drawn.features(), &mut out, &ctx);
         assert!(matches!(result, Err(Error::Shape(_))));
         assert!(FeatureMap::for_kernel(&kernel, true).is_err());
     }

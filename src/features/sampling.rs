@@ -96,6 +96,21 @@ impl Sampling {
         }
     }
 
+    /// The shape of the weights [`draw_frequencies`] draws this way for
+    /// `n_features_in` inputs and `n_frequencies` frequencies: `[m, d]` (row `j` is
+    /// `w_j`), or for structured blocks `[ceil(m / P), 3, P]` (three diagonals of
+    /// length `P = padded_dimension(d)` per block).
+    pub fn weights_shape(self, n_features_in: usize, n_frequencies: usize) -> Vec<usize> {
+        let (d, m) = (n_features_in, n_frequencies);
+        match self {
+            Sampling::Iid | Sampling::Orthogonal => vec![m, d],
+            Sampling::Structured => {
+                let p = padded_dimension(d);
+                vec![m.div_ceil(p), 3, p]
+            }
+        }
+    }
+
     /// Checks that `kernel` can be sampled this way ([`Sampling::allows`]).
     ///
     /// # Errors
@@ -236,7 +251,9 @@ fn try_zeros<T: Real>(rows: usize, cols: usize) -> Result<Vec<T>> {
 /// per-row sample weights) and offsets for `kernel` from `seed`.
 ///
 /// Returns `(w, b)`: `w` is row-major `n_frequencies x n_features_in` (row `j` is
-/// `w_j`), `b` has one offset per frequency (zeros when `with_offsets` is false).
+/// `w_j`), or for [`Sampling::Structured`] the diagonals of
+/// [`draw_structured_frequencies`] (shapes: [`Sampling::weights_shape`]); `b` has
+/// one offset per frequency (zeros when `with_offsets` is false).
 /// - rbf: `w ~ N(0, 2 gamma I)`, `b ~ U[0, 2pi)`;
 /// - laplacian: `w_i ~ Cauchy(0, gamma)` per coordinate, `b ~ U[0, 2pi)`;
 /// - relu, step: `w ~ N(0, gamma I)`, `b ~ N(0, bias^2)`;
@@ -258,8 +275,8 @@ fn try_zeros<T: Real>(rows: usize, cols: usize) -> Result<Vec<T>> {
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] if `sampling` does not apply to `kernel`
-/// ([`Sampling::check_kernel`]), or is [`Sampling::Structured`] (whose weights
-/// are diagonals: [`draw_structured_frequencies`]).
+/// ([`Sampling::check_kernel`]); [`Error::TooLarge`] if the weights cannot be
+/// allocated.
 pub fn draw_frequencies<T: Real>(
     kernel: &Kernel,
     sampling: Sampling,
@@ -270,11 +287,8 @@ pub fn draw_frequencies<T: Real>(
 ) -> Result<(Vec<T>, Vec<T>)> {
     sampling.check_kernel(kernel)?;
     if sampling == Sampling::Structured {
-        return Err(Error::InvalidParameter(
-            "structured frequencies are drawn as diagonals (draw_structured_frequencies), not \
-             as explicit weights"
-                .into(),
-        ));
+        let d = n_features_in;
+        return draw_structured_frequencies(kernel, seed, d, n_frequencies, with_offsets);
     }
     let measure = SpectralMeasure::<T>::of(kernel);
     let d = n_features_in;
@@ -542,7 +556,12 @@ mod tests {
         let laplacian = Kernel::Laplacian { gamma: 1.0 };
         assert!(draw_structured_frequencies::<f64>(&laplacian, 0, 3, 3, true).is_err());
         let rbf = Kernel::Rbf { gamma: 1.0 };
-        assert!(draw_frequencies::<f64>(&rbf, Sampling::Structured, 0, 3, 3, true).is_err());
+        assert_eq!(
+            draw_frequencies::<f64>(&rbf, Sampling::Structured, 0, 3, 9, true),
+            draw_structured_frequencies::<f64>(&rbf, 0, 3, 9, true)
+        );
+        assert_eq!(Sampling::Structured.weights_shape(3, 9), [3, 3, 4]);
+        assert_eq!(Sampling::Orthogonal.weights_shape(3, 9), [9, 3]);
     }
 
     #[test]
@@ -584,10 +603,8 @@ mod tests {
             for (sampling, accepts) in Sampling::ALL.into_iter().zip(accepts) {
                 assert_eq!(sampling.allows(traits), accepts, "{name} {sampling:?}");
                 assert_eq!(sampling.check_kernel(&kernel).is_ok(), accepts);
-                if sampling != Sampling::Structured {
-                    let drawn = draw_frequencies::<f64>(&kernel, sampling, 0, 3, 3, true);
-                    assert_eq!(drawn.is_ok(), accepts, "{name} {sampling:?}");
-                }
+                let drawn = draw_frequencies::<f64>(&kernel, sampling, 0, 3, 3, true);
+                assert_eq!(drawn.is_ok(), accepts, "{name} {sampling:?}");
             }
             let drawn = draw_structured_frequencies::<f64>(&kernel, 0, 3, 3, true);
             assert_eq!(drawn.is_ok(), traits.gaussian, "{name}");

@@ -3,7 +3,7 @@
 //! feature-map inputs ([`dispatch_float!`]).
 
 use crate::error::Error;
-use crate::features::{Projection, Structured};
+use crate::features::{FeatureMap, Projection, RandomFeatures, Structured};
 use crate::real::Real;
 use faer::{Mat, MatRef};
 use numpy::ndarray::{Array, ArrayBase, CowArray, Data, Dimension, Ix1, Ix2, Ix3, NdIndex};
@@ -43,21 +43,40 @@ pub(super) fn slice<'a, T>(a: &'a CowArray<'_, T, Ix1>, name: &str) -> PyResult<
         .ok_or_else(|| PyValueError::new_err(format!("{name} must be a contiguous 1-d array")))
 }
 
-/// The optional per-row weights `sample_weight` as a view (see [`slice`]).
-pub(super) fn weights_view<'a>(
-    sample_weight: &'a Option<PyReadonlyArray1<'_, f64>>,
-) -> Option<CowArray<'a, f64, Ix1>> {
-    sample_weight.as_ref().map(view)
+/// The targets `y` (`n x t`) of a fit and its optional per-row weights
+/// `sample_weight`, borrowed (see [`view`]), the weights checked to be contiguous.
+pub(super) struct Targets<'a> {
+    y: CowArray<'a, f64, Ix2>,
+    sample_weight: Option<CowArray<'a, f64, Ix1>>,
 }
 
-/// The slice of an optional weights view.
-pub(super) fn weights_slice<'a>(
-    sample_weight: &'a Option<CowArray<'_, f64, Ix1>>,
-) -> PyResult<Option<&'a [f64]>> {
-    sample_weight
-        .as_ref()
-        .map(|s| slice(s, "sample_weight"))
-        .transpose()
+impl<'a> Targets<'a> {
+    /// Views of `y` and `sample_weight`.
+    pub(super) fn new(
+        y: &'a PyReadonlyArray2<'_, f64>,
+        sample_weight: &'a Option<PyReadonlyArray1<'_, f64>>,
+    ) -> PyResult<Self> {
+        let sample_weight = sample_weight.as_ref().map(view);
+        if let Some(s) = &sample_weight {
+            slice(s, "sample_weight")?;
+        }
+        Ok(Self {
+            y: view(y),
+            sample_weight,
+        })
+    }
+
+    /// The targets as a faer view.
+    pub(super) fn y(&self) -> MatRef<'_, f64> {
+        faer_view(&self.y)
+    }
+
+    /// The weights (checked contiguous by [`Targets::new`]), `None` for unit weights.
+    pub(super) fn sample_weight(&self) -> Option<&[f64]> {
+        self.sample_weight
+            .as_ref()
+            .map(|s| s.as_slice().unwrap_or_default())
+    }
 }
 
 /// A faer view of an ndarray view (strides in elements, any sign).
@@ -254,16 +273,21 @@ impl<T: Real> FeatureViews<'_, T> {
         faer_view(&self.x)
     }
 
+    /// The random feature map of the weights and offsets with the nonlinearity `map`.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] for structured weights that do not fit.
+    pub(super) fn features(&self, map: FeatureMap) -> crate::Result<RandomFeatures<'_, T>> {
+        Ok(RandomFeatures::new(self.projection()?, self.offsets(), map))
+    }
+
     /// The offsets (checked contiguous by [`FeatureArrays::views`]).
-    pub(super) fn offsets(&self) -> &[T] {
+    fn offsets(&self) -> &[T] {
         self.offsets.as_slice().unwrap_or_default()
     }
 
     /// The projection of the frequencies (one per offset) of the rows' inputs.
-    ///
-    /// # Errors
-    /// [`Error::Shape`] for structured weights that do not fit.
-    pub(super) fn projection(&self) -> crate::Result<Projection<'_, T>> {
+    fn projection(&self) -> crate::Result<Projection<'_, T>> {
         match &self.weights {
             WeightsView::Dense(w) => Ok(Projection::Dense(faer_view(w))),
             WeightsView::Structured(w) => {

@@ -59,27 +59,14 @@ pub(super) fn check_feature_params_py(kernel: &str, sampling: &str, depth: usize
 
 type WeightsAndOffsets<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>);
 
-fn draw_typed<'py, T: Real + numpy::Element>(
+/// Drawn weights, reshaped to `shape`, and offsets as numpy arrays.
+fn weights_and_offsets<'py, T: numpy::Element>(
     py: Python<'py>,
-    kernel: &Kernel,
-    sampling: Sampling,
-    seed: u64,
-    n_features_in: usize,
-    n_frequencies: usize,
-    with_offsets: bool,
+    shape: &[usize],
+    drawn: crate::Result<(Vec<T>, Vec<T>)>,
 ) -> PyResult<WeightsAndOffsets<'py>> {
-    let (d, m) = (n_features_in, n_frequencies);
-    if sampling == Sampling::Structured {
-        let (w, b) = py.detach(|| {
-            features::draw_structured_frequencies::<T>(kernel, seed, d, m, with_offsets)
-        })?;
-        let padded = features::padded_dimension(d);
-        let w = PyArray1::from_vec(py, w).reshape([m.div_ceil(padded), 3, padded])?;
-        return Ok((w.into_any(), PyArray1::from_vec(py, b).into_any()));
-    }
-    let (w, b) =
-        py.detach(|| features::draw_frequencies::<T>(kernel, sampling, seed, d, m, with_offsets))?;
-    let w = PyArray1::from_vec(py, w).reshape([m, d])?;
+    let (w, b) = drawn?;
+    let w = PyArray1::from_vec(py, w).reshape(shape)?;
     Ok((w.into_any(), PyArray1::from_vec(py, b).into_any()))
 }
 
@@ -105,17 +92,25 @@ pub(super) fn draw_frequencies_py<'py>(
     let sampling = Sampling::new(sampling)?;
     sampling.check_kernel(&kernel)?;
     let with_offsets = FeatureMap::for_kernel(&kernel, paired)?.uses_offsets();
-    let draw = match dtype {
-        "float64" => draw_typed::<f64>,
-        "float32" => draw_typed::<f32>,
-        other => {
-            return Err(PyTypeError::new_err(format!(
-                "dtype must be 'float32' or 'float64', got {other:?}"
-            )));
-        }
-    };
     let (d, m) = (n_features_in, n_frequencies);
-    draw(py, &kernel, sampling, seed, d, m, with_offsets)
+    let shape = sampling.weights_shape(d, m);
+    match dtype {
+        "float64" => {
+            let drawn = py.detach(|| {
+                features::draw_frequencies::<f64>(&kernel, sampling, seed, d, m, with_offsets)
+            });
+            weights_and_offsets(py, &shape, drawn)
+        }
+        "float32" => {
+            let drawn = py.detach(|| {
+                features::draw_frequencies::<f32>(&kernel, sampling, seed, d, m, with_offsets)
+            });
+            weights_and_offsets(py, &shape, drawn)
+        }
+        other => Err(PyTypeError::new_err(format!(
+            "dtype must be 'float32' or 'float64', got {other:?}"
+        ))),
+    }
 }
 
 fn transform_typed<'py, T: Real + numpy::Element>(
@@ -125,20 +120,12 @@ fn transform_typed<'py, T: Real + numpy::Element>(
     n_jobs: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let views = arrays.views()?;
-    let n_components = views.offsets().len() * map.components_per_frequency();
-    let out = new_output::<T>(py, views.x.nrows(), n_components)?;
+    let features = views.features(map)?;
+    let out = new_output::<T>(py, views.x.nrows(), features.n_components())?;
     let mut out_rw = out.readwrite();
     let out_slice = out_rw.as_slice_mut().expect("a new array is contiguous");
     run_detached(py, n_jobs, |ctx| {
-        let projection = views.projection()?;
-        features::transform(
-            views.rows(),
-            projection,
-            views.offsets(),
-            map,
-            out_slice,
-            ctx,
-        )
+        features::transform(views.rows(), features, out_slice, ctx)
     })?;
     drop(out_rw);
     Ok(out.into_any())
@@ -172,10 +159,9 @@ fn predict_typed<'py, T: Real + numpy::Element>(
     let out = new_output::<f64>(py, views.x.nrows(), coef.ncols())?;
     let mut out_rw = out.readwrite();
     let out_slice = out_rw.as_slice_mut().expect("a new array is contiguous");
+    let features = views.features(map)?;
     run_detached(py, n_jobs, |ctx| {
-        let projection = views.projection()?;
-        let (x, b) = (views.rows(), views.offsets());
-        linear::predict(x, projection, b, map, coef, intercept, out_slice, ctx)
+        linear::predict(views.rows(), features, coef, intercept, out_slice, ctx)
     })?;
     drop(out_rw);
     Ok(out)

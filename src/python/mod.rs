@@ -4,7 +4,8 @@
 //! - [`features`]: drawing frequencies, transforms, linear predictions, exact
 //!   kernel matrices and the kernel registry;
 //! - [`stats`]: the `GramStatistics` class over [`crate::gram::GramAccumulator`];
-//! - [`ridge`]: the `PrimalRidgePath` and `DualRidgePath` classes.
+//! - [`ridge`]: the `PrimalRidgePath` and `DualRidgePath` classes and their base
+//!   `RidgePath`.
 //!
 //! Every long call extracts borrowed array views while attached, runs the core
 //! inside [`run_detached`] (GIL released, Ctrl-C polled between chunks, a pool of
@@ -97,7 +98,7 @@ mod _core {
         simd_isa_py, transform_py,
     };
     #[pymodule_export]
-    use super::ridge::{DualRidgePathPy, PrimalRidgePathPy};
+    use super::ridge::{DualRidgePathPy, PrimalRidgePathPy, RidgePathPy};
     #[pymodule_export]
     use super::stats::GramStatisticsPy;
 

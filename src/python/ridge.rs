@@ -1,10 +1,12 @@
 //! The ridge path classes: `PrimalRidgePath` (from `GramStatistics`) and
 //! `DualRidgePath` (from a kernel matrix), each one eigendecomposition giving the
-//! coefficients, training, GCV and leave-one-out errors of every ridge.
+//! coefficients, training, GCV and leave-one-out errors of every ridge. Both
+//! extend `RidgePath`, which holds the same path as a [`SpectralPath`] and gives
+//! the methods they share.
 
 use super::convert::{
-    FeatureArrays, FloatMatrix, FloatVector, FloatWeights, dispatch_float, faer_view, to_faer,
-    to_numpy, typed, view, weights_slice, weights_view,
+    FeatureArrays, FloatMatrix, FloatVector, FloatWeights, Targets, dispatch_float, faer_view,
+    to_faer, to_numpy, typed, view,
 };
 use super::features::feature_map;
 use super::run_detached;
@@ -12,10 +14,13 @@ use super::stats::GramStatisticsPy;
 use crate::features::FeatureMap;
 use crate::real::Real;
 use crate::ridge::{DualPath, PrimalPath, SpectralParts, SpectralPath, SymmetricEigen};
-use faer::{Mat, MatRef};
+use faer::Mat;
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::PyClass;
 use pyo3::prelude::*;
+use pyo3::pyclass_init::PyClassInitializer;
 use pyo3::types::PyTuple;
+use std::sync::Arc;
 
 /// Coefficients (2-d) and intercepts (1-d) returned to Python.
 type CoefAndIntercept<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>);
@@ -78,35 +83,126 @@ impl SpectralArrays<'_> {
     }
 }
 
-/// `(constructor, state)` for `__reduce__`: the class's `_from_state` and `state`.
-fn reduce_with<'py, T: pyo3::PyClass>(
-    slf: &Bound<'py, T>,
-    state: impl IntoPyObject<'py, Target = PyTuple, Output = Bound<'py, PyTuple>>,
-) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
-    let state = state.into_pyobject(slf.py()).map_err(Into::into)?;
-    Ok((slf.as_any().get_type().getattr("_from_state")?, state))
+/// A core path as the path classes hold it: its [`SpectralPath`] methods, and
+/// what its class pickles beside the spectral parts.
+trait PickledPath: SpectralPath + Send + Sync + 'static {
+    /// The arguments of the class's `_from_state` after the [`SpectralState`].
+    fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>>;
+
+    /// The solution at ridge `alpha`: the coefficients the path's fit is linear in
+    /// (of the features for the primal path, dual for the dual one) and intercepts.
+    fn solution(&self, alpha: f64) -> crate::Result<(Mat<f64>, Vec<f64>)>;
 }
 
-/// A solution as Python receives it.
-fn solution(
-    py: Python<'_>,
-    (coef, intercept): (Mat<f64>, Vec<f64>),
-) -> PyResult<CoefAndIntercept<'_>> {
-    Ok((to_numpy(py, &coef)?, PyArray1::from_vec(py, intercept)))
+impl PickledPath for PrimalPath {
+    fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let means = [&self.feature_means, &self.target_means];
+        PyTuple::new(py, means.map(|m| PyArray1::from_slice(py, m)))
+    }
+
+    fn solution(&self, alpha: f64) -> crate::Result<(Mat<f64>, Vec<f64>)> {
+        self.coef(alpha)
+    }
 }
 
-/// Errors per alpha and target (`n_alphas x t`) as Python receives them.
-fn errors<'py>(
-    py: Python<'py>,
-    errors: crate::Result<Mat<f64>>,
-) -> PyResult<Bound<'py, PyArray2<f64>>> {
+impl PickledPath for DualPath {
+    fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let vector = |v: &[f64]| PyArray1::from_slice(py, v);
+        let state = (
+            to_numpy(py, &self.projected_targets)?,
+            vector(&self.sqrt_weights),
+            vector(&self.intercept_direction),
+            vector(&self.kernel_means),
+            vector(&self.target_means),
+        );
+        state.into_pyobject(py)
+    }
+
+    fn solution(&self, alpha: f64) -> crate::Result<(Mat<f64>, Vec<f64>)> {
+        self.dual_coef(alpha)
+    }
+}
+
+/// Errors (or error sums) per alpha and target, `n_alphas x t`.
+type Errors<'py> = Bound<'py, PyArray2<f64>>;
+
+/// Errors per alpha and target as Python receives them.
+fn errors<'py>(py: Python<'py>, errors: crate::Result<Mat<f64>>) -> PyResult<Errors<'py>> {
     to_numpy(py, &errors?)
 }
 
+/// What the ridge path classes share (their base class); see `_core.pyi`.
+#[pyclass(name = "RidgePath", module = "rfkernels._core", frozen, subclass)]
+pub(super) struct RidgePathPy {
+    /// The subclass's path (the same allocation), as the methods here see it.
+    path: Arc<dyn PickledPath>,
+}
+
+impl RidgePathPy {
+    /// The new object of the path class `S` holding `path`, its base sharing it.
+    fn initializer<P: PickledPath, S: PyClass<BaseType = Self>>(
+        path: P,
+        class: fn(Arc<P>) -> S,
+    ) -> PyClassInitializer<S> {
+        let path = Arc::new(path);
+        PyClassInitializer::from(Self { path: path.clone() }).add_subclass(class(path))
+    }
+
+    /// The object of the path class `S` holding the path `path(spectrum)`, rebuilt
+    /// from its pickled state and checked ([`SpectralPath::check_parts`]).
+    fn unpickled<'py, P: PickledPath, S: PyClass<BaseType = Self>>(
+        py: Python<'py>,
+        spectrum: SpectralArrays<'_>,
+        path: impl FnOnce(SpectralParts) -> P,
+        class: fn(Arc<P>) -> S,
+    ) -> PyResult<Bound<'py, S>> {
+        let path = path(spectrum.parts());
+        path.check_parts()?;
+        Bound::new(py, Self::initializer(path, class))
+    }
+}
+
+#[pymethods]
+impl RidgePathPy {
+    /// Eigenvalues of the centered, weighted Gram or kernel matrix, ascending.
+    #[getter]
+    fn eigenvalues<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        PyArray1::from_slice(py, self.path.eigenvalues())
+    }
+
+    fn train_errors<'py>(&self, py: Python<'py>, alphas: Vec<f64>) -> PyResult<Errors<'py>> {
+        errors(py, self.path.train_errors(&alphas))
+    }
+
+    fn gcv_errors<'py>(&self, py: Python<'py>, alphas: Vec<f64>) -> PyResult<Errors<'py>> {
+        errors(py, self.path.gcv_errors(&alphas))
+    }
+
+    fn coef<'py>(&self, py: Python<'py>, alpha: f64) -> PyResult<CoefAndIntercept<'py>> {
+        let (coef, intercept) = self.path.solution(alpha)?;
+        Ok((to_numpy(py, &coef)?, PyArray1::from_vec(py, intercept)))
+    }
+
+    /// Pickling: `(type(self)._from_state, state)`, the state being the path's
+    /// parts, so that it moves to other processes (Dask workers) without a new
+    /// eigendecomposition.
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let (py, path) = (slf.py(), &slf.get().path);
+        let spectrum = spectral_state(py, path.spectrum())?.into_pyobject(py)?;
+        let state: Vec<_> = std::iter::once(spectrum.into_any())
+            .chain(path.state(py)?)
+            .collect();
+        let from_state = slf.get_type().getattr("_from_state")?;
+        Ok((from_state, PyTuple::new(py, state)?))
+    }
+}
+
 /// The primal ridge path of random features; see `_core.pyi`.
-#[pyclass(name = "PrimalRidgePath", module = "rfkernels._core", frozen)]
+#[pyclass(name = "PrimalRidgePath", module = "rfkernels._core", frozen, extends = RidgePathPy)]
 pub(super) struct PrimalRidgePathPy {
-    path: PrimalPath,
+    path: Arc<PrimalPath>,
 }
 
 #[pymethods]
@@ -118,67 +214,27 @@ impl PrimalRidgePathPy {
         statistics: PyRef<'_, GramStatisticsPy>,
         fit_intercept: bool,
         n_jobs: Option<usize>,
-    ) -> PyResult<Self> {
+    ) -> PyResult<PyClassInitializer<Self>> {
         let stats = statistics.stats.clone();
         drop(statistics);
         let path = run_detached(py, n_jobs, |ctx| PrimalPath::new(stats, fit_intercept, ctx))?;
-        Ok(Self { path })
+        Ok(RidgePathPy::initializer(path, |path| Self { path }))
     }
 
     /// The path rebuilt from the state `__reduce__` gives (unpickling).
     #[staticmethod]
-    fn _from_state(
+    fn _from_state<'py>(
+        py: Python<'py>,
         spectrum: SpectralArrays<'_>,
         feature_means: Vec<f64>,
         target_means: Vec<f64>,
-    ) -> PyResult<Self> {
-        let path = PrimalPath {
-            spectrum: spectrum.parts(),
+    ) -> PyResult<Bound<'py, Self>> {
+        let path = |spectrum| PrimalPath {
+            spectrum,
             feature_means,
             target_means,
         };
-        path.check_parts()?;
-        Ok(Self { path })
-    }
-
-    /// Pickling: the path's parts, so it moves to other processes (Dask workers)
-    /// without a new eigendecomposition.
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
-        let (py, path) = (slf.py(), &slf.get().path);
-        let state = (
-            spectral_state(py, &path.spectrum)?,
-            PyArray1::from_slice(py, &path.feature_means),
-            PyArray1::from_slice(py, &path.target_means),
-        );
-        reduce_with(slf, state)
-    }
-
-    /// Eigenvalues of the centered Gram, ascending.
-    #[getter]
-    fn eigenvalues<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        PyArray1::from_slice(py, self.path.eigenvalues())
-    }
-
-    fn coef<'py>(&self, py: Python<'py>, alpha: f64) -> PyResult<CoefAndIntercept<'py>> {
-        solution(py, self.path.coef(alpha)?)
-    }
-
-    fn train_errors<'py>(
-        &self,
-        py: Python<'py>,
-        alphas: Vec<f64>,
-    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        errors(py, self.path.train_errors(&alphas))
-    }
-
-    fn gcv_errors<'py>(
-        &self,
-        py: Python<'py>,
-        alphas: Vec<f64>,
-    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        errors(py, self.path.gcv_errors(&alphas))
+        RidgePathPy::unpickled(py, spectrum, path, |path| Self { path })
     }
 
     #[pyo3(signature = (x, y, sample_weight, weights, offsets, alphas, *, kernel, paired, n_jobs=None))]
@@ -195,45 +251,41 @@ impl PrimalRidgePathPy {
         kernel: &str,
         paired: bool,
         n_jobs: Option<usize>,
-    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    ) -> PyResult<Errors<'py>> {
         let map = feature_map(kernel, paired)?;
-        let sample_weight = weights_view(&sample_weight);
-        let sample_weight = weights_slice(&sample_weight)?;
-        let y = view(&y);
-        let y = faer_view(&y);
+        let targets = Targets::new(&y, &sample_weight)?;
         let sums = dispatch_float!(typed(x, weights, offsets)?, arrays => {
-            self.loo_typed(py, arrays, y, sample_weight, map, &alphas, n_jobs)
+            self.loo_typed(py, arrays, &targets, map, &alphas, n_jobs)
         })?;
         to_numpy(py, &sums)
     }
 }
 
 impl PrimalRidgePathPy {
-    #[allow(clippy::too_many_arguments)]
     fn loo_typed<T: Real + numpy::Element>(
         &self,
         py: Python<'_>,
         arrays: FeatureArrays<'_, T>,
-        y: MatRef<'_, f64>,
-        sample_weight: Option<&[f64]>,
+        targets: &Targets<'_>,
         map: FeatureMap,
         alphas: &[f64],
         n_jobs: Option<usize>,
     ) -> PyResult<Mat<f64>> {
         let views = arrays.views()?;
+        let features = views.features(map)?;
+        let (y, sample_weight) = (targets.y(), targets.sample_weight());
         run_detached(py, n_jobs, |ctx| {
-            let (x, b) = (views.rows(), views.offsets());
-            let projection = views.projection()?;
+            let x = views.rows();
             self.path
-                .loo_error_sums(x, y, sample_weight, projection, b, map, alphas, ctx)
+                .loo_error_sums(x, y, sample_weight, features, alphas, ctx)
         })
     }
 }
 
 /// The dual ridge path on a kernel matrix; see `_core.pyi`.
-#[pyclass(name = "DualRidgePath", module = "rfkernels._core", frozen)]
+#[pyclass(name = "DualRidgePath", module = "rfkernels._core", frozen, extends = RidgePathPy)]
 pub(super) struct DualRidgePathPy {
-    path: DualPath,
+    path: Arc<DualPath>,
 }
 
 #[pymethods]
@@ -247,79 +299,36 @@ impl DualRidgePathPy {
         sample_weight: Option<PyReadonlyArray1<'_, f64>>,
         fit_intercept: bool,
         n_jobs: Option<usize>,
-    ) -> PyResult<Self> {
-        let (kernel, y) = (view(&kernel), view(&y));
-        let sample_weight = weights_view(&sample_weight);
-        let sample_weight = weights_slice(&sample_weight)?;
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let kernel = view(&kernel);
+        let targets = Targets::new(&y, &sample_weight)?;
+        let (y, sample_weight) = (targets.y(), targets.sample_weight());
         let path = run_detached(py, n_jobs, |ctx| {
-            let (kernel, y) = (faer_view(&kernel), faer_view(&y));
-            DualPath::new(kernel, y, sample_weight, fit_intercept, ctx)
+            DualPath::new(faer_view(&kernel), y, sample_weight, fit_intercept, ctx)
         })?;
-        Ok(Self { path })
+        Ok(RidgePathPy::initializer(path, |path| Self { path }))
     }
 
     /// The path rebuilt from the state `__reduce__` gives (unpickling).
     #[staticmethod]
-    fn _from_state(
+    fn _from_state<'py>(
+        py: Python<'py>,
         spectrum: SpectralArrays<'_>,
         projected_targets: PyReadonlyArray2<'_, f64>,
         sqrt_weights: Vec<f64>,
         intercept_direction: Vec<f64>,
         kernel_means: Vec<f64>,
         target_means: Vec<f64>,
-    ) -> PyResult<Self> {
-        let path = DualPath {
-            spectrum: spectrum.parts(),
+    ) -> PyResult<Bound<'py, Self>> {
+        let path = |spectrum| DualPath {
+            spectrum,
             projected_targets: to_faer(&projected_targets),
             sqrt_weights,
             intercept_direction,
             kernel_means,
             target_means,
         };
-        path.check_parts()?;
-        Ok(Self { path })
-    }
-
-    /// Pickling: the path's parts, without a new eigendecomposition.
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
-        let (py, path) = (slf.py(), &slf.get().path);
-        let state = (
-            spectral_state(py, &path.spectrum)?,
-            to_numpy(py, &path.projected_targets)?,
-            PyArray1::from_slice(py, &path.sqrt_weights),
-            PyArray1::from_slice(py, &path.intercept_direction),
-            PyArray1::from_slice(py, &path.kernel_means),
-            PyArray1::from_slice(py, &path.target_means),
-        );
-        reduce_with(slf, state)
-    }
-
-    /// Eigenvalues of the centered, weighted kernel matrix, ascending.
-    #[getter]
-    fn eigenvalues<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        PyArray1::from_slice(py, self.path.eigenvalues())
-    }
-
-    fn dual_coef<'py>(&self, py: Python<'py>, alpha: f64) -> PyResult<CoefAndIntercept<'py>> {
-        solution(py, self.path.dual_coef(alpha)?)
-    }
-
-    fn train_errors<'py>(
-        &self,
-        py: Python<'py>,
-        alphas: Vec<f64>,
-    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        errors(py, self.path.train_errors(&alphas))
-    }
-
-    fn gcv_errors<'py>(
-        &self,
-        py: Python<'py>,
-        alphas: Vec<f64>,
-    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        errors(py, self.path.gcv_errors(&alphas))
+        RidgePathPy::unpickled(py, spectrum, path, |path| Self { path })
     }
 
     #[pyo3(signature = (alphas, *, n_jobs=None))]
@@ -328,7 +337,7 @@ impl DualRidgePathPy {
         py: Python<'py>,
         alphas: Vec<f64>,
         n_jobs: Option<usize>,
-    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    ) -> PyResult<Errors<'py>> {
         let loo = run_detached(py, n_jobs, |ctx| self.path.loo_errors(&alphas, ctx))?;
         to_numpy(py, &loo)
     }

@@ -3,8 +3,8 @@
 //! Rust, combined with `+` and `-`, and pickled for Dask workers.
 
 use super::convert::{
-    FeatureArrays, FloatMatrix, FloatVector, FloatWeights, dispatch_float, faer_view, to_faer,
-    to_numpy, typed, view, weights_slice, weights_view,
+    FeatureArrays, FloatMatrix, FloatVector, FloatWeights, Targets, dispatch_float, faer_view,
+    to_faer, to_numpy, typed, view,
 };
 use super::features::feature_map;
 use super::run_detached;
@@ -12,7 +12,6 @@ use crate::error::Error;
 use crate::features::FeatureMap;
 use crate::gram::GramAccumulator;
 use crate::real::Real;
-use faer::MatRef;
 use numpy::{PyArray1, PyArray2, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -24,31 +23,21 @@ pub(super) struct GramStatisticsPy {
 }
 
 impl GramStatisticsPy {
-    #[allow(clippy::too_many_arguments)]
     fn add_typed<T: Real + numpy::Element>(
         &mut self,
         py: Python<'_>,
         arrays: FeatureArrays<'_, T>,
-        y: MatRef<'_, f64>,
-        sample_weight: Option<&[f64]>,
+        targets: &Targets<'_>,
         map: FeatureMap,
         chunk_rows: usize,
         n_jobs: Option<usize>,
     ) -> PyResult<()> {
         let views = arrays.views()?;
+        let features = views.features(map)?;
+        let (y, sample_weight) = (targets.y(), targets.sample_weight());
         let stats = &mut self.stats;
         run_detached(py, n_jobs, |ctx| {
-            let (x, b) = (views.rows(), views.offsets());
-            stats.add_rows(
-                x,
-                y,
-                sample_weight,
-                views.projection()?,
-                b,
-                map,
-                chunk_rows,
-                ctx,
-            )
+            stats.add_rows(views.rows(), y, sample_weight, features, chunk_rows, ctx)
         })
     }
 
@@ -148,12 +137,9 @@ impl GramStatisticsPy {
         n_jobs: Option<usize>,
     ) -> PyResult<()> {
         let map = feature_map(kernel, paired)?;
-        let sample_weight = weights_view(&sample_weight);
-        let sample_weight = weights_slice(&sample_weight)?;
-        let y = view(&y);
-        let y = faer_view(&y);
+        let targets = Targets::new(&y, &sample_weight)?;
         dispatch_float!(typed(x, weights, offsets)?, arrays => {
-            self.add_typed(py, arrays, y, sample_weight, map, chunk_rows, n_jobs)
+            self.add_typed(py, arrays, &targets, map, chunk_rows, n_jobs)
         })
     }
 

@@ -33,7 +33,7 @@ const LOO_BLOCK_ROWS: usize = 128;
 /// the centered, weighted `K~ = S^(1/2) C K C^T S^(1/2)`.
 ///
 /// Its fields are public so that a path can be rebuilt in another process
-/// (pickling); [`DualPath::check_parts`] validates one built that way.
+/// (pickling); [`SpectralPath::check_parts`] validates one built that way.
 #[derive(Clone, Debug)]
 pub struct DualPath {
     /// The eigendecomposition of `K~` (`n` values, `n x n` vectors `U`), the
@@ -56,6 +56,26 @@ pub struct DualPath {
 impl SpectralPath for DualPath {
     fn spectrum(&self) -> &SpectralParts {
         &self.spectrum
+    }
+
+    fn check_parts(&self) -> Result<()> {
+        let per_row = [
+            &self.sqrt_weights,
+            &self.intercept_direction,
+            &self.kernel_means,
+        ];
+        let agree = |n, t| {
+            self.spectrum.n_samples == n
+                && self.projected_targets.shape() == (n, t)
+                && per_row.iter().all(|v| v.len() == n)
+                && self.target_means.len() == t
+        };
+        self.spectrum.check_path(
+            agree,
+            "inconsistent dual ridge path parts: values (n,), vectors (n, n), projected \
+             cross and projected targets (n, t), sqrt weights, intercept direction and \
+             kernel means (n,), target means and squares (t,), n_samples = n > 0",
+        )
     }
 }
 
@@ -157,31 +177,6 @@ impl DualPath {
         })
     }
 
-    /// Checks that the parts of a path built field by field agree in shape.
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if the shapes disagree or there are no rows.
-    pub fn check_parts(&self) -> Result<()> {
-        let (n, t) = (self.spectrum.rank(), self.spectrum.n_targets());
-        let consistent = self.spectrum.check_parts().is_ok()
-            && self.spectrum.n_samples == n
-            && self.projected_targets.nrows() == n
-            && self.projected_targets.ncols() == t
-            && self.sqrt_weights.len() == n
-            && self.intercept_direction.len() == n
-            && self.kernel_means.len() == n
-            && self.target_means.len() == t;
-        if consistent {
-            return Ok(());
-        }
-        Err(Error::Shape(
-            "inconsistent dual ridge path parts: values (n,), vectors (n, n), projected \
-             cross and projected targets (n, t), sqrt weights, intercept direction and \
-             kernel means (n,), target means and squares (t,), n_samples = n > 0"
-                .into(),
-        ))
-    }
-
     /// Dual coefficients `d` (`n x t`, the fit is `f(x) = sum_i d_i k(x, x_i) + b`)
     /// and intercepts `b` at ridge `alpha`.
     ///
@@ -266,26 +261,10 @@ impl DualPath {
     /// [`Error::InvalidParameter`] for a negative or non-finite alpha;
     /// [`Error::Interrupted`] if `ctx`'s interrupt fires.
     pub fn loo_errors(&self, alphas: &[f64], ctx: &Context) -> Result<Mat<f64>> {
-        check_alphas(alphas)?;
-        let (n, t, n_alphas) = (
-            self.projected_targets.nrows(),
-            self.projected_targets.ncols(),
-            alphas.len(),
-        );
-        let complements: Vec<(Vec<f64>, f64)> =
-            alphas.iter().map(|&a| self.complement_weights(a)).collect();
-        // The largest weight per alpha: the scale of 1 - H_ii below which a point
-        // counts as interpolated.
-        let scales: Vec<f64> = complements
-            .iter()
-            .map(|(w, _)| w.iter().copied().fold(0.0, f64::max))
-            .collect();
-        // weights[j, a] and, for the residuals, weighted[j, k * n_alphas + a] = w_ja (U^T y~)_jk.
-        let weights = Mat::from_fn(n, n_alphas, |j, a| complements[a].0[j]);
-        let weighted = Mat::from_fn(n, t * n_alphas, |j, col| {
-            weights[(j, col % n_alphas)] * self.projected_targets[(j, col / n_alphas)]
-        });
-        let u = self.spectrum.eigen.vectors.as_ref();
+        let loo = self.loo_weights(alphas)?;
+        let (n, n_alphas) = (self.projected_targets.nrows(), alphas.len());
+        let (t, u) = (loo.n_targets, self.spectrum.eigen.vectors.as_ref());
+        let (weights, weighted) = (&loo.weights, &loo.weighted);
         let mut sums = vec![Mat::<f64>::zeros(0, 0); n.div_ceil(LOO_BLOCK_ROWS)];
         ctx.for_each_task(sums.iter_mut().enumerate(), |(block, sum)| {
             let start = block * LOO_BLOCK_ROWS;
@@ -295,24 +274,86 @@ impl DualPath {
             let mut diagonals = Mat::<f64>::zeros(rows, n_alphas);
             let mut residuals = Mat::<f64>::zeros(rows, t * n_alphas);
             let (accum, par) = (Accum::Replace, Par::Seq);
-            matmul(diagonals.as_mut(), accum, &u_squared, &weights, 1.0, par);
-            matmul(residuals.as_mut(), accum, u_block, &weighted, 1.0, par);
-            let mut block_sums = Mat::<f64>::zeros(n_alphas, t);
-            for (a, (_, intercept_weight)) in complements.iter().enumerate() {
-                for i in 0..rows {
-                    let v_i = self.intercept_direction[start + i];
-                    let complement = diagonals[(i, a)] - intercept_weight * v_i.powi(2);
-                    for k in 0..t {
-                        let residual = residuals[(i, k * n_alphas + a)];
-                        block_sums[(a, k)] += loo_squared(residual, complement, scales[a]);
-                    }
-                }
-            }
-            *sum = block_sums;
+            matmul(diagonals.as_mut(), accum, &u_squared, weights, 1.0, par);
+            matmul(residuals.as_mut(), accum, u_block, weighted, 1.0, par);
+            let v = &self.intercept_direction[start..start + rows];
+            *sum = loo.squared_sums(diagonals.as_ref(), residuals.as_ref(), v);
             Ok(())
         })?;
         let mut errors = Mat::<f64>::zeros(n_alphas, t);
         sums.iter().for_each(|sum| errors += sum);
         Ok(errors / (n as f64))
+    }
+
+    /// The weights of `I - H` of every alpha ([`LooWeights`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a negative or non-finite alpha.
+    pub(super) fn loo_weights(&self, alphas: &[f64]) -> Result<LooWeights> {
+        check_alphas(alphas)?;
+        let (n, t, n_alphas) = (
+            self.projected_targets.nrows(),
+            self.projected_targets.ncols(),
+            alphas.len(),
+        );
+        let (weights, intercept_weights): (Vec<Vec<f64>>, Vec<f64>) =
+            alphas.iter().map(|&a| self.complement_weights(a)).unzip();
+        let scales = weights
+            .iter()
+            .map(|w| w.iter().copied().fold(0.0, f64::max))
+            .collect();
+        let weights = Mat::from_fn(n, n_alphas, |j, a| weights[a][j]);
+        let weighted = Mat::from_fn(n, t * n_alphas, |j, col| {
+            weights[(j, col % n_alphas)] * self.projected_targets[(j, col / n_alphas)]
+        });
+        Ok(LooWeights {
+            weights,
+            weighted,
+            intercept_weights,
+            scales,
+            n_targets: t,
+        })
+    }
+}
+
+/// The weights of `I - H = U diag(w) U^T - c v v^T` (up to a common factor) for
+/// every alpha, from which the leave-one-out residuals of any rows follow:
+/// `1 - H_ii = ((U o U) W)_ia - c_a v_i^2` and `r = U W~`.
+pub(super) struct LooWeights {
+    /// `W`: `w_ja`, the weight of eigenvector `j` at alpha `a` (`n x n_alphas`).
+    pub(super) weights: Mat<f64>,
+    /// `W~`: `w_ja (U^T y~)_jk` at column `k * n_alphas + a` (`n x t n_alphas`).
+    pub(super) weighted: Mat<f64>,
+    /// `c_a`, the weight of the intercept direction, per alpha.
+    intercept_weights: Vec<f64>,
+    /// The largest weight per alpha: the scale of `1 - H_ii` below which a point
+    /// counts as interpolated.
+    scales: Vec<f64>,
+    /// The number of targets `t`.
+    n_targets: usize,
+}
+
+impl LooWeights {
+    /// Sums of squared leave-one-out residuals (`n_alphas x t`) over the rows
+    /// whose `diagonals` (`(U o U) W`), `residuals` (`U W~`) and intercept
+    /// directions `v` are given, added in the order alpha, row, target.
+    pub(super) fn squared_sums(
+        &self,
+        diagonals: MatRef<'_, f64>,
+        residuals: MatRef<'_, f64>,
+        v: &[f64],
+    ) -> Mat<f64> {
+        let n_alphas = self.scales.len();
+        let mut sums = Mat::<f64>::zeros(n_alphas, self.n_targets);
+        for (a, intercept_weight) in self.intercept_weights.iter().enumerate() {
+            for (i, v_i) in v.iter().enumerate() {
+                let complement = diagonals[(i, a)] - intercept_weight * v_i.powi(2);
+                for k in 0..self.n_targets {
+                    let residual = residuals[(i, k * n_alphas + a)];
+                    sums[(a, k)] += loo_squared(residual, complement, self.scales[a]);
+                }
+            }
+        }
+        sums
     }
 }

@@ -14,7 +14,7 @@
 use super::spectrum::{SpectralParts, SpectralPath};
 use super::{SymmetricEigen, check_alpha, check_alphas, loo_squared, shrinkage};
 use crate::error::{Error, Result};
-use crate::features::{self, FeatureMap, Projection};
+use crate::features::{self, RandomFeatures};
 use crate::gram::{CenteredStats, GramAccumulator};
 use crate::parallel::Context;
 use crate::real::Real;
@@ -25,7 +25,7 @@ use faer::{Accum, Mat, MatMut, MatRef, Par};
 /// centered, weighted `D x D` Gram.
 ///
 /// Its fields are public so that a path can be rebuilt in another process
-/// (pickling); [`PrimalPath::check_parts`] validates one built that way.
+/// (pickling); [`SpectralPath::check_parts`] validates one built that way.
 #[derive(Clone, Debug)]
 pub struct PrimalPath {
     /// The eigendecomposition of the centered Gram (`D` values, `D x D` vectors
@@ -42,10 +42,18 @@ impl SpectralPath for PrimalPath {
     fn spectrum(&self) -> &SpectralParts {
         &self.spectrum
     }
+
+    fn check_parts(&self) -> Result<()> {
+        self.spectrum.check_path(
+            |d, t| self.feature_means.len() == d && self.target_means.len() == t,
+            "inconsistent ridge path parts: values (D,), vectors (D, D), projected cross (D, t), \
+             feature means (D,), target means and squares (t,), at least one row",
+        )
+    }
 }
 
 impl PrimalPath {
-    /// Decomposes the statistics `acc` (streamed by [`crate::gram::accumulate`]),
+    /// Decomposes the statistics `acc` (streamed by [`GramAccumulator::add_rows`]),
     /// reusing their memory.
     ///
     /// # Errors
@@ -70,20 +78,18 @@ impl PrimalPath {
         }
         let scale = (0..n_components).fold(0.0, |top: f64, j| top.max(acc.gram[(j, j)]));
         let CenteredStats {
-            gram,
-            cross,
-            target_squares,
+            stats,
             feature_means,
             target_means,
         } = acc.centered(fit_intercept);
         let (eigen, cutoff) =
-            SymmetricEigen::decompose(gram, n_samples.max(n_components), scale, ctx)?;
-        let projected_cross = ctx.install(|| eigen.vectors.transpose() * &cross);
+            SymmetricEigen::decompose(stats.gram, n_samples.max(n_components), scale, ctx)?;
+        let projected_cross = ctx.install(|| eigen.vectors.transpose() * &stats.cross);
         Ok(Self {
             spectrum: SpectralParts {
                 eigen,
                 projected_cross,
-                target_squares,
+                target_squares: stats.target_squares,
                 weight_sum,
                 n_samples,
                 fit_intercept,
@@ -92,26 +98,6 @@ impl PrimalPath {
             feature_means,
             target_means,
         })
-    }
-
-    /// Checks that the parts of a path built field by field agree in shape.
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if the shapes disagree or there are no rows.
-    pub fn check_parts(&self) -> Result<()> {
-        let (d, t) = (self.spectrum.rank(), self.spectrum.n_targets());
-        let consistent = self.spectrum.check_parts().is_ok()
-            && self.feature_means.len() == d
-            && self.target_means.len() == t;
-        if consistent {
-            return Ok(());
-        }
-        Err(Error::Shape(
-            "inconsistent ridge path parts: values (D,), vectors (D, D), projected \
-             cross (D, t), feature means (D,), target means and squares (t,), \
-             at least one row"
-                .into(),
-        ))
     }
 
     /// Coefficients `beta = Q diag(g) Q^T B_c` (`D x t`) and intercepts
@@ -150,29 +136,26 @@ impl PrimalPath {
     /// # Errors
     /// As [`features::transform`]; [`Error::Shape`] if the shapes do not match
     /// the statistics; [`Error::InvalidParameter`] for a bad alpha.
-    #[allow(clippy::too_many_arguments)]
     pub fn loo_error_sums<T: Real>(
         &self,
         x: MatRef<'_, T>,
         y: MatRef<'_, f64>,
         sample_weight: Option<&[f64]>,
-        projection: Projection<'_, T>,
-        offsets: &[T],
-        map: FeatureMap,
+        features: RandomFeatures<'_, T>,
         alphas: &[f64],
         ctx: &Context,
     ) -> Result<Mat<f64>> {
         let pass = self.loo_pass(x.nrows(), y, alphas)?;
         let d = self.spectrum.rank();
-        if projection.n_frequencies() * map.components_per_frequency() != d {
+        if features.n_components() != d {
             return Err(Error::Shape(format!(
                 "the weights give {} features for statistics of {d}",
-                projection.n_frequencies() * map.components_per_frequency()
+                features.n_components()
             )));
         }
         pass.sums(self, y, sample_weight, ctx, |start, rows, z| {
             let out = MatMut::from_column_major_slice_mut(z, rows, d);
-            features::write_columns(x.subrows(start, rows), start, projection, offsets, map, out)
+            features::write_columns(x.subrows(start, rows), start, features, out)
         })
     }
 

@@ -75,6 +75,23 @@ impl SpectralParts {
         ))
     }
 
+    /// Checks a path built field by field (unpickled): these parts
+    /// ([`SpectralParts::check_parts`]), and `agree(r, t)`, whether the path's
+    /// other parts agree in shape with `r` eigenvalues and `t` targets.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] with `message` (the shapes the path expects) unless both hold.
+    pub fn check_path(
+        &self,
+        agree: impl FnOnce(usize, usize) -> bool,
+        message: &str,
+    ) -> Result<()> {
+        if self.check_parts().is_ok() && agree(self.rank(), self.n_targets()) {
+            return Ok(());
+        }
+        Err(Error::Shape(message.into()))
+    }
+
     /// `sum_i s_i r_i^2` per alpha (rows) and target.
     fn residual_sums(&self, alphas: &[f64]) -> Mat<f64> {
         Mat::from_fn(alphas.len(), self.projected_cross.ncols(), |a, k| {
@@ -132,10 +149,18 @@ impl SpectralParts {
 }
 
 /// What the primal and dual paths share: eigenvalues, training errors and GCV
-/// from their [`SpectralParts`], for every alpha at once.
+/// from their [`SpectralParts`], for every alpha at once, and the check of parts
+/// built field by field.
 pub trait SpectralPath {
     /// The path's spectral parts.
     fn spectrum(&self) -> &SpectralParts;
+
+    /// Checks that the parts of a path built field by field (unpickled) agree in
+    /// shape ([`SpectralParts::check_path`]).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if the shapes disagree or there are no rows.
+    fn check_parts(&self) -> Result<()>;
 
     /// The eigenvalues of the centered, weighted Gram or kernel matrix, ascending.
     fn eigenvalues(&self) -> &[f64] {

@@ -2,12 +2,13 @@
 //! leave-one-out refits, each other (primal = dual), and thread-count invariance.
 
 use super::*;
-use crate::features::{self, FeatureMap, Projection};
+use crate::features::Sampling;
 use crate::gram::GramAccumulator;
 use crate::kernels::{Kernel, kernel_matrix};
 use crate::linalg::row_major;
 use crate::parallel::{Interrupt, NeverInterrupt};
 use crate::real::Real;
+use crate::testing::Drawn;
 use faer::Par;
 
 fn data(n: usize, d: usize, salt: u64) -> Vec<f64> {
@@ -70,7 +71,7 @@ fn coefficients_solve_the_normal_equations() {
     for (intercept, weighted) in [(true, true), (false, false), (true, false)] {
         let acc = stats(&p, &(0..p.n).collect::<Vec<_>>(), t, weighted);
         let path = PrimalPath::new(acc.clone(), intercept, &Context::global()).unwrap();
-        let c = acc.clone().centered(intercept);
+        let c = acc.clone().centered(intercept).stats;
         for alpha in ALPHAS {
             let (coef, _) = path.coef(alpha).unwrap();
             let lhs = &c.gram * &coef + alpha * &coef;
@@ -274,16 +275,14 @@ fn streaming_loo_pass_equals_the_in_memory_one() {
     let x = data(n, d, 4);
     let y = data(n, 1, 5);
     let kernel = Kernel::Rbf { gamma: 0.5 };
-    let (w, b) =
-        features::draw_frequencies::<f64>(&kernel, features::Sampling::Iid, 1, d, m, true).unwrap();
-    let weights = Projection::Dense(row_major(&w, m, d).transpose());
+    let drawn = Drawn::<f64>::new(&kernel, false, Sampling::Iid, 1, d, m);
     let ctx = Context::global();
     let (xm, ym) = (row_major(&x, n, d), row_major(&y, n, 1));
-    let acc =
-        crate::gram::accumulate(xm, ym, None, weights, &b, FeatureMap::Cos, 32, &ctx).unwrap();
+    let mut acc = GramAccumulator::new(m, 1);
+    acc.add_rows(xm, ym, None, drawn.features(), 32, &ctx)
+        .unwrap();
     let path = PrimalPath::new(acc, true, &Context::global()).unwrap();
-    let mut z = vec![0.0; n * m];
-    features::transform(xm, weights, &b, FeatureMap::Cos, &mut z, &ctx).unwrap();
+    let z = drawn.transform(&x);
     let want = path
         .loo_errors_from_features(row_major(&z, n, m), ym, None, &ALPHAS)
         .unwrap();
@@ -294,8 +293,7 @@ fn streaming_loo_pass_equals_the_in_memory_one() {
             .build()
             .unwrap();
         let ctx = Context::new(Some(&pool), &crate::parallel::NeverInterrupt);
-        let map = FeatureMap::Cos;
-        let sums = path.loo_error_sums(xm, ym, None, weights, &b, map, &ALPHAS, &ctx);
+        let sums = path.loo_error_sums(xm, ym, None, drawn.features(), &ALPHAS, &ctx);
         runs.push(sums.unwrap() / n as f64);
     }
     assert_eq!(runs[0], runs[1], "the thread count changed the sums");
@@ -377,34 +375,13 @@ fn inconsistent_dual_parts_are_refused() {
 
 /// The single-product dual leave-one-out formula that the blocked pass replaced.
 fn dual_loo_reference(dual: &DualPath, alphas: &[f64]) -> Mat<f64> {
-    let (n, t, n_alphas) = (
-        dual.projected_targets.nrows(),
-        dual.projected_targets.ncols(),
-        alphas.len(),
-    );
-    let complements: Vec<(Vec<f64>, f64)> =
-        alphas.iter().map(|&a| dual.complement_weights(a)).collect();
-    let weights = Mat::from_fn(n, n_alphas, |j, a| complements[a].0[j]);
-    let weighted = Mat::from_fn(n, t * n_alphas, |j, col| {
-        weights[(j, col % n_alphas)] * dual.projected_targets[(j, col / n_alphas)]
-    });
+    let loo = dual.loo_weights(alphas).unwrap();
     let u = &dual.spectrum.eigen.vectors;
+    let n = u.nrows();
     let u_squared = Mat::from_fn(n, n, |i, j| u[(i, j)] * u[(i, j)]);
-    let diagonals = u_squared * &weights;
-    let residuals = u * weighted;
-    let mut errors = Mat::<f64>::zeros(n_alphas, t);
-    for a in 0..n_alphas {
-        let (ref w, intercept_weight) = complements[a];
-        let scale = w.iter().copied().fold(0.0, f64::max);
-        for i in 0..n {
-            let complement =
-                diagonals[(i, a)] - intercept_weight * dual.intercept_direction[i].powi(2);
-            for k in 0..t {
-                errors[(a, k)] += loo_squared(residuals[(i, k * n_alphas + a)], complement, scale);
-            }
-        }
-    }
-    errors / (n as f64)
+    let (diagonals, residuals) = (u_squared * &loo.weights, u * &loo.weighted);
+    let v = &dual.intercept_direction;
+    loo.squared_sums(diagonals.as_ref(), residuals.as_ref(), v) / (n as f64)
 }
 
 struct AlwaysInterrupt;

@@ -180,7 +180,7 @@ class DualPath(_Path):
 
     def coef(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
         """Coefficients at ``alpha``: dual ``(n, t)``, or of the features ``(D, t)``."""
-        dual, intercept = self.core.dual_coef(alpha)
+        dual, intercept = self.core.coef(alpha)
         coef = dual if self.features is None else self.features.T @ dual
         return coef, intercept + self.shift
 
@@ -200,7 +200,7 @@ class DualPath(_Path):
             fold = self._decompose(train)
             cross_kernel = self.K[np.ix_(test, train)]
             for a, alpha in enumerate(alphas):
-                dual, intercept = fold.dual_coef(float(alpha))
+                dual, intercept = fold.coef(float(alpha))
                 residuals = self.Y[test] - (cross_kernel @ dual + intercept)
                 errors[a] += weights[test] @ np.square(residuals)
             test_weight += weights[test].sum()
