@@ -168,3 +168,14 @@ def same_iterator_on_every_call() -> RowBatches:
 def test_bad_batches_are_clear_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_moved_moments_are_deprecated_aliases():
+    import rfkernels.batches
+    from rfkernels import _gamma
+
+    for name in ("EntryMoments", "entry_moments"):
+        with pytest.warns(FutureWarning, match=f"rfkernels.batches.{name} is deprecated"):
+            assert getattr(rfkernels.batches, name) is getattr(_gamma, name)
+    with pytest.raises(AttributeError):
+        rfkernels.batches.no_such_name  # noqa: B018

@@ -9,7 +9,9 @@ statistics, the leave-one-out residuals) reads the batches once, so the memory i
 
 from __future__ import annotations
 
+import importlib
 import mmap
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -19,6 +21,9 @@ from ._engine.passes import Batch, SequentialRows
 from .distributed import DaskRows, is_dask_array
 
 __all__ = ["RowBatches", "as_batches", "is_batched"]
+
+#: Names this module exported before they moved, with their new home.
+_MOVED = {"EntryMoments": "rfkernels._gamma", "entry_moments": "rfkernels._gamma"}
 
 #: Rows per batch of :meth:`RowBatches.from_arrays` when not given.
 DEFAULT_BATCH_ROWS = 65_536
@@ -175,3 +180,17 @@ def _release_pages(array: np.ndarray, rows: slice) -> None:
         del view
     start = offset - offset % mmap.PAGESIZE
     mapping.madvise(mmap.MADV_DONTNEED, start, offset + part.nbytes - start)
+
+
+def __getattr__(name: str):
+    """The moved ``EntryMoments`` and ``entry_moments``, with a deprecation warning."""
+    if name in _MOVED:
+        warnings.warn(
+            f"rfkernels.batches.{name} is deprecated and will be removed in 0.3: the "
+            "moments behind gamma='scale' are internal (rfkernels.RandomFeatures computes "
+            "them over batches)",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,7 +14,7 @@ from .._gamma import resolve_gamma
 from .._kernels import KERNELS
 from ..kernels import kernel_matrix
 from ._checks import _is_integer
-from .risk import KRRRisk, RFRisk, _predict
+from .risk import KRRRisk, RFRisk, predicted_risk
 
 __all__ = ["Eigenstructure", "estimate_eigenstructure", "fit_powerlaw"]
 
@@ -66,7 +66,7 @@ class Eigenstructure:
         KRRRisk or RFRisk
             The predicted risks.
         """
-        return _predict(self.eigenvalues, self.target_coeffs, n, ridge, noise, k)
+        return predicted_risk(self.eigenvalues, self.target_coeffs, n, ridge, noise, k)
 
 
 def fit_powerlaw(values: ArrayLike, start: int = 1, stop: int | None = None) -> tuple[float, float]:

@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 
 from ._checks import _check_noise, _check_values, _is_integer
 from ._solver import _bisect
-from .risk import KRRRisk, RFRisk, _predict
+from .risk import KRRRisk, RFRisk, predicted_risk
 
 __all__ = [
     "PowerLawTask",
@@ -90,7 +90,7 @@ class PowerLawTask:
         As :meth:`Eigenstructure.risk <rfkernels.theory.Eigenstructure.risk>`: ``n``
         samples, ``ridge`` and ``k`` random features are broadcast together.
         """
-        return _predict(self.eigenvalues, self.target_coeffs, n, ridge, self.noise, k)
+        return predicted_risk(self.eigenvalues, self.target_coeffs, n, ridge, self.noise, k)
 
 
 def powerlaw_task(

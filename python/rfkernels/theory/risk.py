@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 from ._checks import _check_noise, _check_spectrum
 from ._solver import _solve
 
-__all__ = ["KRRRisk", "RFRisk", "krr_risk", "rf_risk"]
+__all__ = ["KRRRisk", "RFRisk", "krr_risk", "predicted_risk", "rf_risk"]
 
 
 @dataclass(frozen=True)
@@ -209,7 +209,7 @@ def rf_risk(
     return RFRisk(**result)
 
 
-def _predict(
+def predicted_risk(
     eigenvalues: np.ndarray,
     target_coeffs: np.ndarray,
     n: ArrayLike,
@@ -217,7 +217,7 @@ def _predict(
     noise: float,
     k: ArrayLike | None,
 ) -> KRRRisk | RFRisk:
-    """:func:`krr_risk` (``k=None``) or :func:`rf_risk`: the ``risk`` method of both tasks."""
+    """:func:`krr_risk` (``k=None``) or :func:`rf_risk`, as the tasks' ``risk`` methods give."""
     if k is None:
         return krr_risk(eigenvalues, target_coeffs, n, ridge, noise)
     return rf_risk(eigenvalues, target_coeffs, n, k, ridge, noise)
