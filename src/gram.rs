@@ -77,16 +77,23 @@ impl GramAccumulator {
         8 * (d * d + d * t + d + 2 * t + 2)
     }
 
-    /// Whether every statistic is finite (the Gram's lower triangle included): an
-    /// overflowing feature makes some infinite or NaN.
-    pub fn is_finite(&self) -> bool {
+    /// Whether the statistics of the features alone are finite (the Gram's lower
+    /// triangle, the feature sums, the weight total): an overflowing feature makes
+    /// some infinite or NaN.
+    pub fn features_are_finite(&self) -> bool {
         let d = self.n_components();
         (0..d).all(|j| (j..d).all(|i| self.gram[(i, j)].is_finite()))
-            && self.cross.is_all_finite()
-            && [&self.feature_sums, &self.target_sums, &self.target_squares]
+            && self.feature_sums.iter().all(|x| x.is_finite())
+            && self.weight_sum.is_finite()
+    }
+
+    /// Whether the statistics that involve the targets are finite (`B`, the target
+    /// sums and squares): targets beyond about `1e154` overflow their squares.
+    pub fn targets_are_finite(&self) -> bool {
+        self.cross.is_all_finite()
+            && [&self.target_sums, &self.target_squares]
                 .iter()
                 .all(|v| v.iter().all(|x| x.is_finite()))
-            && self.weight_sum.is_finite()
     }
 
     /// Number of features `D`.

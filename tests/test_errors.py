@@ -591,3 +591,20 @@ def test_parameter_errors_are_sklearn_invalid_parameter_errors():
         RandomFeatures(n_components=0).fit(X_GOOD)
     with pytest.raises(InvalidParameterError, match=_param("kernel", "kernel_matrix")):
         kernel_matrix(X_GOOD, kernel="bogus")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: RandomFeatureRidge(n_components=8, random_state=0),  # primal
+        lambda: RandomFeatureRidge(n_components=64, random_state=0),  # dual
+        lambda: KernelRidge(),
+    ],
+    ids=["ridge-primal", "ridge-dual", "kernel_ridge"],
+)
+def test_targets_whose_squares_overflow_are_blamed(make):
+    """y * 1e200: the squares of the targets overflow; the error names y, not X or gamma."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 3)), rng.standard_normal(30)
+    with pytest.raises(ValueError, match=r"squares of the targets overflow float64.*rescale y"):
+        make().fit(X, y * 1e200)

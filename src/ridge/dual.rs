@@ -18,7 +18,7 @@
 //! the ridgeless limit the weights of `DualPath`'s `complement_weights`.
 
 use super::spectrum::{SpectralParts, SpectralPath};
-use super::{SymmetricEigen, check_alpha, check_alphas, loo_squared, shrinkage};
+use super::{SymmetricEigen, TARGETS_OVERFLOW, check_alpha, check_alphas, loo_squared, shrinkage};
 use crate::error::{Error, Result};
 use crate::parallel::Context;
 use faer::linalg::matmul::matmul;
@@ -149,15 +149,18 @@ impl DualPath {
             .collect();
         let scaled_targets =
             Mat::from_fn(n, t, |i, k| sqrt_weights[i] * (y[(i, k)] - target_means[k]));
+        let target_squares: Vec<f64> = (0..t)
+            .map(|k| scaled_targets.col(k).squared_norm_l2())
+            .collect();
+        if target_squares.iter().any(|v| !v.is_finite()) {
+            return Err(Error::NonFinite(TARGETS_OVERFLOW.into()));
+        }
         let scale = (0..n).fold(0.0, |top: f64, i| top.max(s[i] * kernel[(i, i)].abs()));
         let (eigen, cutoff) = SymmetricEigen::decompose(centered, n, scale, ctx)?;
         let projected_targets = ctx.install(|| eigen.vectors.transpose() * &scaled_targets);
         let projected_cross = Mat::from_fn(n, t, |j, k| {
             eigen.values[j].sqrt() * projected_targets[(j, k)]
         });
-        let target_squares = (0..t)
-            .map(|k| scaled_targets.col(k).squared_norm_l2())
-            .collect();
         let intercept_direction = p.iter().map(|v| v.sqrt()).collect();
         Ok(Self {
             spectrum: SpectralParts {

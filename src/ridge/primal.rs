@@ -12,7 +12,7 @@
 //! coefficients, so that the residuals `r_i = y~_i - F_i` come from the same product.
 
 use super::spectrum::{SpectralParts, SpectralPath};
-use super::{SymmetricEigen, check_alpha, check_alphas, loo_squared, shrinkage};
+use super::{SymmetricEigen, TARGETS_OVERFLOW, check_alpha, check_alphas, loo_squared, shrinkage};
 use crate::error::{Error, Result};
 use crate::features::{self, RandomFeatures};
 use crate::gram::{CenteredStats, GramAccumulator};
@@ -69,12 +69,15 @@ impl PrimalPath {
         }
         let (n_samples, n_components, weight_sum) =
             (acc.n_samples, acc.n_components(), acc.weight_sum);
-        if !acc.is_finite() {
+        if !acc.features_are_finite() {
             return Err(Error::NonFinite(
                 "the Gram statistics of the random features overflow (squares of features \
                  beyond the float64 range): rescale X or lower gamma"
                     .into(),
             ));
+        }
+        if !acc.targets_are_finite() {
+            return Err(Error::NonFinite(TARGETS_OVERFLOW.into()));
         }
         let scale = (0..n_components).fold(0.0, |top: f64, j| top.max(acc.gram[(j, j)]));
         let CenteredStats {
