@@ -18,7 +18,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, _fit_context, is_classifier
-from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
@@ -34,7 +33,7 @@ from ._engine.passes import (
     leave_one_out_errors,
     new_statistics,
 )
-from ._engine.paths import DualPath, PathSolution, PrimalPath, solve_path
+from ._engine.paths import DualPath, PathSolution, PrimalPath, cv_splits, solve_path
 from ._engine.progress import Progress
 from ._engine.selection import RIDGE_PATH_CONSTRAINTS, apply_selection
 from ._gamma import entry_moments, gamma_from_moments
@@ -160,7 +159,7 @@ class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
             else:
                 rows = ArrayRows(X, Y, sample_weight, self._chunk_rows())
                 path = self._primal_path(rows, features, shift, n_jobs, progress)
-            splits = self._splits(X, labels)
+            splits = cv_splits(self.cv, X, labels, classifier=is_classifier(self))
             if splits:
                 progress.phase(f"{len(splits)}-fold cross-validation")
             solution = solve_path(path, self.alphas, self.cv, splits)
@@ -255,13 +254,6 @@ class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
             shift=shift,
             features=Z,
         )
-
-    def _splits(self, X, labels) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(train, test) indices for a cross-validation ``cv``; empty for LOO and GCV."""
-        if self.cv is None or isinstance(self.cv, str):
-            return []
-        splitter = check_cv(self.cv, labels, classifier=is_classifier(self))
-        return list(splitter.split(X, labels))
 
     def _set_solution(self, solution: PathSolution, y_was_1d: bool) -> None:
         """Choose ``alpha``; set ``coef_``, ``intercept_`` and the selection results."""

@@ -7,12 +7,11 @@ from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
-from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._engine.data import as_targets, check_sample_weight, target_shift
-from ._engine.paths import DualPath, solve_path
+from ._engine.paths import DualPath, cv_splits, solve_path
 from ._engine.progress import Progress
 from ._engine.selection import RIDGE_PATH_CONSTRAINTS, apply_selection
 from ._gamma import resolve_gamma
@@ -190,11 +189,7 @@ feature_names_in_
             n_jobs=resolve_n_jobs(self.n_jobs),
             shift=shift,
         )
-        splits = (
-            None
-            if self.cv is None or isinstance(self.cv, str)
-            else list(check_cv(self.cv).split(X))
-        )
+        splits = cv_splits(self.cv, X)
         dual, intercept = apply_selection(
             self, solve_path(path, self.alphas, self.cv, splits), y_was_1d
         )

@@ -15,13 +15,32 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.model_selection import check_cv
 
 from .. import _core
 from .selection import alpha_grid
 
-__all__ = ["DualPath", "PathSolution", "PrimalPath", "is_complement", "solve_path"]
+__all__ = [
+    "DualPath",
+    "PathSolution",
+    "PrimalPath",
+    "cv_splits",
+    "is_complement",
+    "solve_path",
+]
 
 Splits = Sequence[tuple[np.ndarray, np.ndarray]]
+
+
+def cv_splits(cv, X, labels=None, *, classifier: bool = False) -> list[tuple]:
+    """The ``(train, test)`` index pairs of a cross-validation ``cv``; none for LOO and GCV.
+
+    ``cv`` is an int (k-fold; stratified for a ``classifier``), a scikit-learn
+    splitter (its ``split`` gets ``X`` and ``labels``) or an iterable of pairs.
+    """
+    if cv is None or isinstance(cv, str):
+        return []
+    return list(check_cv(cv, labels, classifier=classifier).split(X, labels))
 
 
 def is_complement(train: np.ndarray, test: np.ndarray, n: int) -> bool:
