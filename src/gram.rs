@@ -16,7 +16,7 @@
 //! Memory is `O(D^2 + D t)`, independent of the number of rows.
 
 use crate::error::{Error, Result};
-use crate::features::{self, RandomFeatures};
+use crate::features::{self, FeatureSource};
 use crate::linalg::column_major;
 use crate::parallel::Context;
 use crate::real::Real;
@@ -221,7 +221,7 @@ impl GramAccumulator {
         x: MatRef<'_, T>,
         y: MatRef<'_, f64>,
         sample_weight: Option<&[f64]>,
-        features: RandomFeatures<'_, T>,
+        features: &impl FeatureSource<T>,
         chunk_rows: usize,
         ctx: &Context,
     ) -> Result<()> {
@@ -687,7 +687,7 @@ mod tests {
             let mut streamed = GramAccumulator::new(m, 1);
             let ctx = Context::global();
             streamed
-                .add_rows(x, y, None, drawn.features(), chunk, &ctx)
+                .add_rows(x, y, None, &drawn.features(), chunk, &ctx)
                 .unwrap();
             assert!(close(
                 &flat(streamed.gram.as_ref(), true),

@@ -2,7 +2,7 @@
 //! `f(x) = z(x) . beta + beta_0`, features computed and consumed chunk by chunk.
 
 use crate::error::{Error, Result};
-use crate::features::{self, ROWS_PER_CHUNK, RandomFeatures};
+use crate::features::{FeatureSource, ROWS_PER_CHUNK};
 use crate::linalg::{matmul_into, row_major};
 use crate::parallel::Context;
 use crate::real::Real;
@@ -17,7 +17,7 @@ use faer::MatRef;
 /// do not fit.
 pub fn predict<T: Real>(
     x: MatRef<'_, T>,
-    features: RandomFeatures<'_, T>,
+    features: &impl FeatureSource<T>,
     coef: MatRef<'_, f64>,
     intercept: &[f64],
     out: &mut [f64],
@@ -42,7 +42,7 @@ pub fn predict<T: Real>(
         let n_rows = rows_out.len() / t;
         let mut z = vec![T::zero(); n_rows * n_components];
         let x_rows = x.subrows(first, n_rows);
-        features::transform_rows(x_rows, first, features, &mut z, &mut Vec::new())?;
+        features.write_rows(x_rows, first, &mut z, &mut Vec::new())?;
         let z64: Vec<f64> = z.iter().map(|&v| Real::to_f64(v)).collect();
         matmul_into(rows_out, row_major(&z64, n_rows, n_components), coef);
         for row in rows_out.chunks_exact_mut(t) {
@@ -75,7 +75,7 @@ mod tests {
         let z = drawn.transform(&x);
         let (xm, features) = (row_major(&x, n, d), drawn.features());
         let mut out = vec![0.0; n * t];
-        predict(xm, features, coef.as_ref(), &[1.0, -2.0], &mut out, &ctx).unwrap();
+        predict(xm, &features, coef.as_ref(), &[1.0, -2.0], &mut out, &ctx).unwrap();
         for i in 0..n {
             for k in 0..t {
                 let want: f64 =
@@ -83,7 +83,7 @@ mod tests {
                 assert!((out[i * t + k] - want).abs() < 1e-12);
             }
         }
-        let bad = predict(xm, features, coef.as_ref(), &[1.0], &mut out, &ctx);
+        let bad = predict(xm, &features, coef.as_ref(), &[1.0], &mut out, &ctx);
         assert!(matches!(bad, Err(Error::Shape(_))));
     }
 }

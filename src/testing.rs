@@ -66,7 +66,7 @@ impl<T: Real> Drawn<T> {
         let n = x.len() / self.d;
         let mut out = vec![T::nan(); n * self.features().n_components()];
         let x = row_major(x, n, self.d);
-        features::transform(x, self.features(), &mut out, &Context::global()).unwrap();
+        features::transform(x, &self.features(), &mut out, &Context::global()).unwrap();
         out
     }
 }

@@ -30,13 +30,51 @@ use crate::real::Real;
 use crate::simd::{self, Affine, Isa};
 use faer::{MatMut, MatRef};
 
+mod nystroem;
 mod projection;
 mod sampling;
+pub use nystroem::{NystroemBasis, NystroemFeatures};
 pub use projection::{COLS_PER_BLOCK, Projection, Structured, padded_dimension};
 pub use sampling::{SAMPLING_NAMES, Sampling, draw_frequencies, draw_structured_frequencies};
 
 /// Rows per parallel task (tuned on benches/: 64 to 512 are within 10%).
 pub const ROWS_PER_CHUNK: usize = 128;
+
+/// A feature map `x -> z(x)` that the transforms and the streamed passes (Gram
+/// statistics, leave-one-out, predictions) compute block of rows by block:
+/// [`RandomFeatures`] or the Nystrom features of [`NystroemFeatures`].
+///
+/// Each method works sequentially on the rows it is given; callers parallelize
+/// over fixed row chunks, so the bits do not depend on the thread count.
+pub trait FeatureSource<T: Real>: Sync {
+    /// The number of components `D`.
+    fn n_components(&self) -> usize;
+
+    /// [`Error::Shape`] unless inputs of `n_features_in` columns fit the map.
+    fn check_input(&self, n_features_in: usize) -> Result<()>;
+
+    /// Writes the features of the rows `x` into the row-major `x.nrows() x D`
+    /// `out`; `first` is the index of `x`'s first row (for messages) and
+    /// `scratch` is reused across calls.
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] for inputs whose features are not finite.
+    fn write_rows(
+        &self,
+        x: MatRef<'_, T>,
+        first: usize,
+        out: &mut [T],
+        scratch: &mut Vec<T>,
+    ) -> Result<()>;
+
+    /// Writes the features of the rows `x` (the first is row `first`) into the
+    /// column-major `x.nrows() x D` float64 `out`, with the bits of
+    /// [`FeatureSource::write_rows`].
+    ///
+    /// # Errors
+    /// As [`FeatureSource::write_rows`].
+    fn write_columns(&self, x: MatRef<'_, T>, first: usize, out: MatMut<'_, f64>) -> Result<()>;
+}
 
 /// The nonlinearity applied to the random projections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,6 +205,91 @@ impl<'a, T: Real> RandomFeatures<'a, T> {
     }
 }
 
+impl<T: Real> FeatureSource<T> for RandomFeatures<'_, T> {
+    fn n_components(&self) -> usize {
+        RandomFeatures::n_components(self)
+    }
+
+    fn check_input(&self, n_features_in: usize) -> Result<()> {
+        self.check_shapes(n_features_in)
+    }
+
+    /// Block of frequencies by block ([`Projection::block_width`]): the projections
+    /// into `scratch`, then the nonlinearity into `out`.
+    ///
+    /// # Panics
+    /// If `out.len()` is not `x.nrows()` times the number of components.
+    fn write_rows(
+        &self,
+        x: MatRef<'_, T>,
+        first_row: usize,
+        out: &mut [T],
+        scratch: &mut Vec<T>,
+    ) -> Result<()> {
+        self.check_shapes(x.ncols())?;
+        let per = self.map.components_per_frequency();
+        let m = self.projection.n_frequencies();
+        let n_components = m * per;
+        assert_eq!(out.len(), x.nrows() * n_components);
+        let scale = self.map.scale::<T>(n_components);
+        let block_width = self.projection.block_width();
+        for block_start in (0..m).step_by(block_width) {
+            let width = block_width.min(m - block_start);
+            let dst = &mut out[block_start * per..];
+            map_block(
+                x,
+                first_row,
+                *self,
+                block_start,
+                width,
+                scale,
+                scratch,
+                dst,
+                n_components,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// One block of frequencies at a time: each block's features are made in a
+    /// small row-major buffer (as [`FeatureSource::write_rows`] makes them, same
+    /// bits) and copied transposed while they are in cache.
+    ///
+    /// # Panics
+    /// If `out` is not column-major with `x.nrows()` rows and `D` columns.
+    fn write_columns(&self, x: MatRef<'_, T>, first: usize, out: MatMut<'_, f64>) -> Result<()> {
+        let per = self.map.components_per_frequency();
+        let m = self.projection.n_frequencies();
+        let block_width = self.projection.block_width();
+        let scale = self.map.scale::<T>(m * per);
+        let mut columns: Vec<&mut [f64]> = out
+            .col_iter_mut()
+            .map(|c| {
+                c.try_as_col_major_mut()
+                    .expect("column-major")
+                    .as_slice_mut()
+            })
+            .collect();
+        let (mut values, mut scratch) = (Vec::new(), Vec::new());
+        for block_start in (0..m).step_by(block_width) {
+            let width = block_width.min(m - block_start);
+            let len = width * per;
+            values.resize(x.nrows() * len, T::zero());
+            let (start, dst) = (block_start, &mut values[..]);
+            map_block(x, first, *self, start, width, scale, &mut scratch, dst, len)?;
+            let block_columns = &mut columns[block_start * per..block_start * per + len];
+            // Down each column: strided reads hit the cache lines the previous
+            // columns loaded; the writes are contiguous.
+            for (c, column) in block_columns.iter_mut().enumerate() {
+                for (v, &f) in column.iter_mut().zip(values[c..].iter().step_by(len)) {
+                    *v = f.to_f64();
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Writes the `D`-component features of every row of `x` into the row-major
 /// `n x D` buffer `out`.
 ///
@@ -176,11 +299,11 @@ impl<'a, T: Real> RandomFeatures<'a, T> {
 /// [`Error::Interrupted`] if `ctx`'s interrupt fires.
 pub fn transform<T: Real>(
     x: MatRef<'_, T>,
-    features: RandomFeatures<'_, T>,
+    features: &impl FeatureSource<T>,
     out: &mut [T],
     ctx: &Context,
 ) -> Result<()> {
-    features.check_shapes(x.ncols())?;
+    features.check_input(x.ncols())?;
     let n_components = features.n_components();
     check_output_len(out.len(), x.nrows(), n_components)?;
     if n_components == 0 {
@@ -188,7 +311,7 @@ pub fn transform<T: Real>(
     }
     ctx.for_each_row_chunk(out, n_components, ROWS_PER_CHUNK, |first, rows| {
         let x = x.subrows(first, rows.len() / n_components);
-        transform_rows(x, first, features, rows, &mut Vec::new())
+        features.write_rows(x, first, rows, &mut Vec::new())
     })
 }
 
@@ -197,19 +320,19 @@ pub fn transform<T: Real>(
 /// features, column `j` at `z[j * rows..(j + 1) * rows]` (the buffer is reused).
 ///
 /// Column-major chunks are what the Gram and projection products run fastest
-/// on. Each parallel task computes its rows as [`transform_rows`] does (same
-/// bits as [`transform`]) and writes them transposed, while they are in cache.
+/// on. Each parallel task computes its rows with
+/// [`FeatureSource::write_columns`] (same bits as [`transform`]).
 ///
 /// # Errors
 /// As [`transform`], and whatever `consume` returns.
 pub fn for_each_chunk_f64<T: Real>(
     x: MatRef<'_, T>,
-    features: RandomFeatures<'_, T>,
+    features: &impl FeatureSource<T>,
     chunk_rows: usize,
     ctx: &Context,
     mut consume: impl FnMut(usize, &mut [f64]) -> Result<()>,
 ) -> Result<()> {
-    features.check_shapes(x.ncols())?;
+    features.check_input(x.ncols())?;
     let n = x.nrows();
     let n_components = features.n_components();
     let chunk_rows = chunk_rows.max(1);
@@ -220,66 +343,9 @@ pub fn for_each_chunk_f64<T: Real>(
         let chunk = MatMut::from_column_major_slice_mut(z, rows, n_components);
         ctx.for_each_row_block(chunk, ROWS_PER_CHUNK, |first, block| {
             let first = start + first;
-            write_columns(x.subrows(first, block.nrows()), first, features, block)
+            features.write_columns(x.subrows(first, block.nrows()), first, block)
         })?;
         consume(start, z)?;
-    }
-    Ok(())
-}
-
-/// The features of the rows `x` (`first` is the first one's index) written into
-/// the column-major `out`, one block of frequencies at a time: each block's
-/// features are made in a small row-major buffer (as [`transform_rows`] makes
-/// them, same bits) and copied transposed while they are in cache.
-///
-/// # Errors
-/// As [`transform`].
-///
-/// # Panics
-/// If `out` is not column-major with `x.nrows()` rows and `D` columns.
-pub fn write_columns<T: Real>(
-    x: MatRef<'_, T>,
-    first: usize,
-    features: RandomFeatures<'_, T>,
-    out: MatMut<'_, f64>,
-) -> Result<()> {
-    let per = features.map.components_per_frequency();
-    let m = features.projection.n_frequencies();
-    let block_width = features.projection.block_width();
-    let scale = features.map.scale::<T>(m * per);
-    let mut columns: Vec<&mut [f64]> = out
-        .col_iter_mut()
-        .map(|c| {
-            c.try_as_col_major_mut()
-                .expect("column-major")
-                .as_slice_mut()
-        })
-        .collect();
-    let (mut values, mut scratch) = (Vec::new(), Vec::new());
-    for block_start in (0..m).step_by(block_width) {
-        let width = block_width.min(m - block_start);
-        let len = width * per;
-        values.resize(x.nrows() * len, T::zero());
-        let (start, dst) = (block_start, &mut values[..]);
-        map_block(
-            x,
-            first,
-            features,
-            start,
-            width,
-            scale,
-            &mut scratch,
-            dst,
-            len,
-        )?;
-        let block_columns = &mut columns[block_start * per..block_start * per + len];
-        // Down each column: strided reads hit the cache lines the previous
-        // columns loaded; the writes are contiguous.
-        for (c, column) in block_columns.iter_mut().enumerate() {
-            for (v, &f) in column.iter_mut().zip(values[c..].iter().step_by(len)) {
-                *v = f.to_f64();
-            }
-        }
     }
     Ok(())
 }
@@ -289,49 +355,6 @@ fn non_finite_error(row: usize) -> Error {
         "the random projection W^T x + b of row {row} is not finite: the input holds NaN or \
          infinity, or values so large that the projection overflows (rescale X or lower gamma)"
     ))
-}
-
-/// Computes the features of the rows `x` (all of them, sequentially) into the
-/// row-major `out`; `scratch` is reused across calls. `first_row` is the index of
-/// `x`'s first row in the caller's data, used in error messages.
-///
-/// This is the building block of [`transform`] and of the streaming statistics.
-///
-/// # Errors
-/// As [`transform`].
-///
-/// # Panics
-/// If `out.len()` is not `x.nrows()` times the number of components.
-pub fn transform_rows<T: Real>(
-    x: MatRef<'_, T>,
-    first_row: usize,
-    features: RandomFeatures<'_, T>,
-    out: &mut [T],
-    scratch: &mut Vec<T>,
-) -> Result<()> {
-    features.check_shapes(x.ncols())?;
-    let per = features.map.components_per_frequency();
-    let m = features.projection.n_frequencies();
-    let n_components = m * per;
-    assert_eq!(out.len(), x.nrows() * n_components);
-    let scale = features.map.scale::<T>(n_components);
-    let block_width = features.projection.block_width();
-    for block_start in (0..m).step_by(block_width) {
-        let width = block_width.min(m - block_start);
-        let dst = &mut out[block_start * per..];
-        map_block(
-            x,
-            first_row,
-            features,
-            block_start,
-            width,
-            scale,
-            scratch,
-            dst,
-            n_components,
-        )?;
-    }
-    Ok(())
 }
 
 /// The features of the rows `x` for the frequencies `start..start + width`,
@@ -527,7 +550,7 @@ mod tests {
         let mut out = vec![f64::NAN; n * n_components];
         let ctx = Context::global();
         let x = row_major(x, n, d);
-        for_each_chunk_f64(x, drawn.features(), 150, &ctx, |start, z| {
+        for_each_chunk_f64(x, &drawn.features(), 150, &ctx, |start, z| {
             let rows = z.len() / n_components;
             for (j, column) in z.chunks_exact(rows).enumerate() {
                 for (i, &v) in column.iter().enumerate() {
@@ -704,9 +727,9 @@ mod tests {
         let x = [1e308, 1e308, 1e308, 0.0, 0.0, 0.0];
         let mut out = vec![0.0; 8];
         let ctx = Context::global();
-        let result = transform(row_major(&x, 2, 3), drawn.features(), &mut out, &ctx);
+        let result = transform(row_major(&x, 2, 3), &drawn.features(), &mut out, &ctx);
         assert!(matches!(result, Err(Error::NonFinite(msg)) if msg.contains("row 0")));
-        let result = transform(row_major(&x, 3, 2), drawn.features(), &mut out, &ctx);
+        let result = transform(row_major(&x, 3, 2), &drawn.features(), &mut out, &ctx);
         assert!(matches!(result, Err(Error::Shape(_))));
         assert!(FeatureMap::for_kernel(&kernel, true).is_err());
     }

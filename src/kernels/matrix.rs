@@ -1,6 +1,11 @@
 //! Exact kernel matrices `K[i, j] = k(x_i, y_j)`, in float64 (near-ridgeless
-//! solves need it): inner products (one GEMM per chunk of rows) or coordinate-wise
+//! solves need it): inner products (one GEMM per block of rows) or coordinate-wise
 //! folds, then each kernel's function of them, row by row while in cache.
+//!
+//! [`KernelColumns`] holds the kernel against fixed rows `y` (the columns of its
+//! matrices) and fills any block of rows `x` sequentially; [`kernel_matrix`] runs
+//! it over parallel row chunks, and the Nystrom features and the conjugate-gradient
+//! solver over theirs, so every kernel value is computed by the same code.
 
 use super::Kernel;
 use crate::error::{Error, Result, check_output_len};
@@ -19,7 +24,8 @@ const ROWS_PER_CHUNK: usize = 32;
 ///
 /// # Errors
 /// [`Error::Shape`] if `x` and `y` differ in columns or `out` has the wrong
-/// length; [`Error::Interrupted`] if `ctx`'s interrupt fires.
+/// length; [`Error::NonFinite`] if a row's squared norm is not finite;
+/// [`Error::Interrupted`] if `ctx`'s interrupt fires.
 pub fn kernel_matrix(
     x: MatRef<'_, f64>,
     y: Option<MatRef<'_, f64>>,
@@ -28,103 +34,38 @@ pub fn kernel_matrix(
     ctx: &Context,
 ) -> Result<()> {
     let same = y.is_none();
-    let y = y.unwrap_or(x);
-    if x.ncols() != y.ncols() {
-        return Err(Error::Shape(format!(
-            "X has {} columns but Y has {}; they must have the same number of features",
-            x.ncols(),
-            y.ncols()
-        )));
-    }
-    let m = y.nrows();
+    let columns = KernelColumns::new(kernel, y.unwrap_or(x))?;
+    columns.check_input(x.ncols())?;
+    let m = columns.len();
     check_output_len(out.len(), x.nrows(), m)?;
-    let isa = Isa::detect();
-    let (x_norms, y_norms) = (checked_norms(x, "X")?, checked_norms(y, "Y")?);
-    let rows = KernelRows { x, y, lower: same };
-    let filled = match *kernel {
-        Kernel::Rbf { gamma } => rows.dots(out, ctx, |i, row| {
-            for (v, &y_norm) in row.iter_mut().zip(&y_norms) {
-                *v = -gamma * (x_norms[i] + y_norm - 2.0 * *v).max(0.0);
-            }
-            if same {
-                row[i] = 0.0;
-            }
-            exp_nonpositive_in_place(isa, row);
-        }),
-        Kernel::Laplacian { gamma } => {
-            let fold = |acc: f64, diff: f64| acc + diff.abs();
-            rows.folds(out, ctx, 0.0, fold, |i, row| {
-                row.iter_mut().for_each(|v| *v *= -gamma);
-                if same {
-                    row[i] = 0.0;
-                }
-                exp_nonpositive_in_place(isa, row);
-            })
-        }
-        Kernel::Matern { gamma, nu } => {
-            let c = (2.0 * nu.dof() as f64 * gamma).sqrt();
-            let fold = |acc: f64, diff: f64| acc + diff * diff;
-            rows.folds(out, ctx, 0.0, fold, |i, row| {
-                if same {
-                    row[i] = 0.0;
-                }
-                let z: Vec<f64> = row.iter().map(|&s| c * s.sqrt()).collect();
-                row.iter_mut().zip(&z).for_each(|(v, &z)| *v = -z);
-                exp_nonpositive_in_place(isa, row);
-                row.iter_mut()
-                    .zip(&z)
-                    .for_each(|(v, &z)| *v = nu.profile(z, *v));
-            })
-        }
-        Kernel::Cauchy { gamma } => {
-            let fold = |acc: f64, diff: f64| acc / (1.0 + gamma * diff * diff);
-            rows.folds(out, ctx, 1.0, fold, |i, row| {
-                if same {
-                    row[i] = 1.0;
-                }
-            })
-        }
-        Kernel::Relu { gamma, bias }
-        | Kernel::Step { gamma, bias }
-        | Kernel::Nngp { gamma, bias, .. }
-        | Kernel::Ntk { gamma, bias, .. } => {
-            let augmented_norm = |sq: f64| (gamma * sq + bias * bias).sqrt();
-            let x_norms: Vec<f64> = x_norms.into_iter().map(augmented_norm).collect();
-            let y_norms: Vec<f64> = y_norms.into_iter().map(augmented_norm).collect();
-            rows.dots(out, ctx, |i, row| {
-                let norms: Vec<f64> = y_norms[..row.len()]
-                    .iter()
-                    .map(|&y_norm| x_norms[i] * y_norm)
-                    .collect();
-                row.iter_mut().for_each(|v| *v = gamma * *v + bias * bias);
-                if same {
-                    // The angle of u with itself is exactly 0; acos(dot / norms)
-                    // would only give ~1e-8 (acos is ill-conditioned near 1).
-                    row[i] = norms[i];
-                }
-                layered_kernel(isa, kernel, row, &norms);
-            })
-        }
-        Kernel::Linear { gamma, bias } => rows.dots(out, ctx, |_, row| {
-            row.iter_mut().for_each(|v| *v = gamma * *v + bias * bias);
-        }),
-    };
-    filled?;
+    checked_norms(x, 0, "X")?;
+    ctx.for_each_row_chunk(out, m, ROWS_PER_CHUNK, |first, rows| {
+        let n_rows = rows.len() / m.max(1);
+        // For y = x, a chunk stops at the column of its last row: the entries
+        // above the diagonal are left to `mirror_lower_triangle` (half the work).
+        let (diagonal, cols) = if same {
+            (Some(first), first + n_rows)
+        } else {
+            (None, m)
+        };
+        columns.fill(x.subrows(first, n_rows), first, diagonal, cols, rows, m)
+    })?;
     if same {
         mirror_lower_triangle(out, m);
     }
     Ok(())
 }
 
-/// The squared norms of the rows of `x` (`name` in messages), which must be
-/// finite: then every inner product and squared distance is finite too, so no
-/// kernel value can silently become NaN.
-fn checked_norms(x: MatRef<'_, f64>, name: &str) -> Result<Vec<f64>> {
+/// The squared norms of the rows of `x` (`name` in messages; `first` is the index
+/// of its first row), which must be finite: then every inner product and squared
+/// distance is finite too, so no kernel value can silently become NaN.
+fn checked_norms(x: MatRef<'_, f64>, first: usize, name: &str) -> Result<Vec<f64>> {
     let norms = row_norms_squared(x);
     match norms.iter().position(|v| !v.is_finite()) {
         Some(row) => Err(Error::NonFinite(format!(
-            "the squared norm of row {row} of {name} is not finite: it overflows, or the row holds NaN or \
-             infinity (rescale the data)"
+            "the squared norm of row {} of {name} is not finite: it overflows, or the row holds \
+             NaN or infinity (rescale the data)",
+            first + row
         ))),
         None => Ok(norms),
     }
@@ -147,89 +88,226 @@ fn mirror_lower_triangle(out: &mut [f64], m: usize) {
     }
 }
 
-/// The rows of the kernel matrix of `x` against `y`, filled in parallel chunks of
-/// [`ROWS_PER_CHUNK`] rows of a row-major `x.nrows() x y.nrows()` buffer.
-#[derive(Clone, Copy)]
-struct KernelRows<'a> {
-    x: MatRef<'a, f64>,
-    y: MatRef<'a, f64>,
-    /// `y` is `x`: a chunk stops at the column of its last row, the entries above
-    /// the diagonal being left to [`mirror_lower_triangle`] (which halves the work).
-    lower: bool,
+/// The first `n_rows` rows of the row-major `out`, whose rows are `stride` apart.
+fn rows_of(out: &mut [f64], stride: usize, n_rows: usize) -> impl Iterator<Item = &mut [f64]> {
+    out.chunks_mut(stride.max(1)).take(n_rows)
 }
 
-impl KernelRows<'_> {
-    /// Calls `fill(first, n_rows, cols, rows)` on each chunk of `out` (rows
-    /// `first..first + n_rows`, of which the first `cols` columns are needed: all
-    /// of them, or with `lower` up to the chunk's last row), then `finish(i, row)`
-    /// on each of its rows `i` (that prefix) while they are in cache.
-    fn for_each_chunk(
-        self,
-        out: &mut [f64],
-        ctx: &Context,
-        fill: impl Fn(usize, usize, usize, &mut [f64]) + Sync,
-        finish: impl Fn(usize, &mut [f64]) + Sync,
-    ) -> Result<()> {
-        let m = self.y.nrows();
-        ctx.for_each_row_chunk(out, m, ROWS_PER_CHUNK, |first, rows| {
-            let n_rows = rows.len() / m.max(1);
-            let cols = if self.lower { first + n_rows } else { m };
-            fill(first, n_rows, cols, rows);
-            for (i, row) in rows.chunks_exact_mut(m.max(1)).enumerate() {
-                finish(first + i, &mut row[..cols]);
-            }
-            Ok(())
+/// A kernel against the fixed rows `y`: the columns `k(., y_j)` of its matrices,
+/// with what the kernel needs of `y` computed once (norms, `y` column by column).
+#[derive(Clone, Debug)]
+pub struct KernelColumns<'a> {
+    kernel: Kernel,
+    y: MatRef<'a, f64>,
+    /// The squared norms of `y`'s rows.
+    y_norms: Vec<f64>,
+    /// `y` column by column, for the coordinate-wise folds (empty for the kernels
+    /// of inner products).
+    y_columns: Vec<f64>,
+    isa: Isa,
+}
+
+impl<'a> KernelColumns<'a> {
+    /// The columns `k(., y_j)` of `kernel` for the rows of `y`.
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] if the squared norm of a row of `y` is not finite.
+    pub fn new(kernel: &Kernel, y: MatRef<'a, f64>) -> Result<Self> {
+        let y_norms = checked_norms(y, 0, "Y")?;
+        let folds = matches!(
+            kernel,
+            Kernel::Laplacian { .. } | Kernel::Matern { .. } | Kernel::Cauchy { .. }
+        );
+        let y_columns = if folds {
+            (0..y.ncols())
+                .flat_map(|k| (0..y.nrows()).map(move |j| y[(j, k)]))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Self {
+            kernel: *kernel,
+            y,
+            y_norms,
+            y_columns,
+            isa: Isa::detect(),
         })
     }
 
-    /// Fills `out` with the inner products `x_i . y_j`, then calls `finish(i, row)`
-    /// on each row (see [`KernelRows::for_each_chunk`]).
-    fn dots(
-        self,
-        out: &mut [f64],
-        ctx: &Context,
-        finish: impl Fn(usize, &mut [f64]) + Sync,
-    ) -> Result<()> {
-        let (x, y, m) = (self.x, self.y, self.y.nrows());
-        let dots = |first, n_rows, cols, rows: &mut [f64]| {
-            // The rows as the transpose of a column-major view: faer 0.24.4's
-            // `from_row_major_slice_with_stride_mut` swaps its two strides.
-            let dst = MatMut::from_column_major_slice_with_stride_mut(rows, cols, n_rows, m.max(1))
-                .transpose_mut();
-            let (x, y) = (x.subrows(first, n_rows), y.subrows(0, cols));
-            matmul(dst, Accum::Replace, x, y.transpose(), 1.0, Par::Seq);
-        };
-        self.for_each_chunk(out, ctx, dots, finish)
+    /// The number of columns (rows of `y`).
+    pub fn len(&self) -> usize {
+        self.y.nrows()
     }
 
-    /// Fills each row of `out` with the coordinate-wise folds `fold(... fold(init,
-    /// x_i1 - y_j1) ..., x_id - y_jd)`, then calls `finish(i, row)` on it (see
-    /// [`KernelRows::for_each_chunk`]). The inner loop runs over `y`'s rows (`y`
-    /// copied column by column), so it vectorizes.
-    fn folds(
-        self,
+    /// Whether there are no columns.
+    pub fn is_empty(&self) -> bool {
+        self.y.nrows() == 0
+    }
+
+    /// The kernel.
+    pub fn kernel(&self) -> &Kernel {
+        &self.kernel
+    }
+
+    /// [`Error::Shape`] unless rows of `n_features_in` columns fit `y`.
+    pub fn check_input(&self, n_features_in: usize) -> Result<()> {
+        if n_features_in == self.y.ncols() {
+            return Ok(());
+        }
+        Err(Error::Shape(format!(
+            "X has {n_features_in} columns but Y has {}; they must have the same number of \
+             features",
+            self.y.ncols()
+        )))
+    }
+
+    /// Writes `k(x_i, y_j)` for the rows `x` and the first `cols` columns into the
+    /// row-major `out`, whose rows are `stride` apart (sequentially). `first` is
+    /// the index of `x`'s first row in messages; `diagonal = Some(first)` says that
+    /// the rows of `x` are those of `y` from `first` on, whose diagonal entries are
+    /// then exact (1 for the shift-invariant kernels).
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] if the squared norm of a row of `x` is not finite.
+    ///
+    /// # Panics
+    /// If `x` does not have `y`'s columns, or `out` is too short.
+    pub fn fill(
+        &self,
+        x: MatRef<'_, f64>,
+        first: usize,
+        diagonal: Option<usize>,
+        cols: usize,
         out: &mut [f64],
-        ctx: &Context,
-        init: f64,
-        fold: impl Fn(f64, f64) -> f64 + Sync,
-        finish: impl Fn(usize, &mut [f64]) + Sync,
+        stride: usize,
     ) -> Result<()> {
-        let (x, y, m) = (self.x, self.y, self.y.nrows());
-        let y_cols: Vec<f64> = (0..y.ncols())
-            .flat_map(|k| (0..m).map(move |j| y[(j, k)]))
-            .collect();
-        let folds_then_finish = |i: usize, row: &mut [f64]| {
-            let cols = row.len();
-            row.fill(init);
-            for k in 0..x.ncols() {
-                let x_ik = x[(i, k)];
-                for (v, &y_jk) in row.iter_mut().zip(&y_cols[k * m..k * m + cols]) {
-                    *v = fold(*v, x_ik - y_jk);
+        assert_eq!(
+            x.ncols(),
+            self.y.ncols(),
+            "x and y must have the same columns"
+        );
+        let x_norms = checked_norms(x, first, "X")?;
+        let n_rows = x.nrows();
+        // The column of row i's diagonal entry, if it is among the first `cols`.
+        let diagonal_of = |i: usize| diagonal.map(|d| d + i).filter(|&j| j < cols);
+        let (isa, y_norms) = (self.isa, &self.y_norms[..cols]);
+        match self.kernel {
+            Kernel::Rbf { gamma } => {
+                self.dots(x, cols, out, stride);
+                for (i, row) in rows_of(out, stride, n_rows).enumerate() {
+                    let row = &mut row[..cols];
+                    for (v, &y_norm) in row.iter_mut().zip(y_norms) {
+                        *v = -gamma * (x_norms[i] + y_norm - 2.0 * *v).max(0.0);
+                    }
+                    if let Some(j) = diagonal_of(i) {
+                        row[j] = 0.0;
+                    }
+                    exp_nonpositive_in_place(isa, row);
                 }
             }
-            finish(i, row);
-        };
-        self.for_each_chunk(out, ctx, |_, _, _, _| {}, folds_then_finish)
+            Kernel::Laplacian { gamma } => {
+                for (i, row) in rows_of(out, stride, n_rows).enumerate() {
+                    let row = self.fold(x, i, 0.0, |acc, diff| acc + diff.abs(), &mut row[..cols]);
+                    row.iter_mut().for_each(|v| *v *= -gamma);
+                    if let Some(j) = diagonal_of(i) {
+                        row[j] = 0.0;
+                    }
+                    exp_nonpositive_in_place(isa, row);
+                }
+            }
+            Kernel::Matern { gamma, nu } => {
+                let c = (2.0 * nu.dof() as f64 * gamma).sqrt();
+                for (i, row) in rows_of(out, stride, n_rows).enumerate() {
+                    let row = self.fold(x, i, 0.0, |acc, diff| acc + diff * diff, &mut row[..cols]);
+                    if let Some(j) = diagonal_of(i) {
+                        row[j] = 0.0;
+                    }
+                    let z: Vec<f64> = row.iter().map(|&s| c * s.sqrt()).collect();
+                    row.iter_mut().zip(&z).for_each(|(v, &z)| *v = -z);
+                    exp_nonpositive_in_place(isa, row);
+                    row.iter_mut()
+                        .zip(&z)
+                        .for_each(|(v, &z)| *v = nu.profile(z, *v));
+                }
+            }
+            Kernel::Cauchy { gamma } => {
+                let fold = |acc: f64, diff: f64| acc / (1.0 + gamma * diff * diff);
+                for (i, row) in rows_of(out, stride, n_rows).enumerate() {
+                    let row = self.fold(x, i, 1.0, fold, &mut row[..cols]);
+                    if let Some(j) = diagonal_of(i) {
+                        row[j] = 1.0;
+                    }
+                }
+            }
+            Kernel::Relu { gamma, bias }
+            | Kernel::Step { gamma, bias }
+            | Kernel::Nngp { gamma, bias, .. }
+            | Kernel::Ntk { gamma, bias, .. } => {
+                let augmented_norm = |sq: f64| (gamma * sq + bias * bias).sqrt();
+                let y_norms: Vec<f64> = y_norms.iter().map(|&sq| augmented_norm(sq)).collect();
+                self.dots(x, cols, out, stride);
+                for (i, row) in rows_of(out, stride, n_rows).enumerate() {
+                    let row = &mut row[..cols];
+                    let x_norm = augmented_norm(x_norms[i]);
+                    let norms: Vec<f64> = y_norms.iter().map(|&y_norm| x_norm * y_norm).collect();
+                    row.iter_mut().for_each(|v| *v = gamma * *v + bias * bias);
+                    if let Some(j) = diagonal_of(i) {
+                        // The angle of u with itself is exactly 0; acos(dot / norms)
+                        // would only give ~1e-8 (acos is ill-conditioned near 1).
+                        row[j] = norms[j];
+                    }
+                    layered_kernel(isa, &self.kernel, row, &norms);
+                }
+            }
+            Kernel::Linear { gamma, bias } => {
+                self.dots(x, cols, out, stride);
+                for row in rows_of(out, stride, n_rows) {
+                    row[..cols]
+                        .iter_mut()
+                        .for_each(|v| *v = gamma * *v + bias * bias);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the inner products `x_i . y_j` (`j < cols`) into the rows of `out`
+    /// (`stride` apart): one sequential GEMM.
+    fn dots(&self, x: MatRef<'_, f64>, cols: usize, out: &mut [f64], stride: usize) {
+        let n_rows = x.nrows();
+        if n_rows == 0 || cols == 0 {
+            return;
+        }
+        let len = (n_rows - 1) * stride + cols;
+        // The rows as the transpose of a column-major view: faer 0.24.4's
+        // `from_row_major_slice_with_stride_mut` swaps its two strides.
+        let dst =
+            MatMut::from_column_major_slice_with_stride_mut(&mut out[..len], cols, n_rows, stride)
+                .transpose_mut();
+        let y = self.y.subrows(0, cols);
+        matmul(dst, Accum::Replace, x, y.transpose(), 1.0, Par::Seq);
+    }
+
+    /// Fills `row` with the coordinate-wise folds `fold(... fold(init, x_i1 -
+    /// y_j1) ..., x_id - y_jd)` for row `i` of `x` and returns it. The inner loop
+    /// runs over `y`'s rows (`y` copied column by column), so it vectorizes.
+    fn fold<'r>(
+        &self,
+        x: MatRef<'_, f64>,
+        i: usize,
+        init: f64,
+        fold: impl Fn(f64, f64) -> f64,
+        row: &'r mut [f64],
+    ) -> &'r mut [f64] {
+        let (m, cols) = (self.y.nrows(), row.len());
+        row.fill(init);
+        for k in 0..x.ncols() {
+            let x_ik = x[(i, k)];
+            for (v, &y_jk) in row.iter_mut().zip(&self.y_columns[k * m..k * m + cols]) {
+                *v = fold(*v, x_ik - y_jk);
+            }
+        }
+        row
     }
 }
 

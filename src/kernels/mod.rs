@@ -41,7 +41,8 @@
 use crate::error::{Error, Result};
 
 mod matrix;
-pub use matrix::kernel_matrix;
+pub mod products;
+pub use matrix::{KernelColumns, kernel_matrix};
 
 /// A kernel and its hyperparameters.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -125,7 +125,7 @@ fn transform_typed<'py, T: Real + numpy::Element>(
     let mut out_rw = out.readwrite();
     let out_slice = out_rw.as_slice_mut().expect("a new array is contiguous");
     run_detached(py, n_jobs, |ctx| {
-        features::transform(views.rows(), features, out_slice, ctx)
+        features::transform(views.rows(), &features, out_slice, ctx)
     })?;
     drop(out_rw);
     Ok(out.into_any())
@@ -161,7 +161,7 @@ fn predict_typed<'py, T: Real + numpy::Element>(
     let out_slice = out_rw.as_slice_mut().expect("a new array is contiguous");
     let features = views.features(map)?;
     run_detached(py, n_jobs, |ctx| {
-        linear::predict(views.rows(), features, coef, intercept, out_slice, ctx)
+        linear::predict(views.rows(), &features, coef, intercept, out_slice, ctx)
     })?;
     drop(out_rw);
     Ok(out)

@@ -4,6 +4,8 @@
 //! - [`features`]: drawing frequencies, transforms, linear predictions, exact
 //!   kernel matrices and the kernel registry;
 //! - [`stats`]: the `GramStatistics` class over [`crate::gram::GramAccumulator`];
+//! - [`centers`]: the `KernelCenters` class (Nystrom features, kernel products
+//!   and predictions on centers);
 //! - [`ridge`]: the `PrimalRidgePath` and `DualRidgePath` classes and their base
 //!   `RidgePath`.
 //!
@@ -11,6 +13,7 @@
 //! inside [`run_detached`] (GIL released, Ctrl-C polled between chunks, a pool of
 //! `n_jobs` threads) and maps core errors with one `From<Error> for PyErr`.
 
+mod centers;
 mod convert;
 mod features;
 mod ridge;
@@ -92,6 +95,8 @@ fn run_detached<R: Send>(
 /// rfkernels' compiled core.
 #[pymodule]
 mod _core {
+    #[pymodule_export]
+    use super::centers::KernelCentersPy;
     #[pymodule_export]
     use super::features::{
         check_feature_params_py, draw_frequencies_py, kernel_matrix_py, predict_linear_py,

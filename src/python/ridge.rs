@@ -262,6 +262,11 @@ impl PrimalRidgePathPy {
 }
 
 impl PrimalRidgePathPy {
+    /// The core path.
+    pub(super) fn core(&self) -> &PrimalPath {
+        &self.path
+    }
+
     fn loo_typed<T: Real + numpy::Element>(
         &self,
         py: Python<'_>,
@@ -277,7 +282,7 @@ impl PrimalRidgePathPy {
         run_detached(py, n_jobs, |ctx| {
             let x = views.rows();
             self.path
-                .loo_error_sums(x, y, sample_weight, features, alphas, ctx)
+                .loo_error_sums(x, y, sample_weight, &features, alphas, ctx)
         })
     }
 }

@@ -37,7 +37,7 @@ impl GramStatisticsPy {
         let (y, sample_weight) = (targets.y(), targets.sample_weight());
         let stats = &mut self.stats;
         run_detached(py, n_jobs, |ctx| {
-            stats.add_rows(views.rows(), y, sample_weight, features, chunk_rows, ctx)
+            stats.add_rows(views.rows(), y, sample_weight, &features, chunk_rows, ctx)
         })
     }
 

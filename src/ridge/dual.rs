@@ -156,7 +156,7 @@ impl DualPath {
             return Err(Error::NonFinite(TARGETS_OVERFLOW.into()));
         }
         let scale = (0..n).fold(0.0, |top: f64, i| top.max(s[i] * kernel[(i, i)].abs()));
-        let (eigen, cutoff) = SymmetricEigen::decompose(centered, n, scale, ctx)?;
+        let (eigen, cutoff) = SymmetricEigen::decompose(centered, n, scale, Par::rayon(0), ctx)?;
         let projected_targets = ctx.install(|| eigen.vectors.transpose() * &scaled_targets);
         let projected_cross = Mat::from_fn(n, t, |j, k| {
             eigen.values[j].sqrt() * projected_targets[(j, k)]

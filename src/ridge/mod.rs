@@ -29,7 +29,10 @@
 
 use crate::error::{Error, Result};
 use crate::parallel::Context;
-use faer::{Mat, MatRef, Side};
+use faer::diag::Diag;
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::evd;
+use faer::{Mat, MatRef, Par};
 
 mod dual;
 mod primal;
@@ -55,34 +58,48 @@ pub struct SymmetricEigen {
 }
 
 impl SymmetricEigen {
-    /// Decomposes the symmetric `a` (its lower triangle is read).
+    /// Decomposes the symmetric `a` (its lower triangle is read) with the
+    /// parallelism `par`. `Par::Seq` gives the same bits for any thread count;
+    /// parallel runs may round differently from one thread count to another.
     ///
     /// # Errors
     /// [`Error::NoConvergence`] if the eigensolver does not converge.
-    pub fn new(a: MatRef<'_, f64>) -> Result<Self> {
-        let eigen = a
-            .self_adjoint_eigen(Side::Lower)
-            .map_err(|_| Error::NoConvergence)?;
-        let values = eigen
-            .S()
-            .column_vector()
-            .iter()
-            .map(|&v| v.max(0.0))
-            .collect();
-        Ok(Self {
-            values,
-            vectors: eigen.U().to_owned(),
-        })
+    pub fn new(a: MatRef<'_, f64>, par: Par) -> Result<Self> {
+        let n = a.nrows();
+        let (mut vectors, mut values) = (Mat::zeros(n, n), Diag::zeros(n));
+        let scratch = evd::self_adjoint_evd_scratch::<f64>(
+            n,
+            evd::ComputeEigenvectors::Yes,
+            par,
+            Default::default(),
+        );
+        evd::self_adjoint_evd(
+            a,
+            values.as_mut(),
+            Some(vectors.as_mut()),
+            par,
+            MemStack::new(&mut MemBuffer::new(scratch)),
+            Default::default(),
+        )
+        .map_err(|_| Error::NoConvergence)?;
+        let values = values.column_vector().iter().map(|&v| v.max(0.0)).collect();
+        Ok(Self { values, vectors })
     }
 
-    /// Decomposes the symmetric `a` (consumed, freed when done) on `ctx`'s pool while
-    /// polling its interrupt, then truncates it as [`SymmetricEigen::truncate`];
-    /// returns the decomposition and the cut-off.
+    /// Decomposes the symmetric `a` (consumed, freed when done) on `ctx`'s pool
+    /// with the parallelism `par` while polling its interrupt, then truncates it
+    /// as [`SymmetricEigen::truncate`]; returns the decomposition and the cut-off.
     ///
     /// # Errors
     /// [`Error::NoConvergence`]; [`Error::Interrupted`] if the interrupt fires.
-    pub fn decompose(a: Mat<f64>, dim: usize, scale: f64, ctx: &Context) -> Result<(Self, f64)> {
-        let mut eigen = ctx.run_interruptible(move || Self::new(a.as_ref()))?;
+    pub fn decompose(
+        a: Mat<f64>,
+        dim: usize,
+        scale: f64,
+        par: Par,
+        ctx: &Context,
+    ) -> Result<(Self, f64)> {
+        let mut eigen = ctx.run_interruptible(move || Self::new(a.as_ref(), par))?;
         let cutoff = eigen.truncate(dim, scale);
         Ok((eigen, cutoff))
     }

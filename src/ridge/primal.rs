@@ -14,7 +14,7 @@
 use super::spectrum::{SpectralParts, SpectralPath};
 use super::{SymmetricEigen, TARGETS_OVERFLOW, check_alpha, check_alphas, loo_squared, shrinkage};
 use crate::error::{Error, Result};
-use crate::features::{self, RandomFeatures};
+use crate::features::FeatureSource;
 use crate::gram::{CenteredStats, GramAccumulator};
 use crate::parallel::Context;
 use crate::real::Real;
@@ -85,8 +85,13 @@ impl PrimalPath {
             feature_means,
             target_means,
         } = acc.centered(fit_intercept);
-        let (eigen, cutoff) =
-            SymmetricEigen::decompose(stats.gram, n_samples.max(n_components), scale, ctx)?;
+        let (eigen, cutoff) = SymmetricEigen::decompose(
+            stats.gram,
+            n_samples.max(n_components),
+            scale,
+            Par::rayon(0),
+            ctx,
+        )?;
         let projected_cross = ctx.install(|| eigen.vectors.transpose() * &stats.cross);
         Ok(Self {
             spectrum: SpectralParts {
@@ -144,7 +149,7 @@ impl PrimalPath {
         x: MatRef<'_, T>,
         y: MatRef<'_, f64>,
         sample_weight: Option<&[f64]>,
-        features: RandomFeatures<'_, T>,
+        features: &impl FeatureSource<T>,
         alphas: &[f64],
         ctx: &Context,
     ) -> Result<Mat<f64>> {
@@ -158,7 +163,7 @@ impl PrimalPath {
         }
         pass.sums(self, y, sample_weight, ctx, |start, rows, z| {
             let out = MatMut::from_column_major_slice_mut(z, rows, d);
-            features::write_columns(x.subrows(start, rows), start, features, out)
+            features.write_columns(x.subrows(start, rows), start, out)
         })
     }
 

@@ -279,7 +279,7 @@ fn streaming_loo_pass_equals_the_in_memory_one() {
     let ctx = Context::global();
     let (xm, ym) = (row_major(&x, n, d), row_major(&y, n, 1));
     let mut acc = GramAccumulator::new(m, 1);
-    acc.add_rows(xm, ym, None, drawn.features(), 32, &ctx)
+    acc.add_rows(xm, ym, None, &drawn.features(), 32, &ctx)
         .unwrap();
     let path = PrimalPath::new(acc, true, &Context::global()).unwrap();
     let z = drawn.transform(&x);
@@ -293,7 +293,7 @@ fn streaming_loo_pass_equals_the_in_memory_one() {
             .build()
             .unwrap();
         let ctx = Context::new(Some(&pool), &crate::parallel::NeverInterrupt);
-        let sums = path.loo_error_sums(xm, ym, None, drawn.features(), &ALPHAS, &ctx);
+        let sums = path.loo_error_sums(xm, ym, None, &drawn.features(), &ALPHAS, &ctx);
         runs.push(sums.unwrap() / n as f64);
     }
     assert_eq!(runs[0], runs[1], "the thread count changed the sums");
