@@ -11,6 +11,8 @@ The public API:
   ridge path and exact leave-one-out selection from one eigendecomposition;
 - :class:`KernelRidge`: the same on the exact kernel (the infinite-width limit),
   including the NNGP and NTK kernels of deep ReLU networks (``depth``);
+- :class:`Nystroem`: a scikit-learn transformer for Nystrom features (the kernel
+  projected onto the span of sampled centers), in Rust;
 - :class:`RowBatches`: training data in batches of rows (or a numpy memmap), for
   fits whose memory does not grow with the number of rows;
 - :func:`rfkernels.kernels.kernel_matrix`: the exact kernels;
@@ -25,6 +27,7 @@ from ._core import __version__
 from ._kernels import KERNELS, SAMPLINGS
 from .batches import RowBatches
 from .kernel_ridge import KernelRidge
+from .nystroem import Nystroem
 from .random_features import RandomFeatures
 from .ridge import RandomFeatureRidge, RandomFeatureRidgeClassifier
 
@@ -32,6 +35,7 @@ __all__ = [
     "KERNELS",
     "SAMPLINGS",
     "KernelRidge",
+    "Nystroem",
     "RandomFeatureRidge",
     "RandomFeatureRidgeClassifier",
     "RandomFeatures",

@@ -17,6 +17,7 @@ __all__ = [
     "SAMPLING_NAMES",
     "DualRidgePath",
     "GramStatistics",
+    "KernelCenters",
     "PrimalRidgePath",
     "RidgePath",
     "__version__",
@@ -192,6 +193,89 @@ class GramStatistics:
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         """Pickling: the statistics' parts."""
+
+@final
+class KernelCenters:
+    """A kernel against fixed centers ``C`` (``M x d``): Nystrom features and kernel products.
+
+    Kernel tiles ``k(x_i, C)`` are computed on the fly in float64, in parallel row
+    tasks whose partial sums are added in a fixed order (bits independent of the
+    thread count), and never stored. ``x`` may be float32 or float64. Every call
+    releases the GIL and raises KeyboardInterrupt on Ctrl-C. Pickles.
+    """
+
+    def __new__(
+        cls, centers: _F64, *, kernel: str, gamma: float, bias: float, depth: int = 1
+    ) -> KernelCenters: ...
+
+    centers: Final[_F64]
+    n_centers: Final[int]
+
+    def basis(self, *, n_jobs: int | None = None) -> tuple[_F64, _F64, float]:
+        """``(eigenvalues, projection, cutoff)`` of ``k(C, C)``: the Nystrom basis.
+
+        Eigenvalues above ``cutoff = M * eps * max(eigenvalue)`` are kept, descending;
+        ``projection`` (``M x r``) holds their eigenvectors divided by their square roots.
+        """
+
+    def transform(self, x: _Floats, projection: _F64, *, n_jobs: int | None = None) -> _Floats:
+        """The Nystrom features ``k(x, C) @ projection`` in ``x``'s float type."""
+
+    def add_rows(
+        self,
+        statistics: GramStatistics,
+        x: _Floats,
+        y: _F64,
+        sample_weight: _F64 | None,
+        projection: _F64,
+        *,
+        chunk_rows: int,
+        n_jobs: int | None = None,
+    ) -> None:
+        """Add the rows' Nystrom features and targets to ``statistics`` in place."""
+
+    def loo_error_sums(
+        self,
+        path: PrimalRidgePath,
+        x: _Floats,
+        y: _F64,
+        sample_weight: _F64 | None,
+        projection: _F64,
+        alphas: list[float],
+        *,
+        n_jobs: int | None = None,
+    ) -> _F64:
+        """Squared leave-one-out residuals of the rows, summed: ``(n_alphas, t)``."""
+
+    def transpose_products(
+        self, x: _Floats, b: _F64, sample_weight: _F64 | None = None, *, n_jobs: int | None = None
+    ) -> _F64:
+        """``K^T W b`` (``M x c``) for ``K = k(x, C)`` and ``b`` of shape ``(n, c)``."""
+
+    def normal_products(
+        self,
+        x: _Floats,
+        u: _F64,
+        shift: list[float],
+        sample_weight: _F64 | None = None,
+        *,
+        n_jobs: int | None = None,
+    ) -> _F64:
+        """``K^T W (K u - shift)`` (``M x c``) for ``u`` (``M x c``), one shift per column."""
+
+    def predict(
+        self, x: _Floats, coef: _F64, intercept: _F64, *, n_jobs: int | None = None
+    ) -> _F64:
+        """``k(x, C) @ coef + intercept`` for ``coef`` of shape ``(M, c)``."""
+
+    @staticmethod
+    def _from_parts(
+        centers: _F64, kernel: str, gamma: float, bias: float, depth: int
+    ) -> KernelCenters:
+        """The object rebuilt from the state ``__reduce__`` gives (unpickling)."""
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickling: the centers and the kernel's parameters."""
 
 @disjoint_base
 class RidgePath:

@@ -33,7 +33,14 @@ from ._engine.passes import (
     leave_one_out_errors,
     new_statistics,
 )
-from ._engine.paths import DualPath, PathSolution, PrimalPath, cv_splits, solve_path
+from ._engine.paths import (
+    DualPath,
+    PathSolution,
+    PrimalPath,
+    cv_splits,
+    primal_path,
+    solve_path,
+)
 from ._engine.progress import Progress
 from ._engine.selection import RIDGE_PATH_CONSTRAINTS, apply_selection
 from ._gamma import entry_moments, gamma_from_moments
@@ -193,50 +200,14 @@ class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
 
     def _primal_path(self, rows: ArrayRows, features, shift, n_jobs, progress) -> PrimalPath:
         """The path of the Gram of the features of ``rows`` (pass 1; LOO is pass 2)."""
-        chunk_rows, n = self._chunk_rows(), len(rows)
-        progress.phase(f"pass 1: features and Gram, {n} rows x {self.n_components} features")
-
-        def statistics(index=None, phase="pass 1"):
-            fold = (
-                rows
-                if index is None
-                else ArrayRows(rows.X, rows.Y, rows.sample_weight, chunk_rows, index)
-            )
-            with progress.bar(phase, len(fold), "rows") as advance:
-                return gram_statistics(
-                    fold,
-                    features,
-                    rows.Y.shape[1],
-                    shift=shift,
-                    chunk_rows=chunk_rows,
-                    n_jobs=n_jobs,
-                    advance=advance,
-                )
-
-        def loo(core, alphas):
-            progress.phase("pass 2: exact leave-one-out residuals")
-            with progress.bar("pass 2", n, "rows") as advance:
-                return leave_one_out_errors(
-                    core,
-                    rows,
-                    features,
-                    alphas,
-                    n_samples=n,
-                    shift=shift,
-                    n_jobs=n_jobs,
-                    advance=advance,
-                )
-
-        stats = statistics()
-        progress.phase("eigendecomposition of the Gram")
-        kfold = not (self.cv is None or isinstance(self.cv, str))
-        return PrimalPath(
-            stats,
-            fit_intercept=self.fit_intercept,
-            n_jobs=n_jobs,
+        return primal_path(
+            rows,
+            features,
             shift=shift,
-            loo=loo,
-            fold_statistics=(lambda index: statistics(index, "fold")) if kfold else None,
+            fit_intercept=self.fit_intercept,
+            kfold=not (self.cv is None or isinstance(self.cv, str)),
+            n_jobs=n_jobs,
+            progress=progress,
         )
 
     def _dual_path(self, X, Y, sample_weight, shift, n_jobs) -> DualPath:

@@ -319,9 +319,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         check_fits_in_memory((X.shape[0], self.n_components), X.dtype, "the feature matrix")
-        return _core.transform(
-            X, n_jobs=resolve_n_jobs(self.n_jobs), **FeatureArrays.of(self).core(X.dtype)
-        )
+        return FeatureArrays.of(self).transform(X, n_jobs=resolve_n_jobs(self.n_jobs))
 
     def __sklearn_tags__(self):
         """Declare float32 preservation: float32 in, float32 features out."""

@@ -1,14 +1,49 @@
-"""A fitted feature map as the Rust core takes it: kernel, pairing, weights, offsets."""
+"""Fitted feature maps as the Rust core takes them, behind one interface.
+
+A fit's passes only need four things of a feature map: its width, its features
+(``transform``), the Gram statistics of rows (``add_rows``) and their leave-one-out
+residuals (``loo_error_sums``). :class:`FeatureArrays` gives them for random
+features (kernel, pairing, weights, offsets) and :class:`NystroemArrays` for
+Nystrom features (a ``_core.KernelCenters`` and its projection), so every pass and
+path serves both.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
+from .. import _core
 from .._kernels import is_paired
 
-__all__ = ["FeatureArrays"]
+__all__ = ["FeatureArrays", "FeatureMap", "NystroemArrays"]
+
+
+class FeatureMap(Protocol):
+    """What the passes of a fit need of a fitted feature map."""
+
+    @property
+    def n_components(self) -> int:
+        """The number of features ``D``."""
+        ...
+
+    def transform(self, X: np.ndarray, *, n_jobs: int | None) -> np.ndarray:
+        """The features of ``X``, ``(n, D)``, in ``X``'s float type."""
+        ...
+
+    def add_rows(
+        self, stats: _core.GramStatistics, X, Y, sample_weight, *, chunk_rows: int, n_jobs
+    ) -> None:
+        """Add the rows' features and targets to the Gram statistics ``stats``."""
+        ...
+
+    def loo_error_sums(
+        self, path: _core.PrimalRidgePath, X, Y, sample_weight, *, alphas: list, n_jobs
+    ) -> np.ndarray:
+        """Sums of the rows' squared leave-one-out residuals, ``(n_alphas, n_targets)``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -65,3 +100,64 @@ class FeatureArrays:
             "kernel": self.kernel,
             "paired": self.paired,
         }
+
+    def transform(self, X: np.ndarray, *, n_jobs: int | None) -> np.ndarray:
+        """The random features of ``X``, in ``X``'s float type."""
+        return _core.transform(X, n_jobs=n_jobs, **self.core(X.dtype))
+
+    def add_rows(
+        self, stats: _core.GramStatistics, X, Y, sample_weight, *, chunk_rows: int, n_jobs
+    ) -> None:
+        """Add the rows to ``stats``, their features streamed in chunks of ``chunk_rows``."""
+        stats.add_rows(
+            X, Y, sample_weight, chunk_rows=chunk_rows, n_jobs=n_jobs, **self.core(X.dtype)
+        )
+
+    def loo_error_sums(
+        self, path: _core.PrimalRidgePath, X, Y, sample_weight, *, alphas: list, n_jobs
+    ) -> np.ndarray:
+        """The rows' squared leave-one-out residuals summed, every alpha and target."""
+        return path.loo_error_sums(
+            X, Y, sample_weight, alphas=alphas, n_jobs=n_jobs, **self.core(X.dtype)
+        )
+
+
+@dataclass(frozen=True)
+class NystroemArrays:
+    """Fitted Nystrom features ``z(x) = projection^T k(centers, x)``, for the core.
+
+    Attributes
+    ----------
+    centers : _core.KernelCenters
+        The kernel against the centers.
+    projection : ndarray of shape (n_centers, n_components)
+        ``V_r diag(lambda_r)^(-1/2)`` of the centers' kernel matrix.
+    """
+
+    centers: _core.KernelCenters
+    projection: np.ndarray
+
+    @property
+    def n_components(self) -> int:
+        """The number of features ``r`` (kept eigenvalues of the centers' kernel)."""
+        return self.projection.shape[1]
+
+    def transform(self, X: np.ndarray, *, n_jobs: int | None) -> np.ndarray:
+        """The Nystrom features of ``X``, in ``X``'s float type."""
+        return self.centers.transform(X, self.projection, n_jobs=n_jobs)
+
+    def add_rows(
+        self, stats: _core.GramStatistics, X, Y, sample_weight, *, chunk_rows: int, n_jobs
+    ) -> None:
+        """Add the rows to ``stats``, their features streamed in chunks of ``chunk_rows``."""
+        self.centers.add_rows(
+            stats, X, Y, sample_weight, self.projection, chunk_rows=chunk_rows, n_jobs=n_jobs
+        )
+
+    def loo_error_sums(
+        self, path: _core.PrimalRidgePath, X, Y, sample_weight, *, alphas: list, n_jobs
+    ) -> np.ndarray:
+        """The rows' squared leave-one-out residuals summed, every alpha and target."""
+        return self.centers.loo_error_sums(
+            path, X, Y, sample_weight, self.projection, alphas, n_jobs=n_jobs
+        )

@@ -17,7 +17,7 @@ import numpy as np
 from .. import _core
 from .._memory import check_fits_in_memory
 from .data import unit_weights_as_none
-from .features import FeatureArrays
+from .features import FeatureMap
 
 __all__ = [
     "CHUNKS_PER_BATCH",
@@ -116,6 +116,7 @@ class ArrayRows(SequentialRows):
     def __init__(self, X, Y, sample_weight, chunk_rows: int, index=None) -> None:
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self.index = index
+        self.chunk_rows = chunk_rows
         self.batch_rows = chunk_rows * CHUNKS_PER_BATCH
 
     def __len__(self) -> int:
@@ -167,7 +168,7 @@ def _batch_step(
 
 def gram_statistics(
     rows: RowSource,
-    features: FeatureArrays,
+    features: FeatureMap,
     n_targets: int,
     *,
     shift: np.ndarray,
@@ -183,8 +184,7 @@ def gram_statistics(
     """
 
     def add(stats: _core.GramStatistics, X, Y, sample_weight) -> _core.GramStatistics:
-        arrays = features.core(X.dtype)
-        stats.add_rows(X, Y - shift, sample_weight, chunk_rows=chunk_rows, n_jobs=n_jobs, **arrays)
+        features.add_rows(stats, X, Y - shift, sample_weight, chunk_rows=chunk_rows, n_jobs=n_jobs)
         return stats
 
     def init() -> _core.GramStatistics:
@@ -196,7 +196,7 @@ def gram_statistics(
 def leave_one_out_errors(
     path: _core.PrimalRidgePath,
     rows: RowSource,
-    features: FeatureArrays,
+    features: FeatureMap,
     alphas: np.ndarray,
     *,
     n_samples: int,
@@ -214,9 +214,8 @@ def leave_one_out_errors(
     grid = [float(alpha) for alpha in alphas]
 
     def add(errors: np.ndarray, X, Y, sample_weight) -> np.ndarray:
-        arrays = features.core(X.dtype)
-        sums = path.loo_error_sums(
-            X, Y - shift, sample_weight, alphas=grid, n_jobs=n_jobs, **arrays
+        sums = features.loo_error_sums(
+            path, X, Y - shift, sample_weight, alphas=grid, n_jobs=n_jobs
         )
         return errors + sums
 

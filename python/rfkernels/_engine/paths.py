@@ -18,6 +18,9 @@ import numpy as np
 from sklearn.model_selection import check_cv
 
 from .. import _core
+from .features import FeatureMap
+from .passes import ArrayRows, gram_statistics, leave_one_out_errors
+from .progress import Progress
 from .selection import alpha_grid
 
 __all__ = [
@@ -26,6 +29,7 @@ __all__ = [
     "PrimalPath",
     "cv_splits",
     "is_complement",
+    "primal_path",
     "solve_path",
 ]
 
@@ -148,6 +152,67 @@ class PrimalPath(_Path):
             errors += fold_errors.reshape(len(alphas), n_targets)
             test_weight += test_stats.weight_sum
         return errors / test_weight
+
+
+def primal_path(
+    rows: ArrayRows,
+    features: FeatureMap,
+    *,
+    shift: np.ndarray,
+    fit_intercept: bool,
+    kfold: bool,
+    n_jobs: int | None,
+    progress: Progress,
+) -> PrimalPath:
+    """The path of the Gram of the features of ``rows`` (pass 1; LOO is pass 2).
+
+    With ``kfold``, the path also makes the statistics of any subset of the rows
+    (a fold's) for :meth:`PrimalPath.kfold_errors`.
+    """
+    chunk_rows, n = rows.chunk_rows, len(rows)
+    progress.phase(f"pass 1: features and Gram, {n} rows x {features.n_components} features")
+
+    def statistics(index=None, phase="pass 1"):
+        fold = (
+            rows
+            if index is None
+            else ArrayRows(rows.X, rows.Y, rows.sample_weight, chunk_rows, index)
+        )
+        with progress.bar(phase, len(fold), "rows") as advance:
+            return gram_statistics(
+                fold,
+                features,
+                rows.Y.shape[1],
+                shift=shift,
+                chunk_rows=chunk_rows,
+                n_jobs=n_jobs,
+                advance=advance,
+            )
+
+    def loo(core, alphas):
+        progress.phase("pass 2: exact leave-one-out residuals")
+        with progress.bar("pass 2", n, "rows") as advance:
+            return leave_one_out_errors(
+                core,
+                rows,
+                features,
+                alphas,
+                n_samples=n,
+                shift=shift,
+                n_jobs=n_jobs,
+                advance=advance,
+            )
+
+    stats = statistics()
+    progress.phase("eigendecomposition of the Gram")
+    return PrimalPath(
+        stats,
+        fit_intercept=fit_intercept,
+        n_jobs=n_jobs,
+        shift=shift,
+        loo=loo,
+        fold_statistics=(lambda index: statistics(index, "fold")) if kfold else None,
+    )
 
 
 class DualPath(_Path):

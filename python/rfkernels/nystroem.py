@@ -1,0 +1,236 @@
+"""Nystroem: kernel features from centers, ``z(x) = K_MM^(-1/2) k(C, x)``, in Rust."""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral
+from typing import ClassVar
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _core
+from ._engine.features import NystroemArrays
+from ._gamma import resolve_gamma
+from ._kernels import KERNELS, check_feature_params
+from ._memory import check_fits_in_memory
+from ._params import store_params
+from ._threads import resolve_n_jobs
+from .distributed import is_dask_array, map_rows
+from .random_features import RandomFeatures
+
+__all__ = ["Nystroem", "draw_centers"]
+
+#: How the centers are chosen.
+CENTER_SAMPLINGS = ("uniform",)
+
+
+def draw_centers(n_samples: int, n_centers: int, random_state) -> np.ndarray:
+    """Indices of ``n_centers`` distinct rows out of ``n_samples``, uniformly at random.
+
+    The first ``n_centers`` of a random permutation, sorted; the same
+    ``random_state`` gives the same rows (numpy's generator, not the thread count).
+    """
+    permutation = check_random_state(random_state).permutation(n_samples)
+    return np.sort(permutation[:n_centers])
+
+
+class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Nystrom features: the kernel projected onto the span of ``M`` centers.
+
+    Maps ``X`` to ``Z = k(X, C) V_r diag(lambda_r)^(-1/2)`` where ``C`` are
+    ``n_components`` rows of the training data and ``k(C, C) = V diag(lambda)
+    V^T``, so that ``Z Z^T`` is the kernel matrix projected onto the span of the
+    ``k(., c_j)`` [1]_ and equals it on the centers. Like random features, they
+    are random (through the centers) and more of them is better; unlike them,
+    they adapt to the data, and a ridge fit on them is the Nystrom approximation of
+    kernel ridge regression (:class:`rfkernels.KernelRidge` with ``n_centers``).
+    Kernel tiles and the product with the projection run fused in Rust, in
+    parallel over row chunks; no ``n x M`` kernel matrix is stored.
+
+    Parameters
+    ----------
+    kernel : str, default="rbf"
+        One of ``rfkernels.KERNELS`` (the kernels of
+        :func:`rfkernels.kernels.kernel_matrix`).
+    n_components : int, default=1024
+        Number of centers ``M`` (at most the number of training rows: a larger
+        value uses every row, with a warning).
+    gamma : "scale" or float, default="scale"
+        Kernel scale; ``"scale"`` as in :class:`rfkernels.RandomFeatures`.
+    bias : float, default=0.0
+        Offset scale of the arc-cosine kernels and the constant of linear.
+    depth : int, default=1
+        Hidden layers of the nngp and ntk kernels; the others take only 1.
+    sampling : {"uniform"}, default="uniform"
+        How the centers are drawn: distinct training rows, uniformly at random.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the choice of centers: the same seed gives the same centers and
+        bit-identical features for any number of threads.
+    n_jobs : int or None, default=None
+        Threads of the Rust core (None: ``RAYON_NUM_THREADS`` or all cores).
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_centers, n_features_in)
+        The centers ``C`` (float64).
+    component_indices_ : ndarray of shape (n_centers,)
+        Their rows in the training data.
+    eigenvalues_ : ndarray of shape (n_components_,)
+        The kept eigenvalues of ``k(C, C)``, descending.
+    projection_ : ndarray of shape (n_centers, n_components_)
+        ``V_r diag(lambda_r)^(-1/2)``: the features are ``k(X, C) @ projection_``.
+    n_components_ : int
+        The number of features: eigenvalues of ``k(C, C)`` at or below
+        ``M * eps * max(eigenvalues)`` (numpy's ``pinv`` cut-off) are rounding,
+        and their directions are dropped, so duplicate or indistinguishable
+        centers lower it below ``M`` instead of blowing up the features.
+    gamma_ : float
+        The numeric ``gamma`` used.
+    n_features_in_, feature_names_in_
+        As in scikit-learn.
+
+    See Also
+    --------
+    sklearn.kernel_approximation.Nystroem : The same features in numpy; it keeps
+        ``n_components`` columns and clips small eigenvalues at 1e-12 instead.
+    rfkernels.RandomFeatures : Data-independent random features.
+
+    Notes
+    -----
+    Cost: ``k(C, C)`` and its eigendecomposition, ``O(M^3)``, at ``fit``; then
+    ``O(n M (d + r))`` per ``transform``. Memory is ``O(M^2)`` at ``fit``.
+
+    References
+    ----------
+    .. [1] C. Williams and M. Seeger, "Using the Nystroem Method to Speed Up Kernel
+       Machines", NeurIPS 2001.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rfkernels import Nystroem
+    >>> X = np.random.default_rng(0).normal(size=(500, 3))
+    >>> Z = Nystroem(n_components=100, gamma=0.5, random_state=0).fit_transform(X)
+    >>> Z.shape
+    (500, 100)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "kernel": [StrOptions(set(KERNELS))],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "gamma": RandomFeatures._parameter_constraints["gamma"],
+        "bias": RandomFeatures._parameter_constraints["bias"],
+        "depth": [Interval(Integral, 1, None, closed="left")],
+        "sampling": [StrOptions(set(CENTER_SAMPLINGS))],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        kernel: str = "rbf",
+        *,
+        n_components: int = 1024,
+        gamma: float | str = "scale",
+        bias: float = 0.0,
+        depth: int = 1,
+        sampling: str = "uniform",
+        random_state: int | np.random.RandomState | None = None,
+        n_jobs: int | None = None,
+    ) -> None:
+        store_params(self, locals())
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Draw the centers and decompose their kernel matrix.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in)
+            Training data; the centers are rows of it.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : Nystroem
+            The fitted transformer.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        n_jobs = resolve_n_jobs(self.n_jobs)
+        check_feature_params(self.kernel, depth=self.depth)
+        n_centers = self.n_components
+        if n_centers > X.shape[0]:
+            warnings.warn(
+                f"n_components={n_centers} is more than the {X.shape[0]} training rows: "
+                f"every row is a center ({X.shape[0]} components)",
+                UserWarning,
+                stacklevel=2,
+            )
+            n_centers = X.shape[0]
+        check_fits_in_memory(
+            (2, n_centers, n_centers), np.float64, "the centers' kernel matrix", "use fewer centers"
+        )
+        self.gamma_ = resolve_gamma(self.kernel, self.gamma, X, None)
+        self.component_indices_ = draw_centers(X.shape[0], n_centers, self.random_state)
+        self.components_ = np.ascontiguousarray(X[self.component_indices_], dtype=np.float64)
+        centers = _core.KernelCenters(
+            self.components_,
+            kernel=self.kernel,
+            gamma=float(self.gamma_),
+            bias=float(self.bias),
+            depth=int(self.depth),
+        )
+        self.eigenvalues_, self.projection_, _ = centers.basis(n_jobs=n_jobs)
+        self.n_components_ = self.projection_.shape[1]
+        self._n_features_out = self.n_components_
+        return self
+
+    @property
+    def arrays_(self) -> NystroemArrays:
+        """The fitted map as the engine's passes take it."""
+        check_is_fitted(self)
+        centers = _core.KernelCenters(
+            self.components_,
+            kernel=self.kernel,
+            gamma=float(self.gamma_),
+            bias=float(self.bias),
+            depth=int(self.depth),
+        )
+        return NystroemArrays(centers, self.projection_)
+
+    def transform(self, X) -> np.ndarray:
+        """Compute the Nystrom features of ``X``.
+
+        Parameters
+        ----------
+        X : array-like or dask.array.Array of shape (n_samples, n_features_in)
+            Data with the columns seen in :meth:`fit`.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components_)
+            The features, float32 for float32 ``X`` (computed in float64 and
+            rounded) and float64 otherwise; a dask array for a dask ``X``.
+        """
+        if is_dask_array(X):
+            return map_rows(self.transform, X, self.n_components_)
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        check_fits_in_memory((X.shape[0], self.n_components_), X.dtype, "the feature matrix")
+        return self.arrays_.transform(X, n_jobs=resolve_n_jobs(self.n_jobs))
+
+    def __sklearn_tags__(self):
+        """Declare float32 preservation: float32 in, float32 features out."""
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
