@@ -204,6 +204,8 @@ RIDGE_ESTIMATORS = [
     RandomFeatureRidgeClassifier(n_components=30, random_state=0),
     KernelRidge(),
     KernelRidge("laplacian", cv=3),
+    KernelRidge(n_centers=15, random_state=0),
+    KernelRidge("matern32", n_centers=15, solver="cg", random_state=0),
     # 100 features: check_regressors_train asks for R^2 > 0.5 on its data, where 20
     # features give 0.43 on average over seeds (iid or orthogonal alike).
     RandomFeatureRidge("matern32", n_components=100, sampling="orthogonal", random_state=0),
@@ -211,6 +213,19 @@ RIDGE_ESTIMATORS = [
 ]
 
 
-@parametrize_with_checks(RIDGE_ESTIMATORS)
+# Nystrom centers are rows drawn at random (and CG holds out random rows): a weight
+# of 2 and a repeated row are the same model in law, not the same draw.
+CENTERS_ARE_DRAWN_FROM_ROWS = {
+    "check_sample_weight_equivalence_on_dense_data": "centers are drawn from the rows"
+}
+
+
+def _expected_failed_ridge_checks(estimator):
+    return CENTERS_ARE_DRAWN_FROM_ROWS if getattr(estimator, "n_centers", None) else {}
+
+
+@parametrize_with_checks(
+    RIDGE_ESTIMATORS, expected_failed_checks=_expected_failed_ridge_checks, xfail_strict=True
+)
 def test_sklearn_estimator_checks_ridge(estimator, check):
     check(estimator)

@@ -1,17 +1,22 @@
-"""KernelRidge: exact kernel ridge regression, the infinite-width limit of RandomFeatureRidge."""
+"""KernelRidge: kernel ridge regression, exact or on Nystrom centers (eigen path or CG)."""
 
 from __future__ import annotations
 
-from numbers import Integral
+from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
+from . import _core
+from ._engine.conjugate import conjugate_fit, holdout_split
 from ._engine.data import as_targets, check_sample_weight, target_shift
-from ._engine.paths import DualPath, cv_splits, solve_path
+from ._engine.passes import ArrayRows, default_chunk_rows
+from ._engine.paths import DualPath, PathSolution, cv_splits, primal_path, solve_path
 from ._engine.progress import Progress
 from ._engine.selection import RIDGE_PATH_CONSTRAINTS, apply_selection
 from ._gamma import resolve_gamma
@@ -21,6 +26,7 @@ from ._params import store_params
 from ._threads import resolve_n_jobs
 from .distributed import DaskScoreMixin, is_dask_array, map_rows
 from .kernels import kernel_matrix
+from .nystroem import Nystroem
 from .random_features import RandomFeatures
 
 __all__ = ["KernelRidge"]
@@ -28,18 +34,26 @@ __all__ = ["KernelRidge"]
 #: n x n float64 matrices alive at once during a fit: K, its centered copy, the
 #: eigenvectors and their squares.
 FIT_MATRICES = 4
-#: Bytes of kernel rows evaluated at once in ``predict``.
-PREDICT_BLOCK_BYTES = 64 * 2**20
+#: ``solver="auto"`` picks CG above this many centers (see ``KernelRidge``'s Notes).
+AUTO_CG_CENTERS = 4096
 
 
 class KernelRidge(DaskScoreMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):
-    """Exact kernel ridge regression with the whole ridge path and exact LOO.
+    """Kernel ridge regression: exact, or on Nystrom centers for large ``n``.
 
     The infinite-width limit of :class:`rfkernels.RandomFeatureRidge`: the same
-    kernels, ``gamma``, ridge convention and selection of ``alpha``, on the
-    exact ``n x n`` kernel matrix (computed in Rust, float64). One
-    eigendecomposition gives the fit, training error, GCV and exact
-    leave-one-out error of every ridge.
+    kernels, ``gamma``, ridge convention and selection of ``alpha``.
+
+    - ``n_centers=None`` (default): the exact ``n x n`` kernel matrix (computed in
+      Rust, float64); one eigendecomposition gives the fit, training error, GCV and
+      exact leave-one-out error of every ridge. Memory ``4 n^2`` floats.
+    - ``n_centers=M``: the Nystrom approximation, ``f(x) = sum_j beta_j k(x, c_j)``
+      on ``M`` training rows drawn as centers (:class:`rfkernels.Nystroem`), with the
+      penalty ``alpha beta^T K_MM beta``. ``solver="eigen"`` streams the Nystrom
+      features into their Gram and keeps the whole ridge path with exact LOO, GCV
+      and k-fold from one ``M x M`` eigendecomposition; ``solver="cg"`` solves the
+      path by preconditioned conjugate gradients (Falkon-style, see Notes) without
+      ever forming an ``n x M`` matrix, which takes kernel ridge to millions of rows.
 
     Unlike :class:`sklearn.kernel_ridge.KernelRidge`, it fits an unpenalized
     intercept by default (as ``RandomFeatureRidge`` does) and chooses ``alpha``.
@@ -60,45 +74,93 @@ class KernelRidge(DaskScoreMixin, MultiOutputMixin, RegressorMixin, BaseEstimato
         neural tangent kernels, see :func:`rfkernels.kernels.kernel_matrix`); the
         other kernels take only 1.
     alphas : "auto", float or array-like of shape (n_alphas,), default="auto"
-        Ridges to try, each >= 0; ``"auto"`` is 0 and 23 ridges log-spaced from
-        1e-10 to 10 times the top eigenvalue of the centered kernel matrix.
+        Ridges to try, each >= 0 (> 0 with ``solver="cg"``). ``"auto"`` is 0 and 23
+        ridges log-spaced from 1e-10 to 10 times the top eigenvalue of the centered
+        kernel matrix (or Nystrom Gram); with CG, 6 ridges from 1e-6 to 1e-1 times
+        its Nystrom estimate.
     cv : None, "loo", "gcv", int, cross-validation splitter or iterable, default=None
-        Selection of ``alpha``: exact leave-one-out, GCV, k-fold (an int), a
-        scikit-learn splitter whose ``split`` gets ``X`` only (no ``y``, no
-        ``groups``), or an iterable of ``(train, test)`` index arrays (e.g.
-        ``list(GroupKFold(5).split(X, y, groups))`` for group-aware folds).
+        Selection of ``alpha``: exact leave-one-out (None or "loo"), GCV, k-fold
+        (an int), a scikit-learn splitter whose ``split`` gets ``X`` only, or an
+        iterable of ``(train, test)`` index arrays. With ``solver="cg"``, None
+        holds out a random 10% of the rows (then refits ``alpha_`` on all of them);
+        "loo" and "gcv" need an eigendecomposition and are refused.
     fit_intercept : bool, default=True
         Fit an unpenalized intercept (the kernel is centered).
     alpha_per_target : bool, default=False
         One alpha per target instead of one for all.
+    n_centers : int or None, default=None
+        Number of Nystrom centers ``M`` (at most the number of rows: every row is
+        then a center); None solves the exact kernel.
+    solver : {"auto", "eigen", "cg"}, default="auto"
+        How a Nystrom fit is solved (ignored without ``n_centers``); "auto" is
+        "eigen" up to 4096 centers, "cg" above (see Notes).
+    tol : float, default=1e-4
+        CG stops a ridge and target when its preconditioned residual falls below
+        ``tol`` times its right-hand side.
+    max_iter : int, default=100
+        Most CG iterations (passes over the rows) per fit.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the centers and the held-out rows of CG.
     n_jobs : int or None, default=None
         Threads of the Rust core.
     verbose : int, default=0
-        1 prints the phases of the fit.
+        1 prints the phases of the fit; 2 also shows progress bars.
 
     Attributes
     ----------
-    dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_targets)
-        Weights of ``k(x, X_fit_)`` in the fit ``f(x) = k(x, X_fit_) @ dual_coef_ + intercept_``.
+    dual_coef_ : ndarray of shape (n_fit, ) or (n_fit, n_targets)
+        Weights of ``k(x, X_fit_)`` in ``f(x) = k(x, X_fit_) @ dual_coef_ + intercept_``.
     intercept_ : float or ndarray of shape (n_targets,)
         The intercept(s).
-    X_fit_ : ndarray of shape (n_samples, n_features_in)
-        The training data (float64), needed to predict.
+    X_fit_ : ndarray of shape (n_fit, n_features_in)
+        The rows the dual coefficients weigh (float64): the training data, or the
+        centers.
+    solver_ : {"exact", "eigen", "cg"}
+        The solver used.
+    center_indices_ : ndarray of shape (n_centers,)
+        With ``n_centers``: the rows of the training data that are the centers.
+    n_iter_ : int or ndarray of shape (n_alphas,) or (n_alphas, n_targets)
+        With ``solver="cg"``: the CG iterations of each ridge (summed over the
+        splits of ``cv``); 1 for the exact and eigen solvers (one decomposition
+        solves every ridge).
+    cg_residuals_ : list of ndarray
+        With ``solver="cg"``: the relative residual of every ridge and target after
+        each iteration.
+    refit_n_iter_ : list of int
+        With ``solver="cg"``: the iterations of the refit of each chosen ridge on
+        all rows.
     gamma_ : float
         The numeric ``gamma`` used.
     alpha_, alphas_, best_score_, cv_results_, train_errors_, n_features_in_, \
 feature_names_in_
-        As in :class:`rfkernels.RandomFeatureRidge`.
+        As in :class:`rfkernels.RandomFeatureRidge`. With CG, ``cv_results_`` are
+        held-out errors and ``train_errors_`` those of the fits on the training rows
+        of the splits.
 
     See Also
     --------
     sklearn.kernel_ridge.KernelRidge : Kernel ridge for one fixed alpha.
     rfkernels.RandomFeatureRidge : The finite-width random-feature model.
+    rfkernels.Nystroem : The Nystrom features.
 
     Notes
     -----
-    Memory is about four ``n x n`` float64 matrices; ``fit`` raises
-    ``MemoryError`` before allocating them when they cannot fit.
+    Cost and memory. Exact: ``O(n^3)`` time, four ``n x n`` float64 matrices;
+    ``fit`` raises ``MemoryError`` before allocating them when they cannot fit.
+    Nystrom: the centers' ``M x M`` kernel and its eigendecomposition, ``O(M^3)``;
+    then "eigen" costs two passes of ``O(n M (d + M))`` (features and Gram, then
+    the leave-one-out residuals) and "cg" ``O(n M (d + n_alphas t))`` per
+    iteration, with ``O(M^2)`` memory either way. "eigen" gives exact LOO and
+    every ridge down to 0; "cg" wins when ``M`` is large (its passes do not grow
+    with ``M^2``), hence the switch at ``M = 4096``.
+
+    The CG solver is Falkon's (Rudi, Carratino and Rosasco, "FALKON: An Optimal
+    Large Scale Kernel Method", NeurIPS 2017): conjugate gradients on ``(K_nM^T W
+    K_nM + alpha K_MM) beta = K_nM^T W y`` preconditioned by ``(S/M) K_MM^2 + alpha
+    K_MM``. The preconditioner is factored by the eigendecomposition of ``K_MM``
+    (shared with the Nystrom features) rather than by Cholesky factors per ridge, so
+    every ridge of the path iterates together, one pass over the rows per
+    iteration, in ``O(M r)`` memory; it solves the same model as "eigen".
 
     Examples
     --------
@@ -112,6 +174,10 @@ feature_names_in_
     >>> deep = KernelRidge(kernel="ntk", depth=3, bias=1.0).fit(X[:200], y[:200])
     >>> bool(deep.score(X[200:], y[200:]) > 0.85)
     True
+    >>> # 100 Nystrom centers, the path solved by conjugate gradients
+    >>> cg = KernelRidge(n_centers=100, solver="cg", random_state=0).fit(X[:200], y[:200])
+    >>> cg.solver_, bool(cg.score(X[200:], y[200:]) > 0.8)
+    ('cg', True)
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -120,6 +186,11 @@ feature_names_in_
         "bias": RandomFeatures._parameter_constraints["bias"],
         "depth": [Interval(Integral, 1, None, closed="left")],
         **RIDGE_PATH_CONSTRAINTS,
+        "n_centers": [Interval(Integral, 1, None, closed="left"), None],
+        "solver": [StrOptions({"auto", "eigen", "cg"})],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -133,6 +204,11 @@ feature_names_in_
         cv: int | str | None = None,
         fit_intercept: bool = True,
         alpha_per_target: bool = False,
+        n_centers: int | None = None,
+        solver: str = "auto",
+        tol: float = 1e-4,
+        max_iter: int = 100,
+        random_state: int | np.random.RandomState | None = None,
         n_jobs: int | None = None,
         verbose: int = 0,
     ) -> None:
@@ -140,7 +216,7 @@ feature_names_in_
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit the ridge path on the exact kernel matrix and choose ``alpha``.
+        """Fit the ridge path and choose ``alpha``.
 
         Parameters
         ----------
@@ -161,13 +237,34 @@ feature_names_in_
         )
         sample_weight = check_sample_weight(sample_weight, X)
         check_feature_params(self.kernel, depth=self.depth)
+        for name in ("center_indices_", "cg_residuals_", "refit_n_iter_"):
+            self.__dict__.pop(name, None)
+        self.n_iter_ = 1
         progress = Progress(type(self).__name__, self.verbose)
+        Y, y_was_1d = as_targets(y)
+        self.gamma_ = resolve_gamma(self.kernel, self.gamma, X, sample_weight)
+        # Targets shifted by their mean, as the random-feature estimators do: nothing
+        # cancels in the centered sums for targets like y + 1e9.
+        shift = target_shift(Y, sample_weight) if self.fit_intercept else np.zeros(Y.shape[1])
+        n_jobs = resolve_n_jobs(self.n_jobs)
+        with threadpool_limits(limits=1, user_api="blas"):
+            if self.n_centers is None:
+                dual, intercept = self._fit_exact(X, Y, sample_weight, shift, y_was_1d, progress)
+            else:
+                dual, intercept = self._fit_centers(
+                    X, Y, sample_weight, shift, y_was_1d, n_jobs, progress
+                )
+        self.dual_coef_ = dual[:, 0] if y_was_1d else dual
+        self.intercept_ = float(intercept[0]) if y_was_1d else intercept
+        progress.phase(f"done: alpha_ = {self.alpha_}")
+        return self
+
+    def _fit_exact(self, X, Y, sample_weight, shift, y_was_1d, progress):
+        """The path of the exact kernel matrix: dual coefficients of every row."""
         n = X.shape[0]
         check_fits_in_memory(
             (FIT_MATRICES, n, n), np.float64, "the kernel matrix and its eigendecomposition"
         )
-        Y, y_was_1d = as_targets(y)
-        self.gamma_ = resolve_gamma(self.kernel, self.gamma, X, sample_weight)
         progress.phase(f"kernel matrix {n} x {n}")
         K = kernel_matrix(
             X,
@@ -178,9 +275,6 @@ feature_names_in_
             n_jobs=self.n_jobs,
         )
         progress.phase("eigendecomposition of the centered kernel")
-        # Targets shifted by their mean, as the random-feature estimators do: nothing
-        # cancels in the centered sums for targets like y + 1e9.
-        shift = target_shift(Y, sample_weight) if self.fit_intercept else np.zeros(Y.shape[1])
         path = DualPath(
             K,
             Y - shift,
@@ -190,17 +284,77 @@ feature_names_in_
             shift=shift,
         )
         splits = cv_splits(self.cv, X)
-        dual, intercept = apply_selection(
-            self, solve_path(path, self.alphas, self.cv, splits), y_was_1d
-        )
-        self.dual_coef_ = dual[:, 0] if y_was_1d else dual
-        self.intercept_ = float(intercept[0]) if y_was_1d else intercept
+        self.solver_ = "exact"
         self.X_fit_ = X
-        progress.phase(f"done: alpha_ = {self.alpha_}")
-        return self
+        return apply_selection(self, solve_path(path, self.alphas, self.cv, splits), y_was_1d)
+
+    def _fit_centers(self, X, Y, sample_weight, shift, y_was_1d, n_jobs, progress):
+        """The Nystrom path on ``n_centers`` centers: dual coefficients of the centers."""
+        rng = check_random_state(self.random_state)
+        n_centers = min(self.n_centers, len(X))
+        solver = self.solver
+        if solver == "auto":
+            solver = "cg" if n_centers > AUTO_CG_CENTERS else "eigen"
+        if solver == "cg" and isinstance(self.cv, str):
+            raise ValueError(
+                f"cv={self.cv!r} needs an eigendecomposition of the whole path: use "
+                "solver='eigen', or cv=None (a held-out 10%), an int or a splitter with 'cg'"
+            )
+        nystroem = Nystroem(
+            self.kernel,
+            n_components=n_centers,
+            gamma=self.gamma_,
+            bias=self.bias,
+            depth=self.depth,
+            random_state=rng.randint(np.iinfo(np.int32).max),
+            n_jobs=self.n_jobs,
+        )
+        progress.phase(f"{n_centers} centers: kernel and eigendecomposition")
+        features = nystroem.fit(X).arrays_
+        chunk_rows = default_chunk_rows(max(nystroem.n_components_, 1))
+        splits = cv_splits(self.cv, X)
+        if solver == "eigen":
+            rows = ArrayRows(X, Y, sample_weight, chunk_rows)
+            path = primal_path(
+                rows,
+                features,
+                shift=shift,
+                fit_intercept=self.fit_intercept,
+                kfold=bool(splits),
+                n_jobs=n_jobs,
+                progress=progress,
+            )
+            solution: PathSolution = solve_path(path, self.alphas, self.cv, splits)
+        else:
+            fit = conjugate_fit(
+                X,
+                Y - shift,
+                sample_weight,
+                features.centers,
+                nystroem.eigenvalues_,
+                nystroem.projection_,
+                self.alphas,
+                splits or holdout_split(len(X), rng),
+                shift=shift,
+                fit_intercept=self.fit_intercept,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                chunk_rows=chunk_rows,
+                n_jobs=n_jobs,
+                progress=progress,
+            )
+            solution = fit.solution
+            self.n_iter_ = fit.iterations[:, 0] if y_was_1d else fit.iterations
+            self.cg_residuals_ = fit.residuals
+            self.refit_n_iter_ = fit.refit_iterations
+        coef, intercept = apply_selection(self, solution, y_was_1d)
+        self.solver_ = solver
+        self.X_fit_ = nystroem.components_
+        self.center_indices_ = nystroem.component_indices_
+        return nystroem.projection_ @ coef, intercept
 
     def predict(self, X) -> np.ndarray:
-        """Predict ``k(X, X_fit_) @ dual_coef_ + intercept_``, in blocks of rows.
+        """Predict ``k(X, X_fit_) @ dual_coef_ + intercept_``, fused in Rust.
 
         Parameters
         ----------
@@ -216,22 +370,16 @@ feature_names_in_
             n_targets = None if np.ndim(self.dual_coef_) == 1 else self.dual_coef_.shape[1]
             return map_rows(self.predict, X, n_targets, dtype=np.float64)
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        step = max(1, PREDICT_BLOCK_BYTES // (8 * len(self.X_fit_)))
-        blocks = [
-            kernel_matrix(
-                X[start : start + step],
-                self.X_fit_,
-                kernel=self.kernel,
-                gamma=self.gamma_,
-                bias=self.bias,
-                depth=self.depth,
-                n_jobs=self.n_jobs,
-            )
-            @ self.dual_coef_
-            for start in range(0, len(X), step)
-        ]
-        return np.concatenate(blocks) + self.intercept_
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        centers = _core.KernelCenters(
+            self.X_fit_, kernel=self.kernel, gamma=self.gamma_, bias=self.bias, depth=self.depth
+        )
+        coef = self.dual_coef_.reshape(len(self.X_fit_), -1)
+        intercept = np.broadcast_to(np.asarray(self.intercept_, dtype=np.float64), coef.shape[1])
+        scores = centers.predict(
+            X, coef, np.ascontiguousarray(intercept), n_jobs=resolve_n_jobs(self.n_jobs)
+        )
+        return scores[:, 0] if np.ndim(self.dual_coef_) == 1 else scores
 
     def __sklearn_tags__(self):
         """Multi-output regression."""

@@ -29,7 +29,6 @@ from .._engine.passes import (
 )
 from .._engine.paths import DualPath, PrimalPath
 from .._kernels import KERNELS
-from ..kernel_ridge import PREDICT_BLOCK_BYTES
 from ..kernels import kernel_matrix
 from ..random_features import RandomFeatures
 from ..theory import estimate_eigenstructure, krr_risk, rf_risk
@@ -44,6 +43,9 @@ __all__ = [
     "sample_fits",
     "width_fits",
 ]
+
+#: Bytes of test design rows (features or kernel columns) evaluated at once.
+PREDICT_BLOCK_BYTES = 64 * 2**20
 
 #: Advances a sweep's progress bar by one fit: ``step(note="seed 0, D = 64")``.
 Step = Callable[..., None]

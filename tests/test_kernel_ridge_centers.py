@@ -1,0 +1,129 @@
+"""KernelRidge on Nystrom centers: the eigen path and the CG solver against exact references."""
+
+import pickle
+
+import numpy as np
+import pytest
+from rfkernels import KernelRidge, Nystroem
+from sklearn.datasets import make_friedman1
+from sklearn.exceptions import ConvergenceWarning
+
+
+@pytest.fixture(scope="module")
+def friedman():
+    X, y = make_friedman1(n_samples=2600, noise=0.3, random_state=0)
+    return X[:2000], y[:2000], X[2000:], y[2000:]
+
+
+def relative(a, b):
+    return np.linalg.norm(a - b) / np.linalg.norm(b)
+
+
+def test_cg_with_every_row_a_center_is_exact_kernel_ridge(friedman):
+    """Acceptance: n_centers = n = 2000, a tight tol, the same alpha: 1e-6 relative."""
+    X, y, X_test, _ = friedman
+    exact = KernelRidge(alphas=0.3).fit(X, y)
+    cg = KernelRidge(n_centers=len(X), solver="cg", alphas=0.3, tol=1e-10, max_iter=2000)
+    cg.fit(X, y)
+    assert cg.solver_ == "cg" and exact.solver_ == "exact"
+    assert relative(cg.predict(X_test), exact.predict(X_test)) < 1e-6
+    assert relative(cg.predict(X), exact.predict(X)) < 1e-6
+
+
+@pytest.mark.parametrize("kernel", ["laplacian", "matern32"])
+def test_eigen_with_every_row_a_center_gives_the_exact_loo_path(kernel, friedman):
+    """Acceptance: the eigen solver's LOO path equals exact KernelRidge's to 1e-8."""
+    X, y, X_test, _ = friedman
+    X, y = X[:600], y[:600]
+    alphas = np.logspace(-3, 1, 9)
+    exact = KernelRidge(kernel, gamma=0.5, alphas=alphas).fit(X, y)
+    eigen = KernelRidge(kernel, gamma=0.5, alphas=alphas, n_centers=len(X), solver="eigen")
+    eigen.fit(X, y)
+    np.testing.assert_allclose(eigen.cv_results_, exact.cv_results_, rtol=1e-8)
+    np.testing.assert_allclose(eigen.train_errors_, exact.train_errors_, rtol=1e-8, atol=1e-12)
+    assert eigen.alpha_ == exact.alpha_
+    assert relative(eigen.predict(X_test), exact.predict(X_test)) < 1e-8
+
+
+def test_cg_and_eigen_solve_the_same_nystrom_model(friedman, rng):
+    """Fewer centers than rows, weights, two targets, no intercept and with one."""
+    X, y, X_test, _ = friedman
+    Y = np.column_stack([y, np.sin(X[:, 0] * 3)])
+    weights = rng.uniform(0.2, 3.0, size=len(X))
+    for fit_intercept in (True, False):
+        common = {"n_centers": 300, "alphas": 0.05, "random_state": 4}
+        common["fit_intercept"] = fit_intercept
+        eigen = KernelRidge(solver="eigen", **common).fit(X, Y, sample_weight=weights)
+        cg = KernelRidge(solver="cg", tol=1e-11, max_iter=3000, **common)
+        cg.fit(X, Y, sample_weight=weights)
+        np.testing.assert_array_equal(cg.center_indices_, eigen.center_indices_)
+        assert relative(cg.predict(X_test), eigen.predict(X_test)) < 1e-7
+        np.testing.assert_allclose(cg.intercept_, eigen.intercept_, rtol=1e-6, atol=1e-8)
+        # CG reports its training errors from the normal equations, on the 90% it fit.
+        assert cg.train_errors_.shape == eigen.train_errors_.shape == (1, 2)
+
+
+def test_the_model_is_ridge_on_the_nystrom_features(friedman):
+    """The same centers, the features of Nystroem, numpy's weighted ridge solve."""
+    X, y, X_test, _ = friedman
+    model = KernelRidge(n_centers=200, solver="eigen", alphas=0.1, random_state=2).fit(X, y)
+    # Every row of the model's centers is a center of this map: the same basis.
+    features = Nystroem(n_components=200, gamma=model.gamma_).fit(model.X_fit_)
+    Z, Z_test = features.transform(X), features.transform(X_test)
+    Zc, yc = Z - Z.mean(axis=0), y - y.mean()
+    coef = np.linalg.solve(Zc.T @ Zc + 0.1 * np.eye(Z.shape[1]), Zc.T @ yc)
+    want = Z_test @ coef + (y.mean() - Z.mean(axis=0) @ coef)
+    assert relative(model.predict(X_test), want) < 1e-9
+
+
+def test_cg_reports_iterations_and_shrinking_residuals(friedman):
+    X, y, X_test, y_test = friedman
+    model = KernelRidge(n_centers=400, solver="cg", tol=1e-8, random_state=0).fit(X, y)
+    assert model.n_iter_.shape == (len(model.alphas_),)
+    assert np.all(model.n_iter_ >= 1)
+    assert len(model.cg_residuals_) == model.n_iter_.max()
+    worst = [r.max() for r in model.cg_residuals_]
+    assert worst[-1] <= 1e-8 < worst[0]
+    assert len(model.refit_n_iter_) == 1
+    assert model.alpha_ in model.alphas_
+    assert model.score(X_test, y_test) > 0.9
+
+
+def test_auto_solver_and_kfold_with_cg(friedman):
+    X, y, X_test, y_test = friedman
+    small = KernelRidge(n_centers=100, random_state=0).fit(X, y)
+    assert small.solver_ == "eigen"
+    folds = KernelRidge(n_centers=100, solver="cg", cv=3, random_state=0).fit(X, y)
+    assert folds.cv_results_.shape == folds.alphas_.shape
+    assert folds.score(X_test, y_test) > 0.85
+
+
+def test_cg_refuses_what_needs_a_decomposition(friedman):
+    X, y, _, _ = friedman
+    with pytest.raises(ValueError, match="solver='eigen'"):
+        KernelRidge(n_centers=50, solver="cg", cv="loo").fit(X, y)
+    with pytest.raises(ValueError, match="alpha > 0"):
+        KernelRidge(n_centers=50, solver="cg", alphas=[0.0, 1.0]).fit(X, y)
+
+
+def test_cg_warns_when_it_stops_at_max_iter(friedman):
+    X, y, _, _ = friedman
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        KernelRidge(n_centers=200, solver="cg", max_iter=2, tol=1e-12).fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["eigen", "cg"])
+def test_same_seed_same_model_for_any_n_jobs_and_after_pickling(solver, friedman):
+    X, y, X_test, _ = friedman
+    fits = [
+        KernelRidge(n_centers=300, solver=solver, random_state=7, n_jobs=n_jobs).fit(X, y)
+        for n_jobs in (1, 2, 3)
+    ]
+    predictions = [fit.predict(X_test) for fit in fits]
+    np.testing.assert_array_equal(predictions[0], predictions[1])
+    np.testing.assert_array_equal(predictions[0], predictions[2])
+    again = pickle.loads(pickle.dumps(fits[0]))
+    np.testing.assert_array_equal(again.predict(X_test), predictions[0])
+    np.testing.assert_allclose(
+        fits[0].predict(X_test.astype(np.float32)), predictions[0], rtol=1e-5
+    )
