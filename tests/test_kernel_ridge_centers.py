@@ -4,8 +4,8 @@ import pickle
 
 import numpy as np
 import pytest
-from rfkernels import KernelRidge, Nystroem
-from sklearn.datasets import make_friedman1
+from rfkernels import KernelRidge, KernelRidgeClassifier, Nystroem
+from sklearn.datasets import load_digits, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 
 
@@ -127,3 +127,31 @@ def test_same_seed_same_model_for_any_n_jobs_and_after_pickling(solver, friedman
     np.testing.assert_allclose(
         fits[0].predict(X_test.astype(np.float32)), predictions[0], rtol=1e-5
     )
+
+
+@pytest.mark.parametrize("n_centers, solver", [(None, "auto"), (400, "eigen"), (400, "cg")])
+def test_classifier_is_the_regressor_on_class_indicators(n_centers, solver):
+    X, y = load_digits(return_X_y=True)
+    X_train, y_train, X_test, y_test = X[:1200], y[:1200], X[1200:], y[1200:]
+    params = {"n_centers": n_centers, "solver": solver, "random_state": 0, "alphas": 0.1}
+    clf = KernelRidgeClassifier(**params).fit(X_train, y_train)
+    indicators = 2.0 * (y_train[:, None] == np.arange(10)) - 1.0
+    regressor = KernelRidge(**params).fit(X_train, indicators)
+    np.testing.assert_allclose(
+        clf.decision_function(X_test), regressor.predict(X_test), rtol=1e-10, atol=1e-10
+    )
+    np.testing.assert_array_equal(clf.classes_, np.arange(10))
+    assert clf.score(X_test, y_test) > 0.93
+    assert clf.solver_ == ("exact" if n_centers is None else solver)
+
+
+def test_classifier_labels_strings_and_two_classes(friedman):
+    X, y, X_test, y_test = friedman
+    labels = np.where(y > np.median(y), "high", "low")
+    clf = KernelRidgeClassifier(n_centers=200, solver="cg", random_state=0).fit(X, labels)
+    assert clf.decision_function(X_test).shape == (len(X_test),)
+    predicted = clf.predict(X_test)
+    assert set(predicted) <= {"high", "low"}
+    assert np.mean(predicted == np.where(y_test > np.median(y), "high", "low")) > 0.8
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        KernelRidgeClassifier(n_centers=10).fit(X, np.zeros(len(X)))

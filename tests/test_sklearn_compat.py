@@ -7,6 +7,7 @@ import pytest
 from rfkernels import (
     KERNELS,
     KernelRidge,
+    KernelRidgeClassifier,
     RandomFeatureRidge,
     RandomFeatureRidgeClassifier,
     RandomFeatures,
@@ -206,6 +207,8 @@ RIDGE_ESTIMATORS = [
     KernelRidge("laplacian", cv=3),
     KernelRidge(n_centers=15, random_state=0),
     KernelRidge("matern32", n_centers=15, solver="cg", random_state=0),
+    KernelRidgeClassifier(),
+    KernelRidgeClassifier(n_centers=20, solver="cg", random_state=0),
     # 100 features: check_regressors_train asks for R^2 > 0.5 on its data, where 20
     # features give 0.43 on average over seeds (iid or orthogonal alike).
     RandomFeatureRidge("matern32", n_components=100, sampling="orthogonal", random_state=0),

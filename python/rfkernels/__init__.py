@@ -9,8 +9,10 @@ The public API:
 - :class:`RandomFeatureRidge`, :class:`RandomFeatureRidgeClassifier`: ridge
   regression and classification on streamed random features, with the whole
   ridge path and exact leave-one-out selection from one eigendecomposition;
-- :class:`KernelRidge`: the same on the exact kernel (the infinite-width limit),
-  including the NNGP and NTK kernels of deep ReLU networks (``depth``);
+- :class:`KernelRidge`, :class:`KernelRidgeClassifier`: the same on the kernel
+  (the infinite-width limit), exact or on Nystrom centers (eigen path or
+  preconditioned conjugate gradients), including the NNGP and NTK kernels of deep
+  ReLU networks (``depth``);
 - :class:`Nystroem`: a scikit-learn transformer for Nystrom features (the kernel
   projected onto the span of sampled centers), in Rust;
 - :class:`RowBatches`: training data in batches of rows (or a numpy memmap), for
@@ -26,7 +28,7 @@ from . import kernels, sweep, theory
 from ._core import __version__
 from ._kernels import KERNELS, SAMPLINGS
 from .batches import RowBatches
-from .kernel_ridge import KernelRidge
+from .kernel_ridge import KernelRidge, KernelRidgeClassifier
 from .nystroem import Nystroem
 from .random_features import RandomFeatures
 from .ridge import RandomFeatureRidge, RandomFeatureRidgeClassifier
@@ -35,6 +37,7 @@ __all__ = [
     "KERNELS",
     "SAMPLINGS",
     "KernelRidge",
+    "KernelRidgeClassifier",
     "Nystroem",
     "RandomFeatureRidge",
     "RandomFeatureRidgeClassifier",

@@ -1,4 +1,4 @@
-"""KernelRidge: kernel ridge regression, exact or on Nystrom centers (eigen path or CG)."""
+"""KernelRidge and KernelRidgeClassifier: kernel ridge, exact or on Nystrom centers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MultiOutputMixin,
+    RegressorMixin,
+    _fit_context,
+    is_classifier,
+)
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -14,7 +21,13 @@ from threadpoolctl import threadpool_limits
 
 from . import _core
 from ._engine.conjugate import conjugate_fit, holdout_split
-from ._engine.data import as_targets, check_sample_weight, target_shift
+from ._engine.data import (
+    as_targets,
+    check_sample_weight,
+    class_indicators,
+    labels_of,
+    target_shift,
+)
 from ._engine.passes import ArrayRows, default_chunk_rows
 from ._engine.paths import DualPath, PathSolution, cv_splits, primal_path, solve_path
 from ._engine.progress import Progress
@@ -29,7 +42,7 @@ from .kernels import kernel_matrix
 from .nystroem import Nystroem
 from .random_features import RandomFeatures
 
-__all__ = ["KernelRidge"]
+__all__ = ["KernelRidge", "KernelRidgeClassifier"]
 
 #: n x n float64 matrices alive at once during a fit: K, its centered copy, the
 #: eigenvectors and their squares.
@@ -38,7 +51,182 @@ FIT_MATRICES = 4
 AUTO_CG_CENTERS = 4096
 
 
-class KernelRidge(DaskScoreMixin, MultiOutputMixin, RegressorMixin, BaseEstimator):
+class _KernelRidgeBase(MultiOutputMixin, BaseEstimator):
+    """What :class:`KernelRidge` and :class:`KernelRidgeClassifier` share: parameters, fits."""
+
+    _parameter_constraints: ClassVar[dict] = {
+        "kernel": [StrOptions(set(KERNELS))],
+        "gamma": RandomFeatures._parameter_constraints["gamma"],
+        "bias": RandomFeatures._parameter_constraints["bias"],
+        "depth": [Interval(Integral, 1, None, closed="left")],
+        **RIDGE_PATH_CONSTRAINTS,
+        "n_centers": [Interval(Integral, 1, None, closed="left"), None],
+        "solver": [StrOptions({"auto", "eigen", "cg"})],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        kernel: str = "rbf",
+        *,
+        gamma: float | str = "scale",
+        bias: float = 0.0,
+        depth: int = 1,
+        alphas="auto",
+        cv: int | str | None = None,
+        fit_intercept: bool = True,
+        alpha_per_target: bool = False,
+        n_centers: int | None = None,
+        solver: str = "auto",
+        tol: float = 1e-4,
+        max_iter: int = 100,
+        random_state: int | np.random.RandomState | None = None,
+        n_jobs: int | None = None,
+        verbose: int = 0,
+    ) -> None:
+        store_params(self, locals())
+
+    def _fit(self, X, Y, sample_weight, y_was_1d: bool, labels):
+        """Fit on validated rows ``X`` and targets ``Y`` (``n x t``); ``labels`` for folds."""
+        sample_weight = check_sample_weight(sample_weight, X)
+        check_feature_params(self.kernel, depth=self.depth)
+        for name in ("center_indices_", "cg_residuals_", "refit_n_iter_"):
+            self.__dict__.pop(name, None)
+        self.n_iter_ = 1
+        progress = Progress(type(self).__name__, self.verbose)
+        splits = cv_splits(self.cv, X, labels, classifier=is_classifier(self))
+        self.gamma_ = resolve_gamma(self.kernel, self.gamma, X, sample_weight)
+        # Targets shifted by their mean, as the random-feature estimators do: nothing
+        # cancels in the centered sums for targets like y + 1e9.
+        shift = target_shift(Y, sample_weight) if self.fit_intercept else np.zeros(Y.shape[1])
+        n_jobs = resolve_n_jobs(self.n_jobs)
+        with threadpool_limits(limits=1, user_api="blas"):
+            if self.n_centers is None:
+                dual, intercept = self._fit_exact(
+                    X, Y, sample_weight, shift, splits, y_was_1d, progress
+                )
+            else:
+                dual, intercept = self._fit_centers(
+                    X, Y, sample_weight, shift, splits, y_was_1d, n_jobs, progress
+                )
+        self.dual_coef_ = dual[:, 0] if y_was_1d else dual
+        self.intercept_ = float(intercept[0]) if y_was_1d else intercept
+        progress.phase(f"done: alpha_ = {self.alpha_}")
+        return self
+
+    def _fit_exact(self, X, Y, sample_weight, shift, splits, y_was_1d, progress):
+        """The path of the exact kernel matrix: dual coefficients of every row."""
+        n = X.shape[0]
+        check_fits_in_memory(
+            (FIT_MATRICES, n, n), np.float64, "the kernel matrix and its eigendecomposition"
+        )
+        progress.phase(f"kernel matrix {n} x {n}")
+        K = kernel_matrix(
+            X,
+            kernel=self.kernel,
+            gamma=self.gamma_,
+            bias=self.bias,
+            depth=self.depth,
+            n_jobs=self.n_jobs,
+        )
+        progress.phase("eigendecomposition of the centered kernel")
+        path = DualPath(
+            K,
+            Y - shift,
+            sample_weight,
+            fit_intercept=self.fit_intercept,
+            n_jobs=resolve_n_jobs(self.n_jobs),
+            shift=shift,
+        )
+        self.solver_ = "exact"
+        self.X_fit_ = X
+        return apply_selection(self, solve_path(path, self.alphas, self.cv, splits), y_was_1d)
+
+    def _fit_centers(self, X, Y, sample_weight, shift, splits, y_was_1d, n_jobs, progress):
+        """The Nystrom path on ``n_centers`` centers: dual coefficients of the centers."""
+        rng = check_random_state(self.random_state)
+        n_centers = min(self.n_centers, len(X))
+        solver = self.solver
+        if solver == "auto":
+            solver = "cg" if n_centers > AUTO_CG_CENTERS else "eigen"
+        if solver == "cg" and isinstance(self.cv, str):
+            raise ValueError(
+                f"cv={self.cv!r} needs an eigendecomposition of the whole path: use "
+                "solver='eigen', or cv=None (a held-out 10%), an int or a splitter with 'cg'"
+            )
+        nystroem = Nystroem(
+            self.kernel,
+            n_components=n_centers,
+            gamma=self.gamma_,
+            bias=self.bias,
+            depth=self.depth,
+            random_state=rng.randint(np.iinfo(np.int32).max),
+            n_jobs=self.n_jobs,
+        )
+        progress.phase(f"{n_centers} centers: kernel and eigendecomposition")
+        features = nystroem.fit(X).arrays_
+        chunk_rows = default_chunk_rows(max(nystroem.n_components_, 1))
+        if solver == "eigen":
+            rows = ArrayRows(X, Y, sample_weight, chunk_rows)
+            path = primal_path(
+                rows,
+                features,
+                shift=shift,
+                fit_intercept=self.fit_intercept,
+                kfold=bool(splits),
+                n_jobs=n_jobs,
+                progress=progress,
+            )
+            solution: PathSolution = solve_path(path, self.alphas, self.cv, splits)
+        else:
+            fit = conjugate_fit(
+                X,
+                Y - shift,
+                sample_weight,
+                features.centers,
+                nystroem.eigenvalues_,
+                nystroem.projection_,
+                self.alphas,
+                splits or holdout_split(sample_weight, rng),
+                shift=shift,
+                fit_intercept=self.fit_intercept,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                chunk_rows=chunk_rows,
+                n_jobs=n_jobs,
+                progress=progress,
+            )
+            solution = fit.solution
+            self.n_iter_ = fit.iterations[:, 0] if y_was_1d else fit.iterations
+            self.cg_residuals_ = fit.residuals
+            self.refit_n_iter_ = fit.refit_iterations
+        coef, intercept = apply_selection(self, solution, y_was_1d)
+        self.solver_ = solver
+        self.X_fit_ = nystroem.components_
+        self.center_indices_ = nystroem.component_indices_
+        return nystroem.projection_ @ coef, intercept
+
+    def _scores(self, X) -> np.ndarray:
+        """``k(X, X_fit_) @ dual_coef_ + intercept_`` fused in Rust (dask: block by block)."""
+        if is_dask_array(X):
+            n_targets = None if np.ndim(self.dual_coef_) == 1 else self.dual_coef_.shape[1]
+            return map_rows(self._scores, X, n_targets, dtype=np.float64)
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        centers = _core.KernelCenters(
+            self.X_fit_, kernel=self.kernel, gamma=self.gamma_, bias=self.bias, depth=self.depth
+        )
+        coef = self.dual_coef_.reshape(len(self.X_fit_), -1)
+        intercept = np.broadcast_to(np.asarray(self.intercept_, dtype=np.float64), coef.shape[1])
+        scores = centers.predict(
+            X, coef, np.ascontiguousarray(intercept), n_jobs=resolve_n_jobs(self.n_jobs)
+        )
+        return scores[:, 0] if np.ndim(self.dual_coef_) == 1 else scores
+
+
+class KernelRidge(DaskScoreMixin, RegressorMixin, _KernelRidgeBase):
     """Kernel ridge regression: exact, or on Nystrom centers for large ``n``.
 
     The infinite-width limit of :class:`rfkernels.RandomFeatureRidge`: the same
@@ -180,40 +368,6 @@ feature_names_in_
     ('cg', True)
     """
 
-    _parameter_constraints: ClassVar[dict] = {
-        "kernel": [StrOptions(set(KERNELS))],
-        "gamma": RandomFeatures._parameter_constraints["gamma"],
-        "bias": RandomFeatures._parameter_constraints["bias"],
-        "depth": [Interval(Integral, 1, None, closed="left")],
-        **RIDGE_PATH_CONSTRAINTS,
-        "n_centers": [Interval(Integral, 1, None, closed="left"), None],
-        "solver": [StrOptions({"auto", "eigen", "cg"})],
-        "tol": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-    }
-
-    def __init__(
-        self,
-        kernel: str = "rbf",
-        *,
-        gamma: float | str = "scale",
-        bias: float = 0.0,
-        depth: int = 1,
-        alphas="auto",
-        cv: int | str | None = None,
-        fit_intercept: bool = True,
-        alpha_per_target: bool = False,
-        n_centers: int | None = None,
-        solver: str = "auto",
-        tol: float = 1e-4,
-        max_iter: int = 100,
-        random_state: int | np.random.RandomState | None = None,
-        n_jobs: int | None = None,
-        verbose: int = 0,
-    ) -> None:
-        store_params(self, locals())
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the ridge path and choose ``alpha``.
@@ -235,123 +389,8 @@ feature_names_in_
         X, y = validate_data(
             self, X, y, dtype=np.float64, multi_output=True, y_numeric=True, ensure_min_samples=2
         )
-        sample_weight = check_sample_weight(sample_weight, X)
-        check_feature_params(self.kernel, depth=self.depth)
-        for name in ("center_indices_", "cg_residuals_", "refit_n_iter_"):
-            self.__dict__.pop(name, None)
-        self.n_iter_ = 1
-        progress = Progress(type(self).__name__, self.verbose)
         Y, y_was_1d = as_targets(y)
-        self.gamma_ = resolve_gamma(self.kernel, self.gamma, X, sample_weight)
-        # Targets shifted by their mean, as the random-feature estimators do: nothing
-        # cancels in the centered sums for targets like y + 1e9.
-        shift = target_shift(Y, sample_weight) if self.fit_intercept else np.zeros(Y.shape[1])
-        n_jobs = resolve_n_jobs(self.n_jobs)
-        with threadpool_limits(limits=1, user_api="blas"):
-            if self.n_centers is None:
-                dual, intercept = self._fit_exact(X, Y, sample_weight, shift, y_was_1d, progress)
-            else:
-                dual, intercept = self._fit_centers(
-                    X, Y, sample_weight, shift, y_was_1d, n_jobs, progress
-                )
-        self.dual_coef_ = dual[:, 0] if y_was_1d else dual
-        self.intercept_ = float(intercept[0]) if y_was_1d else intercept
-        progress.phase(f"done: alpha_ = {self.alpha_}")
-        return self
-
-    def _fit_exact(self, X, Y, sample_weight, shift, y_was_1d, progress):
-        """The path of the exact kernel matrix: dual coefficients of every row."""
-        n = X.shape[0]
-        check_fits_in_memory(
-            (FIT_MATRICES, n, n), np.float64, "the kernel matrix and its eigendecomposition"
-        )
-        progress.phase(f"kernel matrix {n} x {n}")
-        K = kernel_matrix(
-            X,
-            kernel=self.kernel,
-            gamma=self.gamma_,
-            bias=self.bias,
-            depth=self.depth,
-            n_jobs=self.n_jobs,
-        )
-        progress.phase("eigendecomposition of the centered kernel")
-        path = DualPath(
-            K,
-            Y - shift,
-            sample_weight,
-            fit_intercept=self.fit_intercept,
-            n_jobs=resolve_n_jobs(self.n_jobs),
-            shift=shift,
-        )
-        splits = cv_splits(self.cv, X)
-        self.solver_ = "exact"
-        self.X_fit_ = X
-        return apply_selection(self, solve_path(path, self.alphas, self.cv, splits), y_was_1d)
-
-    def _fit_centers(self, X, Y, sample_weight, shift, y_was_1d, n_jobs, progress):
-        """The Nystrom path on ``n_centers`` centers: dual coefficients of the centers."""
-        rng = check_random_state(self.random_state)
-        n_centers = min(self.n_centers, len(X))
-        solver = self.solver
-        if solver == "auto":
-            solver = "cg" if n_centers > AUTO_CG_CENTERS else "eigen"
-        if solver == "cg" and isinstance(self.cv, str):
-            raise ValueError(
-                f"cv={self.cv!r} needs an eigendecomposition of the whole path: use "
-                "solver='eigen', or cv=None (a held-out 10%), an int or a splitter with 'cg'"
-            )
-        nystroem = Nystroem(
-            self.kernel,
-            n_components=n_centers,
-            gamma=self.gamma_,
-            bias=self.bias,
-            depth=self.depth,
-            random_state=rng.randint(np.iinfo(np.int32).max),
-            n_jobs=self.n_jobs,
-        )
-        progress.phase(f"{n_centers} centers: kernel and eigendecomposition")
-        features = nystroem.fit(X).arrays_
-        chunk_rows = default_chunk_rows(max(nystroem.n_components_, 1))
-        splits = cv_splits(self.cv, X)
-        if solver == "eigen":
-            rows = ArrayRows(X, Y, sample_weight, chunk_rows)
-            path = primal_path(
-                rows,
-                features,
-                shift=shift,
-                fit_intercept=self.fit_intercept,
-                kfold=bool(splits),
-                n_jobs=n_jobs,
-                progress=progress,
-            )
-            solution: PathSolution = solve_path(path, self.alphas, self.cv, splits)
-        else:
-            fit = conjugate_fit(
-                X,
-                Y - shift,
-                sample_weight,
-                features.centers,
-                nystroem.eigenvalues_,
-                nystroem.projection_,
-                self.alphas,
-                splits or holdout_split(len(X), rng),
-                shift=shift,
-                fit_intercept=self.fit_intercept,
-                tol=self.tol,
-                max_iter=self.max_iter,
-                chunk_rows=chunk_rows,
-                n_jobs=n_jobs,
-                progress=progress,
-            )
-            solution = fit.solution
-            self.n_iter_ = fit.iterations[:, 0] if y_was_1d else fit.iterations
-            self.cg_residuals_ = fit.residuals
-            self.refit_n_iter_ = fit.refit_iterations
-        coef, intercept = apply_selection(self, solution, y_was_1d)
-        self.solver_ = solver
-        self.X_fit_ = nystroem.components_
-        self.center_indices_ = nystroem.component_indices_
-        return nystroem.projection_ @ coef, intercept
+        return self._fit(X, Y, sample_weight, y_was_1d, labels=None)
 
     def predict(self, X) -> np.ndarray:
         """Predict ``k(X, X_fit_) @ dual_coef_ + intercept_``, fused in Rust.
@@ -366,23 +405,114 @@ feature_names_in_
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
             Predictions (float64); a dask array, block by block, for a dask ``X``.
         """
-        if is_dask_array(X):
-            n_targets = None if np.ndim(self.dual_coef_) == 1 else self.dual_coef_.shape[1]
-            return map_rows(self.predict, X, n_targets, dtype=np.float64)
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        centers = _core.KernelCenters(
-            self.X_fit_, kernel=self.kernel, gamma=self.gamma_, bias=self.bias, depth=self.depth
-        )
-        coef = self.dual_coef_.reshape(len(self.X_fit_), -1)
-        intercept = np.broadcast_to(np.asarray(self.intercept_, dtype=np.float64), coef.shape[1])
-        scores = centers.predict(
-            X, coef, np.ascontiguousarray(intercept), n_jobs=resolve_n_jobs(self.n_jobs)
-        )
-        return scores[:, 0] if np.ndim(self.dual_coef_) == 1 else scores
+        return self._scores(X)
 
     def __sklearn_tags__(self):
         """Multi-output regression."""
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        return tags
+
+
+class KernelRidgeClassifier(DaskScoreMixin, ClassifierMixin, _KernelRidgeBase):
+    """Kernel ridge classification, exact or on Nystrom centers.
+
+    One-vs-all regression on targets in {-1, +1} with the solvers of
+    :class:`KernelRidge` (like scikit-learn's ``RidgeClassifierCV`` on the kernel):
+    one decomposition, or one block of conjugate-gradient iterations, for all
+    classes and all ridges; the predicted class has the largest score.
+
+    Parameters
+    ----------
+    kernel, gamma, bias, depth, alphas, cv, fit_intercept, alpha_per_target, n_centers, \
+solver, tol, max_iter, random_state, n_jobs, verbose
+        As in :class:`KernelRidge`; ``cv=int`` uses stratified folds, and a
+        splitter's ``split`` also gets the labels.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    dual_coef_ : ndarray of shape (n_fit, 1) or (n_fit, n_classes)
+        Weights of ``k(x, X_fit_)`` in the decision function(s).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts of the decision function(s).
+    X_fit_, solver_, center_indices_, n_iter_, cg_residuals_, refit_n_iter_, gamma_, \
+alpha_, alphas_, best_score_, cv_results_, train_errors_, n_features_in_, feature_names_in_
+        As in :class:`KernelRidge`, for the {-1, +1} targets.
+
+    See Also
+    --------
+    KernelRidge : The regressor.
+    RandomFeatureRidgeClassifier : The same on random features.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from rfkernels import KernelRidgeClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = KernelRidgeClassifier(n_centers=500, random_state=0).fit(X[:1500], y[:1500])
+    >>> bool(clf.score(X[1500:], y[1500:]) > 0.9)
+    True
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the ridge path on the {-1, +1} indicators of the classes; choose ``alpha``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels (numbers or strings).
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : KernelRidgeClassifier
+            The fitted model.
+        """
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
+        Y, self.classes_ = class_indicators(y, type(self).__name__)
+        return self._fit(X, Y, sample_weight, False, labels=y)
+
+    def decision_function(self, X) -> np.ndarray:
+        """Confidence scores: the ridge fits of the {-1, +1} class indicators.
+
+        Parameters
+        ----------
+        X : array-like or dask.array.Array of shape (n_samples, n_features_in)
+            Samples to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One score per class, or one (positive for ``classes_[1]``) for two classes.
+        """
+        scores = self._scores(X)
+        return scores[:, 0] if scores.ndim == 2 and scores.shape[1] == 1 else scores
+
+    def predict(self, X) -> np.ndarray:
+        """Predict class labels: the class with the largest score.
+
+        Parameters
+        ----------
+        X : array-like or dask.array.Array of shape (n_samples, n_features_in)
+            Samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Predicted classes (a dask array for a dask array ``X``).
+        """
+        if is_dask_array(X):
+            return map_rows(self.predict, X, None, dtype=self.classes_.dtype)
+        return labels_of(self.decision_function(X), self.classes_)
+
+    def __sklearn_tags__(self):
+        """Multiclass classification; not multi-output."""
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = False
         return tags

@@ -17,7 +17,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
-from ._engine.data import as_targets, check_sample_weight
+from ._engine.data import as_targets, check_sample_weight, class_indicators, labels_of
 from ._ridge_base import RandomFeatureRidgeBase
 from .distributed import DaskScoreMixin, is_dask_array, map_rows
 
@@ -296,15 +296,7 @@ n_features_in_, feature_names_in_
     def _prepare_fit(self, X, y, sample_weight):
         """The rows of ``fit`` on arrays; ``classes_`` from their labels, the folds' labels."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2)
-        check_classification_targets(y)
-        binarizer = LabelBinarizer(pos_label=1, neg_label=-1)
-        Y = binarizer.fit_transform(y).astype(np.float64)
-        self.classes_ = binarizer.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes; "
-                f"got 1 class ({self.classes_[0]!r})"
-            )
+        Y, self.classes_ = class_indicators(y, type(self).__name__)
         return X, Y, check_sample_weight(sample_weight, X), False, y
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -402,10 +394,7 @@ n_features_in_, feature_names_in_
         """
         if is_dask_array(X):
             return map_rows(self.predict, X, None, dtype=self.classes_.dtype)
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
+        return labels_of(self.decision_function(X), self.classes_)
 
     def __sklearn_tags__(self):
         """Multiclass classification; not multi-output."""

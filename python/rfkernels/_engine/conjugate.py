@@ -311,11 +311,16 @@ def conjugate_grid(alphas, eigenvalues: np.ndarray, weight_sum: float) -> np.nda
     return grid
 
 
-def holdout_split(n: int, random_state) -> list[tuple[np.ndarray, np.ndarray]]:
-    """One ``(train, test)`` split holding out :data:`VALIDATION_FRACTION` of ``n`` rows."""
-    n_test = max(1, round(VALIDATION_FRACTION * n))
-    permutation = check_random_state(random_state).permutation(n)
-    return [(np.sort(permutation[n_test:]), np.sort(permutation[:n_test]))]
+def holdout_split(sample_weight: np.ndarray, random_state) -> list[tuple[np.ndarray, np.ndarray]]:
+    """One ``(train, test)`` split holding out :data:`VALIDATION_FRACTION` of the rows.
+
+    The held-out rows are drawn among those of positive weight (rows of weight 0
+    count nowhere, and stay in the training part).
+    """
+    weighted = np.flatnonzero(sample_weight > 0)
+    n_test = max(1, round(VALIDATION_FRACTION * len(weighted)))
+    test = weighted[check_random_state(random_state).permutation(len(weighted))[:n_test]]
+    return [(np.setdiff1d(np.arange(len(sample_weight)), test), np.sort(test))]
 
 
 @dataclass

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight
 
-__all__ = ["as_targets", "check_sample_weight", "target_shift", "unit_weights_as_none"]
+__all__ = [
+    "as_targets",
+    "check_sample_weight",
+    "class_indicators",
+    "labels_of",
+    "target_shift",
+    "unit_weights_as_none",
+]
 
 
 def check_sample_weight(sample_weight, X) -> np.ndarray:
@@ -38,3 +47,26 @@ def target_shift(Y: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
     their mean leave nothing to cancel; the intercept takes the shift back.
     """
     return np.average(Y, axis=0, weights=sample_weight)
+
+
+def class_indicators(y, estimator: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(Y, classes)``: the {-1, +1} one-vs-all indicators of the labels ``y``, float64.
+
+    One column for two classes (positive for ``classes[1]``), one per class otherwise.
+    """
+    check_classification_targets(y)
+    binarizer = LabelBinarizer(pos_label=1, neg_label=-1)
+    Y = binarizer.fit_transform(y).astype(np.float64)
+    if len(binarizer.classes_) < 2:
+        raise ValueError(
+            f"{estimator} needs samples of at least 2 classes; "
+            f"got 1 class ({binarizer.classes_[0]!r})"
+        )
+    return Y, binarizer.classes_
+
+
+def labels_of(scores: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """The class of each row's largest score (1-d scores: positive for ``classes[1]``)."""
+    if scores.ndim == 1:
+        return classes[(scores > 0).astype(int)]
+    return classes[np.argmax(scores, axis=1)]
