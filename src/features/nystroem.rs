@@ -99,16 +99,6 @@ impl<'a> NystroemFeatures<'a> {
             projection,
         })
     }
-
-    /// The kernel block `k(x_i, c_j)` of the rows `x` (row-major `rows x M`).
-    fn kernel_block<T: Real>(&self, x: MatRef<'_, T>, first: usize) -> Result<Vec<f64>> {
-        let (rows, m) = (x.nrows(), self.columns.len());
-        let x64 = Mat::from_fn(rows, x.ncols(), |i, j| x[(i, j)].to_f64());
-        let mut block = vec![0.0; rows * m];
-        self.columns
-            .fill(x64.as_ref(), first, None, m, &mut block, m)?;
-        Ok(block)
-    }
 }
 
 impl<T: Real> FeatureSource<T> for NystroemFeatures<'_> {
@@ -140,7 +130,7 @@ impl<T: Real> FeatureSource<T> for NystroemFeatures<'_> {
 
     fn write_columns(&self, x: MatRef<'_, T>, first: usize, out: MatMut<'_, f64>) -> Result<()> {
         let (rows, m) = (x.nrows(), self.columns.len());
-        let block = self.kernel_block(x, first)?;
+        let block = self.columns.tile(x, first)?;
         let block = MatRef::from_row_major_slice(&block, rows, m);
         matmul(out, Accum::Replace, block, self.projection, 1.0, Par::Seq);
         Ok(())

@@ -11,9 +11,10 @@ use super::Kernel;
 use crate::error::{Error, Result, check_output_len};
 use crate::linalg::row_norms_squared;
 use crate::parallel::Context;
+use crate::real::Real;
 use crate::simd::{ArcCosineOrder, Isa, arc_cosine_in_place, exp_nonpositive_in_place};
 use faer::linalg::matmul::matmul;
-use faer::{Accum, MatMut, MatRef, Par};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 
 /// Rows of `x` per parallel task.
 const ROWS_PER_CHUNK: usize = 32;
@@ -269,6 +270,20 @@ impl<'a> KernelColumns<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The row-major `x.nrows() x len()` block `k(x_i, y_j)` of the rows `x` of
+    /// either float type (converted to float64); `first` is `x`'s first row in
+    /// messages.
+    ///
+    /// # Errors
+    /// As [`KernelColumns::fill`].
+    pub fn tile<T: Real>(&self, x: MatRef<'_, T>, first: usize) -> Result<Vec<f64>> {
+        let (rows, m) = (x.nrows(), self.len());
+        let x64 = Mat::from_fn(rows, x.ncols(), |i, j| x[(i, j)].to_f64());
+        let mut tile = vec![0.0; rows * m];
+        self.fill(x64.as_ref(), first, None, m, &mut tile, m)?;
+        Ok(tile)
     }
 
     /// Writes the inner products `x_i . y_j` (`j < cols`) into the rows of `out`

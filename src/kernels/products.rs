@@ -126,7 +126,7 @@ pub fn predict_kernel<T: Real>(
     let rows_per_tile = tile_rows(m);
     ctx.for_each_row_chunk(out, c, rows_per_tile, |first, out| {
         let rows = out.len() / c.max(1);
-        let tile = kernel_tile(x.subrows(first, rows), first, columns)?;
+        let tile = columns.tile(x.subrows(first, rows), first)?;
         matmul_into(out, row_major(&tile, rows, m), coef);
         for row in out.chunks_exact_mut(c.max(1)) {
             row.iter_mut().zip(intercept).for_each(|(v, b)| *v += b);
@@ -177,19 +177,6 @@ fn scale_rows(mut m: MatMut<'_, f64>, weights: Option<&[f64]>) {
     }
 }
 
-/// The kernel tile `k(x_i, c_j)` of the rows `x` (row-major `rows x M`, float64).
-fn kernel_tile<T: Real>(
-    x: MatRef<'_, T>,
-    first: usize,
-    columns: &KernelColumns<'_>,
-) -> Result<Vec<f64>> {
-    let (rows, m) = (x.nrows(), columns.len());
-    let x64 = Mat::from_fn(rows, x.ncols(), |i, j| x[(i, j)].to_f64());
-    let mut tile = vec![0.0; rows * m];
-    columns.fill(x64.as_ref(), first, None, m, &mut tile, m)?;
-    Ok(tile)
-}
-
 /// `sum over tiles of add(first_row, tile, partial)`, `M x c`: tiles of
 /// [`tile_rows`] rows within tasks of [`TASK_ROWS`] rows, each task's partial
 /// sum added in task order (the module docs).
@@ -214,7 +201,7 @@ fn sum_over_tiles<T: Real>(
             let end = ((task + 1) * TASK_ROWS).min(n);
             for first in (task * TASK_ROWS..end).step_by(rows_per_tile) {
                 let rows = rows_per_tile.min(end - first);
-                let tile = kernel_tile(x.subrows(first, rows), first, columns)?;
+                let tile = columns.tile(x.subrows(first, rows), first)?;
                 add(first, row_major(&tile, rows, m), partial.as_mut());
             }
             Ok(())

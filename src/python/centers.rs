@@ -13,6 +13,7 @@ use crate::features::{self, FeatureSource, NystroemBasis, NystroemFeatures};
 use crate::kernels::{Kernel, KernelColumns, products};
 use crate::real::Real;
 use faer::{Mat, MatRef};
+use numpy::ndarray::{CowArray, Ix1};
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -68,6 +69,14 @@ impl KernelCentersPy {
         drop(out_rw);
         Ok(out.into_any())
     }
+}
+
+/// The contiguous row weights, if given.
+fn weights_slice<'a>(weights: &'a Option<CowArray<'_, f64, Ix1>>) -> PyResult<Option<&'a [f64]>> {
+    weights
+        .as_ref()
+        .map(|w| slice(w, "sample_weight"))
+        .transpose()
 }
 
 /// The Nystrom basis as Python receives it: eigenvalues, projection, cut-off.
@@ -202,10 +211,7 @@ impl KernelCentersPy {
         n_jobs: Option<usize>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let weights = sample_weight.as_ref().map(view);
-        let weights = weights
-            .as_ref()
-            .map(|w| slice(w, "sample_weight"))
-            .transpose()?;
+        let weights = weights_slice(&weights)?;
         let b = view(&b);
         let columns = self.columns()?;
         let products = dispatch_rows!(x, x => {
@@ -228,10 +234,7 @@ impl KernelCentersPy {
         n_jobs: Option<usize>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let weights = sample_weight.as_ref().map(view);
-        let weights = weights
-            .as_ref()
-            .map(|w| slice(w, "sample_weight"))
-            .transpose()?;
+        let weights = weights_slice(&weights)?;
         let u = view(&u);
         let columns = self.columns()?;
         let products = dispatch_rows!(x, x => {
