@@ -130,7 +130,8 @@ impl<T: Real> FeatureSource<T> for NystroemFeatures<'_> {
 
     fn write_columns(&self, x: MatRef<'_, T>, first: usize, out: MatMut<'_, f64>) -> Result<()> {
         let (rows, m) = (x.nrows(), self.columns.len());
-        let block = self.columns.tile(x, first)?;
+        let mut block = Vec::new();
+        self.columns.tile(x, first, &mut block)?;
         let block = MatRef::from_row_major_slice(&block, rows, m);
         matmul(out, Accum::Replace, block, self.projection, 1.0, Par::Seq);
         Ok(())

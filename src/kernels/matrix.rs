@@ -272,18 +272,18 @@ impl<'a> KernelColumns<'a> {
         Ok(())
     }
 
-    /// The row-major `x.nrows() x len()` block `k(x_i, y_j)` of the rows `x` of
-    /// either float type (converted to float64); `first` is `x`'s first row in
-    /// messages.
+    /// Writes the block `k(x_i, y_j)` of the rows `x` of either float type
+    /// (converted to float64) into `tile`, resized to `x.nrows() x len()`
+    /// row-major: callers reuse one buffer across blocks. `first` is `x`'s first
+    /// row in messages.
     ///
     /// # Errors
     /// As [`KernelColumns::fill`].
-    pub fn tile<T: Real>(&self, x: MatRef<'_, T>, first: usize) -> Result<Vec<f64>> {
+    pub fn tile<T: Real>(&self, x: MatRef<'_, T>, first: usize, tile: &mut Vec<f64>) -> Result<()> {
         let (rows, m) = (x.nrows(), self.len());
         let x64 = Mat::from_fn(rows, x.ncols(), |i, j| x[(i, j)].to_f64());
-        let mut tile = vec![0.0; rows * m];
-        self.fill(x64.as_ref(), first, None, m, &mut tile, m)?;
-        Ok(tile)
+        tile.resize(rows * m, 0.0);
+        self.fill(x64.as_ref(), first, None, m, tile, m)
     }
 
     /// Writes the inner products `x_i . y_j` (`j < cols`) into the rows of `out`

@@ -126,7 +126,8 @@ pub fn predict_kernel<T: Real>(
     let rows_per_tile = tile_rows(m);
     ctx.for_each_row_chunk(out, c, rows_per_tile, |first, out| {
         let rows = out.len() / c.max(1);
-        let tile = columns.tile(x.subrows(first, rows), first)?;
+        let mut tile = Vec::new();
+        columns.tile(x.subrows(first, rows), first, &mut tile)?;
         matmul_into(out, row_major(&tile, rows, m), coef);
         for row in out.chunks_exact_mut(c.max(1)) {
             row.iter_mut().zip(intercept).for_each(|(v, b)| *v += b);
@@ -199,10 +200,15 @@ fn sum_over_tiles<T: Real>(
         ctx.for_each_task(work, |(task, partial)| {
             partial.fill(0.0);
             let end = ((task + 1) * TASK_ROWS).min(n);
+            let mut tile = Vec::new();
             for first in (task * TASK_ROWS..end).step_by(rows_per_tile) {
                 let rows = rows_per_tile.min(end - first);
-                let tile = columns.tile(x.subrows(first, rows), first)?;
-                add(first, row_major(&tile, rows, m), partial.as_mut());
+                columns.tile(x.subrows(first, rows), first, &mut tile)?;
+                add(
+                    first,
+                    row_major(&tile[..rows * m], rows, m),
+                    partial.as_mut(),
+                );
             }
             Ok(())
         })?;
