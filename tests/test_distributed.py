@@ -303,3 +303,89 @@ def test_a_fit_survives_a_killed_worker():
             raise outcome["error"]
         assert pids[busy] not in client.run(os.getpid).values()  # a new worker took over
     assert_same_fit(outcome["model"], expected)
+
+
+NYSTROM_FITS = [
+    {"solver": "eigen"},
+    {"solver": "cg", "alphas": [1.0, 10.0], "tol": 1e-10, "max_iter": 400},
+]
+
+
+def assert_same_kernel_fit(dask_model, model, X_test):
+    """The same centers and alpha; the eigen path to rounding, CG to well within its tol.
+
+    The tree reduction adds the blocks' parts in another order than one process,
+    and CG amplifies that rounding up to about its tolerance (1e-10 here).
+    """
+    np.testing.assert_array_equal(dask_model.center_indices_, model.center_indices_)
+    assert dask_model.alpha_ == pytest.approx(model.alpha_, rel=1e-12)
+    rtol = 1e-9 if model.solver_ == "eigen" else 1e-7
+    np.testing.assert_allclose(dask_model.cv_results_, model.cv_results_, rtol=rtol)
+    predicted, expected = dask_model.predict(X_test), model.predict(X_test)
+    assert np.linalg.norm(predicted - expected) <= rtol * np.linalg.norm(expected)
+
+
+@pytest.mark.parametrize("params", NYSTROM_FITS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_dask_nystrom_kernel_ridge_equals_the_in_memory_fit(client, params, weighted):
+    """Both Nystrom solvers as map-reduces: the CG iterations each one pass over the blocks."""
+    X, y, w = data()
+    w = w if weighted else None
+    kwargs = dict(n_centers=150, random_state=2, **params)
+    dask_model = KernelRidge(**kwargs).fit(
+        da.from_array(X, chunks=((700, 0, 300, 1, 1399), 5)),
+        da.from_array(y, chunks=600),
+        sample_weight=None if w is None else da.from_array(w, chunks=1000),
+    )
+    model = KernelRidge(**kwargs).fit(X, y, sample_weight=w)
+    assert dask_model.solver_ == params["solver"]
+    assert_same_kernel_fit(dask_model, model, X[:300])
+
+
+def test_a_cg_fit_survives_a_killed_worker():
+    """Kill a worker process during the CG iterations: Dask reruns its tasks, same model."""
+    blocks, rows, d = 16, 2000, 6
+    X = da.concatenate(
+        [
+            da.from_delayed(dask.delayed(generated_block)(i, rows, d), (rows, d), np.float64)
+            for i in range(blocks)
+        ]
+    )
+    y = X.map_blocks(lambda b: np.sin(b[:, 0]) + b[:, 1] * b[:, 2], drop_axis=1, dtype=float)
+    kwargs = dict(
+        n_centers=300, solver="cg", alphas=[100.0, 1000.0], tol=1e-10, max_iter=400, random_state=0
+    )
+    X_local, y_local = dask.compute(X, y, scheduler="sync")
+    expected = KernelRidge(**kwargs).fit(X_local, y_local)
+    with local_cluster() as cluster, distributed.Client(cluster) as client:
+        pids = client.run(os.getpid)
+        outcome: dict = {}
+
+        def fit():
+            try:
+                outcome["model"] = KernelRidge(**kwargs).fit(X, y)
+            except BaseException as error:  # re-raised below, in the test's thread
+                outcome["error"] = error
+
+        thread = threading.Thread(target=fit)
+        thread.start()
+        deadline = time.monotonic() + 120
+        # Kill a busy worker some passes into the iterations (each pass: one task a block).
+        seen: set = set()
+        while len(seen) < 8 * blocks:
+            assert time.monotonic() < deadline and thread.is_alive(), "the fit ended too soon"
+            for tasks in client.processing().values():
+                seen.update(tasks)
+            time.sleep(0.005)
+        busy = next(
+            (address for address, tasks in client.processing().items() if tasks),
+            next(iter(pids)),
+        )
+        assert thread.is_alive(), "the fit ended before a worker could be killed"
+        os.kill(pids[busy], signal.SIGKILL)
+        thread.join(timeout=300)
+        assert not thread.is_alive()
+        if "error" in outcome:
+            raise outcome["error"]
+        assert pids[busy] not in client.run(os.getpid).values()  # a new worker took over
+    assert_same_kernel_fit(outcome["model"], expected, X_local[:300])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from numbers import Integral
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, _fit_context, is_classifier
@@ -30,13 +30,13 @@ from ._engine.passes import (
     ArrayRows,
     default_chunk_rows,
     gram_statistics,
-    leave_one_out_errors,
     new_statistics,
 )
 from ._engine.paths import (
     DualPath,
     PathSolution,
     PrimalPath,
+    batched_primal_path,
     cv_splits,
     primal_path,
     solve_path,
@@ -46,15 +46,13 @@ from ._engine.selection import RIDGE_PATH_CONSTRAINTS, apply_selection
 from ._gamma import entry_moments, gamma_from_moments
 from ._memory import check_fits_in_memory
 from ._params import store_params
+from ._targets import check_targets_like
 from ._threads import resolve_n_jobs
 from .batches import as_batches, is_batched
 from .distributed import is_dask_array, map_rows
 from .random_features import RandomFeatures
 
 __all__ = ["RandomFeatureRidgeBase"]
-
-#: Rows of a fit before the first: ``(X, Y, sample_weight, y_was_1d)``.
-Prepared = tuple[Any, np.ndarray, np.ndarray, bool]
 
 
 @dataclass
@@ -64,15 +62,6 @@ class _Stream:
     statistics: _core.GramStatistics
     y_was_1d: bool
     shift: np.ndarray
-
-
-def check_targets_like(Y: np.ndarray, y_was_1d: bool, n_targets: int, first_1d: bool) -> None:
-    """Refuse rows whose targets differ in number or shape from the earlier rows'."""
-    if (Y.shape[1], y_was_1d) != (n_targets, first_1d):
-        raise ValueError(
-            f"y has {Y.shape[1]} target(s) ({'1-d' if y_was_1d else '2-d'}) but the "
-            f"earlier rows had {n_targets} ({'1-d' if first_1d else '2-d'})"
-        )
 
 
 class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
@@ -103,22 +92,6 @@ class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
         verbose: int = 0,
     ) -> None:
         store_params(self, locals())
-
-    # ------------------------------------------------------------ what subclasses give
-
-    def _prepare(self, X, y, sample_weight, *, reset: bool) -> Prepared:
-        """A batch of a stream: ``X``, targets ``Y`` (``n x t`` float64), weights, 1-d ``y``."""
-        raise NotImplementedError
-
-    def _prepare_fit(self, X, y, sample_weight) -> tuple[Any, np.ndarray, np.ndarray, bool, Any]:
-        """The rows of ``fit`` on arrays: as :meth:`_prepare`, then the labels of the folds.
-
-        The labels are what a splitter's ``split`` gets as ``y`` (None for a regressor).
-        """
-        raise NotImplementedError
-
-    def _before_batches(self, rows, X, y) -> None:
-        """Called before a fit on batches (the classifier collects its classes)."""
 
     # ------------------------------------------------------------------------- fits
 
@@ -242,16 +215,6 @@ class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
         if not (self.cv is None or self.cv in ("loo", "gcv")):
             raise ValueError(f"{how}; cv={self.cv!r} needs every fold's rows at once")
 
-    def _batch_preparer(self, n_targets: int, y_was_1d: bool):
-        """``prepare(batch)`` of the passes: a raw batch validated like the first one."""
-
-        def prepare(batch):
-            X, Y, sample_weight, one_d = self._prepare(*batch, reset=False)
-            check_targets_like(Y, one_d, n_targets, y_was_1d)
-            return X, Y, sample_weight
-
-        return prepare
-
     def _fit_batches(self, rows):
         """``fit`` on a source of row batches, reading them once per pass.
 
@@ -270,43 +233,17 @@ class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
         X, Y, sample_weight, y_was_1d = self._prepare(*rows.head(), reset=True)
         features = FeatureArrays.of(self._fit_features(X, sample_weight, gamma))
         shift = target_shift(Y, sample_weight)
-        prepare = self._batch_preparer(Y.shape[1], y_was_1d)
-        n_jobs, chunk_rows = resolve_n_jobs(self.n_jobs), self._chunk_rows()
-        progress.phase("pass 1: features and Gram, batch by batch")
-        stats = gram_statistics(
-            rows,
-            features,
-            Y.shape[1],
-            shift=shift,
-            chunk_rows=chunk_rows,
-            n_jobs=n_jobs,
-            prepare=prepare,
-        )
-        n_samples = stats.n_samples
-        if n_samples < 2:
-            raise ValueError(f"a fit needs at least 2 rows; the batches hold {n_samples}")
-        if not self.fit_intercept:  # nothing takes the shift back: the targets' own statistics
-            stats, shift = stats.shift_targets(-shift), np.zeros_like(shift)
-
-        def loo(core, alphas):
-            progress.phase("pass 2: exact leave-one-out residuals, batch by batch")
-            return leave_one_out_errors(
-                core,
+        with threadpool_limits(limits=1, user_api="blas"):
+            path = batched_primal_path(
                 rows,
                 features,
-                alphas,
-                n_samples=n_samples,
                 shift=shift,
-                n_jobs=n_jobs,
-                prepare=prepare,
+                fit_intercept=self.fit_intercept,
+                chunk_rows=self._chunk_rows(),
+                n_jobs=resolve_n_jobs(self.n_jobs),
+                prepare=self._batch_preparer(Y.shape[1], y_was_1d),
+                progress=progress,
             )
-
-        progress.phase("eigendecomposition of the Gram")
-        with threadpool_limits(limits=1, user_api="blas"):
-            path = PrimalPath(
-                stats, fit_intercept=self.fit_intercept, n_jobs=n_jobs, shift=shift, loo=loo
-            )
-            del stats
             self._set_solution(solve_path(path, self.alphas, self.cv, None), y_was_1d)
         progress.phase(f"done: alpha_ = {self.alpha_}, best score = {self.best_score_}")
         return self

@@ -29,6 +29,7 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
+from ._engine.data import scaled_weights
 from ._engine.passes import Acc, Combine, Init, Step
 from ._threads import task_threads
 
@@ -99,6 +100,7 @@ class DaskRows:
             )
         )
         self.split_every = int(split_every)
+        self.block_rows = rows
         self._dask = dask
 
     def head(self) -> tuple:
@@ -128,6 +130,30 @@ class DaskRows:
                 for i in range(0, len(parts), self.split_every)
             ]
         return self._dask.compute(parts[0])[0]
+
+    def reweighted(self, factor: np.ndarray) -> DaskRows:
+        """The same blocks with the weights times ``factor`` (one number per row, in order).
+
+        Each block gets its slice of ``factor`` (a small task input); the rows stay
+        where they are.
+        """
+        if np.isnan(sum(self.block_rows)):
+            raise ValueError(
+                "X's blocks have unknown sizes (as after boolean indexing): call "
+                "X.compute_chunk_sizes() first"
+            )
+        factor = np.asarray(factor, dtype=np.float64)
+        if len(factor) != sum(self.block_rows):
+            raise ValueError(f"{len(factor)} factors for {sum(self.block_rows)} rows")
+        stops = np.cumsum(self.block_rows)
+        delayed = self._dask.delayed
+        blocks = [
+            (X, y, delayed(scaled_weights, pure=True)(w, factor[stop - size : stop]))
+            for (X, y, w), stop, size in zip(self.blocks, stops, self.block_rows, strict=True)
+        ]
+        reweighted = object.__new__(DaskRows)
+        reweighted.__dict__.update(self.__dict__, blocks=blocks)
+        return reweighted
 
 
 def _chunked_as_rows(da, values, rows: tuple, name: str):

@@ -2,231 +2,18 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
-from typing import ClassVar
-
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    MultiOutputMixin,
-    RegressorMixin,
-    _fit_context,
-    is_classifier,
-)
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
+from sklearn.base import ClassifierMixin, RegressorMixin
 
-from . import _core
-from ._engine.conjugate import conjugate_fit, holdout_split
-from ._engine.data import (
-    as_targets,
-    check_sample_weight,
-    class_indicators,
-    labels_of,
-    target_shift,
-)
-from ._engine.passes import ArrayRows, default_chunk_rows
-from ._engine.paths import DualPath, PathSolution, cv_splits, primal_path, solve_path
-from ._engine.progress import Progress
-from ._engine.selection import RIDGE_PATH_CONSTRAINTS, apply_selection
-from ._gamma import resolve_gamma
-from ._kernels import KERNELS, check_feature_params
-from ._memory import check_fits_in_memory
-from ._params import store_params
-from ._threads import resolve_n_jobs
+from ._engine.data import labels_of
+from ._kernel_ridge_base import KernelRidgeBase
+from ._targets import ClassificationTargets, RegressionTargets
 from .distributed import DaskScoreMixin, is_dask_array, map_rows
-from .kernels import kernel_matrix
-from .nystroem import Nystroem
-from .random_features import RandomFeatures
 
 __all__ = ["KernelRidge", "KernelRidgeClassifier"]
 
-#: n x n float64 matrices alive at once during a fit: K, its centered copy, the
-#: eigenvectors and their squares.
-FIT_MATRICES = 4
-#: ``solver="auto"`` picks CG above this many centers (see ``KernelRidge``'s Notes).
-AUTO_CG_CENTERS = 4096
 
-
-class _KernelRidgeBase(MultiOutputMixin, BaseEstimator):
-    """What :class:`KernelRidge` and :class:`KernelRidgeClassifier` share: parameters, fits."""
-
-    _parameter_constraints: ClassVar[dict] = {
-        "kernel": [StrOptions(set(KERNELS))],
-        "gamma": RandomFeatures._parameter_constraints["gamma"],
-        "bias": RandomFeatures._parameter_constraints["bias"],
-        "depth": [Interval(Integral, 1, None, closed="left")],
-        **RIDGE_PATH_CONSTRAINTS,
-        "n_centers": [Interval(Integral, 1, None, closed="left"), None],
-        "solver": [StrOptions({"auto", "eigen", "cg"})],
-        "tol": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-    }
-
-    def __init__(
-        self,
-        kernel: str = "rbf",
-        *,
-        gamma: float | str = "scale",
-        bias: float = 0.0,
-        depth: int = 1,
-        alphas="auto",
-        cv: int | str | None = None,
-        fit_intercept: bool = True,
-        alpha_per_target: bool = False,
-        n_centers: int | None = None,
-        solver: str = "auto",
-        tol: float = 1e-4,
-        max_iter: int = 100,
-        random_state: int | np.random.RandomState | None = None,
-        n_jobs: int | None = None,
-        verbose: int = 0,
-    ) -> None:
-        store_params(self, locals())
-
-    def _fit(self, X, Y, sample_weight, y_was_1d: bool, labels):
-        """Fit on validated rows ``X`` and targets ``Y`` (``n x t``); ``labels`` for folds."""
-        sample_weight = check_sample_weight(sample_weight, X)
-        check_feature_params(self.kernel, depth=self.depth)
-        for name in ("center_indices_", "cg_residuals_", "refit_n_iter_"):
-            self.__dict__.pop(name, None)
-        self.n_iter_ = 1
-        progress = Progress(type(self).__name__, self.verbose)
-        splits = cv_splits(self.cv, X, labels, classifier=is_classifier(self))
-        self.gamma_ = resolve_gamma(self.kernel, self.gamma, X, sample_weight)
-        # Targets shifted by their mean, as the random-feature estimators do: nothing
-        # cancels in the centered sums for targets like y + 1e9.
-        shift = target_shift(Y, sample_weight) if self.fit_intercept else np.zeros(Y.shape[1])
-        n_jobs = resolve_n_jobs(self.n_jobs)
-        with threadpool_limits(limits=1, user_api="blas"):
-            if self.n_centers is None:
-                dual, intercept = self._fit_exact(
-                    X, Y, sample_weight, shift, splits, y_was_1d, progress
-                )
-            else:
-                dual, intercept = self._fit_centers(
-                    X, Y, sample_weight, shift, splits, y_was_1d, n_jobs, progress
-                )
-        self.dual_coef_ = dual[:, 0] if y_was_1d else dual
-        self.intercept_ = float(intercept[0]) if y_was_1d else intercept
-        progress.phase(f"done: alpha_ = {self.alpha_}")
-        return self
-
-    def _fit_exact(self, X, Y, sample_weight, shift, splits, y_was_1d, progress):
-        """The path of the exact kernel matrix: dual coefficients of every row."""
-        n = X.shape[0]
-        check_fits_in_memory(
-            (FIT_MATRICES, n, n), np.float64, "the kernel matrix and its eigendecomposition"
-        )
-        progress.phase(f"kernel matrix {n} x {n}")
-        K = kernel_matrix(
-            X,
-            kernel=self.kernel,
-            gamma=self.gamma_,
-            bias=self.bias,
-            depth=self.depth,
-            n_jobs=self.n_jobs,
-        )
-        progress.phase("eigendecomposition of the centered kernel")
-        path = DualPath(
-            K,
-            Y - shift,
-            sample_weight,
-            fit_intercept=self.fit_intercept,
-            n_jobs=resolve_n_jobs(self.n_jobs),
-            shift=shift,
-        )
-        self.solver_ = "exact"
-        self.X_fit_ = X
-        return apply_selection(self, solve_path(path, self.alphas, self.cv, splits), y_was_1d)
-
-    def _fit_centers(self, X, Y, sample_weight, shift, splits, y_was_1d, n_jobs, progress):
-        """The Nystrom path on ``n_centers`` centers: dual coefficients of the centers."""
-        rng = check_random_state(self.random_state)
-        n_centers = min(self.n_centers, len(X))
-        solver = self.solver
-        if solver == "auto":
-            solver = "cg" if n_centers > AUTO_CG_CENTERS else "eigen"
-        if solver == "cg" and isinstance(self.cv, str):
-            raise ValueError(
-                f"cv={self.cv!r} needs an eigendecomposition of the whole path: use "
-                "solver='eigen', or cv=None (a held-out 10%), an int or a splitter with 'cg'"
-            )
-        nystroem = Nystroem(
-            self.kernel,
-            n_components=n_centers,
-            gamma=self.gamma_,
-            bias=self.bias,
-            depth=self.depth,
-            random_state=rng.randint(np.iinfo(np.int32).max),
-            n_jobs=self.n_jobs,
-        )
-        progress.phase(f"{n_centers} centers: kernel and eigendecomposition")
-        features = nystroem.fit(X).arrays_
-        chunk_rows = default_chunk_rows(max(nystroem.n_components_, 1))
-        if solver == "eigen":
-            rows = ArrayRows(X, Y, sample_weight, chunk_rows)
-            path = primal_path(
-                rows,
-                features,
-                shift=shift,
-                fit_intercept=self.fit_intercept,
-                kfold=bool(splits),
-                n_jobs=n_jobs,
-                progress=progress,
-            )
-            solution: PathSolution = solve_path(path, self.alphas, self.cv, splits)
-        else:
-            fit = conjugate_fit(
-                X,
-                Y - shift,
-                sample_weight,
-                features.centers,
-                nystroem.eigenvalues_,
-                nystroem.projection_,
-                self.alphas,
-                splits or holdout_split(sample_weight, rng),
-                shift=shift,
-                fit_intercept=self.fit_intercept,
-                tol=self.tol,
-                max_iter=self.max_iter,
-                chunk_rows=chunk_rows,
-                n_jobs=n_jobs,
-                progress=progress,
-            )
-            solution = fit.solution
-            self.n_iter_ = fit.iterations[:, 0] if y_was_1d else fit.iterations
-            self.cg_residuals_ = fit.residuals
-            self.refit_n_iter_ = fit.refit_iterations
-        coef, intercept = apply_selection(self, solution, y_was_1d)
-        self.solver_ = solver
-        self.X_fit_ = nystroem.components_
-        self.center_indices_ = nystroem.component_indices_
-        return nystroem.projection_ @ coef, intercept
-
-    def _scores(self, X) -> np.ndarray:
-        """``k(X, X_fit_) @ dual_coef_ + intercept_`` fused in Rust (dask: block by block)."""
-        if is_dask_array(X):
-            n_targets = None if np.ndim(self.dual_coef_) == 1 else self.dual_coef_.shape[1]
-            return map_rows(self._scores, X, n_targets, dtype=np.float64)
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        centers = _core.KernelCenters(
-            self.X_fit_, kernel=self.kernel, gamma=self.gamma_, bias=self.bias, depth=self.depth
-        )
-        coef = self.dual_coef_.reshape(len(self.X_fit_), -1)
-        intercept = np.broadcast_to(np.asarray(self.intercept_, dtype=np.float64), coef.shape[1])
-        scores = centers.predict(
-            X, coef, np.ascontiguousarray(intercept), n_jobs=resolve_n_jobs(self.n_jobs)
-        )
-        return scores[:, 0] if np.ndim(self.dual_coef_) == 1 else scores
-
-
-class KernelRidge(DaskScoreMixin, RegressorMixin, _KernelRidgeBase):
+class KernelRidge(DaskScoreMixin, RegressorMixin, KernelRidgeBase, RegressionTargets):
     """Kernel ridge regression: exact, or on Nystrom centers for large ``n``.
 
     The infinite-width limit of :class:`rfkernels.RandomFeatureRidge`: the same
@@ -368,30 +155,6 @@ feature_names_in_
     ('cg', True)
     """
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the ridge path and choose ``alpha``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features_in)
-            Training data.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets.
-        sample_weight : float or array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples.
-
-        Returns
-        -------
-        self : KernelRidge
-            The fitted model.
-        """
-        X, y = validate_data(
-            self, X, y, dtype=np.float64, multi_output=True, y_numeric=True, ensure_min_samples=2
-        )
-        Y, y_was_1d = as_targets(y)
-        return self._fit(X, Y, sample_weight, y_was_1d, labels=None)
-
     def predict(self, X) -> np.ndarray:
         """Predict ``k(X, X_fit_) @ dual_coef_ + intercept_``, fused in Rust.
 
@@ -414,7 +177,9 @@ feature_names_in_
         return tags
 
 
-class KernelRidgeClassifier(DaskScoreMixin, ClassifierMixin, _KernelRidgeBase):
+class KernelRidgeClassifier(
+    DaskScoreMixin, ClassifierMixin, KernelRidgeBase, ClassificationTargets
+):
     """Kernel ridge classification, exact or on Nystrom centers.
 
     One-vs-all regression on targets in {-1, +1} with the solvers of
@@ -455,28 +220,6 @@ alpha_, alphas_, best_score_, cv_results_, train_errors_, n_features_in_, featur
     >>> bool(clf.score(X[1500:], y[1500:]) > 0.9)
     True
     """
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the ridge path on the {-1, +1} indicators of the classes; choose ``alpha``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features_in)
-            Training data.
-        y : array-like of shape (n_samples,)
-            Class labels (numbers or strings).
-        sample_weight : float or array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples.
-
-        Returns
-        -------
-        self : KernelRidgeClassifier
-            The fitted model.
-        """
-        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
-        Y, self.classes_ = class_indicators(y, type(self).__name__)
-        return self._fit(X, Y, sample_weight, False, labels=y)
 
     def decision_function(self, X) -> np.ndarray:
         """Confidence scores: the ridge fits of the {-1, +1} class indicators.

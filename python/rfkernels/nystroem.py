@@ -180,33 +180,42 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         check_fits_in_memory(
             (2, n_centers, n_centers), np.float64, "the centers' kernel matrix", "use fewer centers"
         )
-        self.gamma_ = resolve_gamma(self.kernel, self.gamma, X, None)
-        self.component_indices_ = draw_centers(X.shape[0], n_centers, self.random_state)
-        self.components_ = np.ascontiguousarray(X[self.component_indices_], dtype=np.float64)
-        centers = _core.KernelCenters(
+        gamma = resolve_gamma(self.kernel, self.gamma, X, None)
+        indices = draw_centers(X.shape[0], n_centers, self.random_state)
+        return self._set_centers(X[indices], indices, gamma, n_jobs=n_jobs)
+
+    def _set_centers(
+        self, components: np.ndarray, indices: np.ndarray, gamma: float, *, n_jobs
+    ) -> Nystroem:
+        """Take ``components`` (the training rows ``indices``) as the centers; decompose.
+
+        ``gamma`` is the numeric scale. A fit whose rows are never all in memory (a
+        :class:`~rfkernels.KernelRidge` on batches) gathers its centers and calls this.
+        """
+        self.gamma_ = float(gamma)
+        self.n_features_in_ = components.shape[1]
+        self.component_indices_ = indices
+        self.components_ = np.ascontiguousarray(components, dtype=np.float64)
+        self.eigenvalues_, self.projection_, _ = self._kernel_centers().basis(n_jobs=n_jobs)
+        self.n_components_ = self.projection_.shape[1]
+        self._n_features_out = self.n_components_
+        return self
+
+    def _kernel_centers(self) -> _core.KernelCenters:
+        """The kernel against the centers, in the core."""
+        return _core.KernelCenters(
             self.components_,
             kernel=self.kernel,
             gamma=float(self.gamma_),
             bias=float(self.bias),
             depth=int(self.depth),
         )
-        self.eigenvalues_, self.projection_, _ = centers.basis(n_jobs=n_jobs)
-        self.n_components_ = self.projection_.shape[1]
-        self._n_features_out = self.n_components_
-        return self
 
     @property
     def arrays_(self) -> NystroemArrays:
         """The fitted map as the engine's passes take it."""
         check_is_fitted(self)
-        centers = _core.KernelCenters(
-            self.components_,
-            kernel=self.kernel,
-            gamma=float(self.gamma_),
-            bias=float(self.bias),
-            depth=int(self.depth),
-        )
-        return NystroemArrays(centers, self.projection_)
+        return NystroemArrays(self._kernel_centers(), self.projection_)
 
     def transform(self, X) -> np.ndarray:
         """Compute the Nystrom features of ``X``.

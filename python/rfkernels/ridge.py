@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
-from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
 
-from ._engine.data import as_targets, check_sample_weight, class_indicators, labels_of
+from ._engine.data import labels_of
 from ._ridge_base import RandomFeatureRidgeBase
+from ._targets import ClassificationTargets, RegressionTargets
 from .distributed import DaskScoreMixin, is_dask_array, map_rows
 
 __all__ = ["RandomFeatureRidge", "RandomFeatureRidgeClassifier"]
 
 
-class RandomFeatureRidge(DaskScoreMixin, RegressorMixin, RandomFeatureRidgeBase):
+class RandomFeatureRidge(DaskScoreMixin, RegressorMixin, RegressionTargets, RandomFeatureRidgeBase):
     """Ridge regression on random features, with the whole ridge path and exact LOO.
 
     Fits ``y ~ z(x) . beta + beta_0`` on the ``n_components`` random features of
@@ -185,25 +183,6 @@ class RandomFeatureRidge(DaskScoreMixin, RegressorMixin, RandomFeatureRidgeBase)
         self._partial_fit(X, y, sample_weight)
         return self
 
-    def _prepare(self, X, y, sample_weight, *, reset, min_samples=1):
-        """A validated batch: ``X``, ``Y`` (``n x t`` float64), weights, ``y`` was 1-d."""
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            y_numeric=True,
-            reset=reset,
-            ensure_min_samples=min_samples,
-        )
-        Y, y_was_1d = as_targets(y)
-        return X, Y, check_sample_weight(sample_weight, X), y_was_1d
-
-    def _prepare_fit(self, X, y, sample_weight):
-        """The rows of ``fit`` on arrays (at least 2); no fold labels."""
-        return *self._prepare(X, y, sample_weight, reset=True, min_samples=2), None
-
     def predict(self, X) -> np.ndarray:
         """Predict ``z(X) . coef_ + intercept_``, computing the features chunk by chunk.
 
@@ -230,19 +209,9 @@ class RandomFeatureRidge(DaskScoreMixin, RegressorMixin, RandomFeatureRidgeBase)
         return tags
 
 
-def _union(labels: np.ndarray | None, more: np.ndarray | None) -> np.ndarray | None:
-    """The sorted union of two sets of labels (None: no labels yet)."""
-    if labels is None or more is None:
-        return more if labels is None else labels
-    return np.union1d(labels, more)
-
-
-def _add_labels(labels: np.ndarray | None, batch) -> np.ndarray | None:
-    """``labels`` and those of ``batch = (X, y, sample_weight)``."""
-    return _union(labels, np.unique(np.asarray(batch[1])) if len(batch[1]) else None)
-
-
-class RandomFeatureRidgeClassifier(DaskScoreMixin, ClassifierMixin, RandomFeatureRidgeBase):
+class RandomFeatureRidgeClassifier(
+    DaskScoreMixin, ClassifierMixin, ClassificationTargets, RandomFeatureRidgeBase
+):
     """Ridge classification on random features with leave-one-out selection of ``alpha``.
 
     One-vs-all regression on targets in {-1, +1} with the engine of
@@ -283,22 +252,6 @@ n_features_in_, feature_names_in_
     True
     """
 
-    def _before_batches(self, rows, X, y) -> None:
-        """Set ``classes_`` before a fit on batches: one pass collects the labels."""
-        if isinstance(X, np.memmap):
-            self._set_classes(y)
-            return
-        labels = rows.reduce(lambda: None, _add_labels, _union)
-        if labels is None:
-            raise ValueError("the batches hold no rows")
-        self._set_classes(labels)
-
-    def _prepare_fit(self, X, y, sample_weight):
-        """The rows of ``fit`` on arrays; ``classes_`` from their labels, the folds' labels."""
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2)
-        Y, self.classes_ = class_indicators(y, type(self).__name__)
-        return X, Y, check_sample_weight(sample_weight, X), False, y
-
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Add a batch of rows to a streamed fit; ``alpha`` is chosen by GCV.
@@ -337,28 +290,6 @@ n_features_in_, feature_names_in_
             )
         self._partial_fit(X, y, sample_weight)
         return self
-
-    def _set_classes(self, classes) -> None:
-        """Set ``classes_`` (sorted, unique) from every class of a stream."""
-        self.classes_ = np.unique(np.asarray(classes))
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"classes must hold at least 2 classes; got {self.classes_.tolist()!r}"
-            )
-
-    def _prepare(self, X, y, sample_weight, *, reset):
-        """A validated batch: ``X``, the {-1, +1} indicators of ``classes_``, weights."""
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=reset)
-        check_classification_targets(y)
-        unknown = np.setdiff1d(y, self.classes_)
-        if unknown.size:
-            raise ValueError(
-                f"y holds labels {unknown.tolist()!r} not in classes {self.classes_.tolist()!r}"
-            )
-        binarizer = LabelBinarizer(pos_label=1, neg_label=-1).fit(self.classes_)
-        Y = binarizer.transform(y).astype(np.float64)
-        sample_weight = check_sample_weight(sample_weight, X)
-        return X, Y, sample_weight, False
 
     def decision_function(self, X) -> np.ndarray:
         """Confidence scores: the ridge fits of the {-1, +1} class indicators.

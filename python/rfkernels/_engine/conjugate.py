@@ -40,7 +40,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from .. import _core
-from .passes import ArrayRows, Batch, RowSource, _validated
+from .passes import Batch, RowSource, _validated
 from .paths import PathSolution
 from .progress import Progress
 from .selection import check_alphas
@@ -97,13 +97,13 @@ class CenterStatistics:
 def center_statistics(
     rows: RowSource,
     centers: _core.KernelCenters,
-    n_targets: int,
+    shift: np.ndarray,
     *,
     n_jobs: int | None,
     prepare: Callable[[Batch], Batch] = _validated,
 ) -> CenterStatistics:
-    """One pass: the weights, targets and kernel sums of every row of ``rows``."""
-    m = centers.n_centers
+    """One pass: the weights, targets (minus ``shift``) and kernel sums of ``rows``."""
+    m, n_targets = centers.n_centers, len(shift)
 
     def init() -> CenterStatistics:
         return CenterStatistics(
@@ -114,6 +114,7 @@ def center_statistics(
         if len(batch[0]) == 0:
             return stats
         X, Y, sample_weight = prepare(batch)
+        Y = Y - shift
         weights = np.ones(len(X)) if sample_weight is None else sample_weight
         columns = np.column_stack([np.ones(len(X)), Y])
         products = centers.transpose_products(X, columns, weights, n_jobs=n_jobs)
@@ -311,16 +312,63 @@ def conjugate_grid(alphas, eigenvalues: np.ndarray, weight_sum: float) -> np.nda
     return grid
 
 
-def holdout_split(sample_weight: np.ndarray, random_state) -> list[tuple[np.ndarray, np.ndarray]]:
+def holdout_split(
+    n_rows: int, random_state, sample_weight: np.ndarray | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """One ``(train, test)`` split holding out :data:`VALIDATION_FRACTION` of the rows.
 
-    The held-out rows are drawn among those of positive weight (rows of weight 0
-    count nowhere, and stay in the training part).
+    With ``sample_weight`` (rows in memory) the held-out rows are drawn among those
+    of positive weight: rows of weight 0 count nowhere, and stay in the training
+    part. Without (a streamed source, whose weights come with its batches) they are
+    drawn among all rows.
     """
-    weighted = np.flatnonzero(sample_weight > 0)
-    n_test = max(1, round(VALIDATION_FRACTION * len(weighted)))
-    test = weighted[check_random_state(random_state).permutation(len(weighted))[:n_test]]
-    return [(np.setdiff1d(np.arange(len(sample_weight)), test), np.sort(test))]
+    candidates = np.arange(n_rows) if sample_weight is None else np.flatnonzero(sample_weight > 0)
+    n_test = max(1, round(VALIDATION_FRACTION * len(candidates)))
+    permutation = check_random_state(random_state).permutation(len(candidates))
+    test = np.sort(candidates[permutation[:n_test]])
+    return [(np.setdiff1d(np.arange(n_rows), test), test)]
+
+
+def indicator(index: np.ndarray, n_rows: int) -> np.ndarray:
+    """The factor that keeps the rows ``index`` of ``n_rows`` and weighs the others 0."""
+    factor = np.zeros(n_rows)
+    factor[index] = 1.0
+    return factor
+
+
+def heldout_errors(
+    rows: RowSource,
+    centers: _core.KernelCenters,
+    beta: np.ndarray,
+    intercept: np.ndarray,
+    shift: np.ndarray,
+    *,
+    n_jobs: int | None,
+    prepare: Callable[[Batch], Batch] = _validated,
+) -> tuple[np.ndarray, float]:
+    """One pass: ``sum_i s_i (y_i - shift - k(x_i, C) beta - b)^2`` and ``sum_i s_i``.
+
+    ``beta`` holds one column per (ridge, target) pair, ridge-major; the sums come
+    back as ``(n_columns,)``.
+    """
+    n_targets = len(shift)
+
+    def step(total: tuple[np.ndarray, float], batch: Batch) -> tuple[np.ndarray, float]:
+        if len(batch[0]) == 0:
+            return total
+        X, Y, sample_weight = prepare(batch)
+        weights = np.ones(len(X)) if sample_weight is None else sample_weight
+        kept = weights != 0
+        if not kept.any():
+            return total
+        predicted = centers.predict(np.ascontiguousarray(X[kept]), beta, intercept, n_jobs=n_jobs)
+        tiled = np.tile(Y[kept] - shift, beta.shape[1] // n_targets)
+        return total[0] + weights[kept] @ np.square(tiled - predicted), total[1] + weights.sum()
+
+    def combine(a, b):
+        return a[0] + b[0], a[1] + b[1]
+
+    return rows.reduce(lambda: (np.zeros(beta.shape[1]), 0.0), step, combine)
 
 
 @dataclass
@@ -346,9 +394,8 @@ class ConjugateFit:
 
 
 def conjugate_fit(
-    X,
-    Y: np.ndarray,
-    sample_weight: np.ndarray,
+    rows: RowSource,
+    n_rows: int,
     centers: _core.KernelCenters,
     eigenvalues: np.ndarray,
     projection: np.ndarray,
@@ -359,31 +406,34 @@ def conjugate_fit(
     fit_intercept: bool,
     tol: float,
     max_iter: int,
-    chunk_rows: int,
     n_jobs: int | None,
     progress: Progress,
+    prepare: Callable[[Batch], Batch] = _validated,
 ) -> ConjugateFit:
     """The CG path on each split's training rows, errors on its test rows, then a refit.
 
-    ``Y`` holds the targets minus ``shift``; the intercepts add it back.
-    ``coef(alpha)`` of the solution solves ``alpha`` on all rows, warm-started
-    from the splits' mean solution.
+    ``rows`` (``n_rows`` of them) is any :class:`RowSource`: a split reads it with
+    the weights of the other part's rows set to 0 (:meth:`RowSource.reweighted`),
+    so memmaps, batches and Dask blocks are never gathered. The targets minus
+    ``shift`` are solved; the intercepts add it back. ``coef(alpha)`` of the
+    solution solves ``alpha`` on all rows, warm-started from the splits' mean solution.
     """
-    n_targets = Y.shape[1]
-    weights = sample_weight
-    grid = conjugate_grid(alphas, eigenvalues, float(weights.sum()))
-    errors = np.zeros((len(grid), n_targets))
-    train = np.zeros_like(errors)
+    n_targets = len(shift)
+    whole = center_statistics(rows, centers, shift, n_jobs=n_jobs, prepare=prepare)
+    if whole.weight_sum <= 0:
+        raise ValueError("every row has a weight of 0: there is nothing to fit")
+    grid = conjugate_grid(alphas, eigenvalues, whole.weight_sum)
+    errors = np.zeros(len(grid) * n_targets)
+    train = np.zeros((len(grid), n_targets))
     iterations = np.zeros((len(grid), n_targets), dtype=int)
     residuals: list[np.ndarray] = []
     starts = []
     test_weight = 0.0
 
-    def solve(rows: ArrayRows, ridges: np.ndarray, init, phase: str) -> ConjugatePath:
-        stats = center_statistics(rows, centers, n_targets, n_jobs=n_jobs)
+    def solve(part: RowSource, stats, ridges: np.ndarray, init, phase: str) -> ConjugatePath:
         with progress.bar(phase, max_iter, "iterations") as advance:
             return solve_conjugate(
-                rows,
+                part,
                 centers,
                 eigenvalues,
                 projection,
@@ -394,6 +444,7 @@ def conjugate_fit(
                 max_iter=max_iter,
                 n_jobs=n_jobs,
                 init=init,
+                prepare=prepare,
                 on_iteration=lambda _, worst: advance(1, f"residual {worst:.1e}"),
             )
 
@@ -402,18 +453,28 @@ def conjugate_fit(
             f"split {k + 1}/{len(splits)}: conjugate gradients on {len(train_rows)} rows, "
             f"{len(grid)} ridges x {n_targets} targets"
         )
-        rows = ArrayRows(X, Y, weights, chunk_rows, train_rows)
-        path = solve(rows, grid, None, f"split {k + 1}")
+        part = rows.reweighted(indicator(train_rows, n_rows))
+        stats = center_statistics(part, centers, shift, n_jobs=n_jobs, prepare=prepare)
+        path = solve(part, stats, grid, None, f"split {k + 1}")
         iterations += path.iterations
         residuals += path.residuals
         train += path.train_errors / len(splits)
         starts.append(path.coef)
-        # Held-out predictions of every ridge and target at once.
+        # Held-out errors of every ridge and target in one pass.
         beta = np.concatenate([projection @ c for c in path.coef], axis=1)
-        predicted = centers.predict(X[test_rows], beta, path.intercept.ravel(), n_jobs=n_jobs)
-        squared = np.square(np.tile(Y[test_rows], len(grid)) - predicted)
-        errors += (weights[test_rows] @ squared).reshape(len(grid), n_targets)
-        test_weight += float(weights[test_rows].sum())
+        sums, weight = heldout_errors(
+            rows.reweighted(indicator(test_rows, n_rows)),
+            centers,
+            beta,
+            np.ascontiguousarray(path.intercept.ravel()),
+            shift,
+            n_jobs=n_jobs,
+            prepare=prepare,
+        )
+        errors += sums
+        test_weight += weight
+    if test_weight <= 0:
+        raise ValueError("every held-out row has a weight of 0: nothing to choose alpha on")
     if not np.all(path.converged):
         slow = sorted({float(grid[a]) for a in np.flatnonzero(~path.converged.all(axis=1))})
         warnings.warn(
@@ -424,17 +485,16 @@ def conjugate_fit(
         )
     start = np.mean(starts, axis=0)
     refit_iterations: list[int] = []
-    all_rows = ArrayRows(X, Y, weights, chunk_rows)
 
     def coef(alpha: float) -> tuple[np.ndarray, np.ndarray]:
         index = int(np.flatnonzero(grid == alpha)[0])
-        progress.phase(f"refit alpha = {alpha:.3g} on all {len(Y)} rows")
-        refit = solve(all_rows, np.array([alpha]), start[index : index + 1], "refit")
+        progress.phase(f"refit alpha = {alpha:.3g} on all {n_rows} rows")
+        refit = solve(rows, whole, np.array([alpha]), start[index : index + 1], "refit")
         refit_iterations.append(int(refit.iterations.max()))
         return refit.coef[0], refit.intercept[0] + shift
 
     return ConjugateFit(
-        PathSolution(grid, errors / test_weight, train, coef),
+        PathSolution(grid, errors.reshape(len(grid), n_targets) / test_weight, train, coef),
         iterations,
         residuals,
         refit_iterations,

@@ -12,23 +12,35 @@ __all__ = [
     "check_sample_weight",
     "class_indicators",
     "labels_of",
+    "scaled_weights",
     "target_shift",
     "unit_weights_as_none",
 ]
 
 
-def check_sample_weight(sample_weight, X) -> np.ndarray:
+def check_sample_weight(sample_weight, X, *, part: bool = False) -> np.ndarray:
     """``sample_weight`` as one float64 weight per row of ``X`` (ones for None).
 
-    Weights must be finite and non-negative, and not all zero (a negative weight
-    would make ``sqrt(s_i)`` NaN in the statistics).
+    Weights must be finite and non-negative (a negative weight would make
+    ``sqrt(s_i)`` NaN in the statistics), and not all zero unless the rows are a
+    ``part`` of a fit's data (a batch, whose rows may all count nowhere; the fit
+    checks the total).
     """
+    if part and sample_weight is not None and np.ndim(sample_weight) == 1:
+        weights = np.asarray(sample_weight)
+        if len(weights) == len(X) and weights.dtype.kind in "biuf" and not weights.any():
+            return weights.astype(np.float64)
     return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
 
 
 def as_targets(y) -> tuple[np.ndarray, bool]:
     """``(Y, y_was_1d)``: the targets as an ``(n, n_targets)`` float64 array."""
     return np.asarray(y, dtype=np.float64).reshape(len(y), -1), np.ndim(y) == 1
+
+
+def scaled_weights(sample_weight, factor: np.ndarray) -> np.ndarray:
+    """The weights of a batch (ones for None) times ``factor``, one number per row."""
+    return factor if sample_weight is None else np.asarray(sample_weight) * factor
 
 
 def unit_weights_as_none(sample_weight: np.ndarray | None) -> np.ndarray | None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import _core
 from .._memory import check_fits_in_memory
-from .data import unit_weights_as_none
+from .data import scaled_weights, unit_weights_as_none
 from .features import FeatureMap
 
 __all__ = [
@@ -25,7 +25,9 @@ __all__ = [
     "ArrayRows",
     "RowSource",
     "SequentialRows",
+    "count_rows",
     "default_chunk_rows",
+    "gather_rows",
     "gram_statistics",
     "leave_one_out_errors",
     "new_statistics",
@@ -62,6 +64,14 @@ class RowSource(Protocol):
         """One pass: ``step(accumulated, batch)`` from ``init()``, parts joined by ``combine``."""
         ...
 
+    def reweighted(self, factor: np.ndarray) -> RowSource:
+        """The same rows with their weights times ``factor`` (one number per row, in order).
+
+        A factor of 0 removes a row from every sum: a cross-validation fold of a
+        source whose rows are never all in memory.
+        """
+        ...
+
 
 class SequentialRows:
     """A :class:`RowSource` read batch after batch in one process (``__iter__``)."""
@@ -89,6 +99,49 @@ class SequentialRows:
         for batch in self:
             accumulated = step(accumulated, batch)
         return accumulated
+
+    def reweighted(self, factor: np.ndarray) -> RowSource:
+        """The same rows with their weights times ``factor`` (one number per row, in order)."""
+        return _ReweightedRows(self, np.asarray(factor, dtype=np.float64))
+
+
+class _ReweightedRows(SequentialRows):
+    """The batches of ``rows`` with the weights times ``factor``, row by row in order."""
+
+    def __init__(self, rows: SequentialRows, factor: np.ndarray) -> None:
+        self.rows, self.factor = rows, factor
+
+    def __iter__(self) -> Iterator[Batch]:
+        start = 0
+        for X, y, sample_weight in self.rows:
+            stop = start + len(X)
+            if stop > len(self.factor):
+                raise ValueError(
+                    f"the batches hold more rows than the {len(self.factor)} of the first pass"
+                )
+            yield X, y, scaled_weights(sample_weight, self.factor[start:stop])
+            start = stop
+
+
+def gather_rows(rows: SequentialRows, indices: np.ndarray) -> np.ndarray:
+    """The inputs ``X`` of the rows ``indices`` (sorted, distinct) of ``rows``: one pass."""
+    parts, start = [], 0
+    for X, _, _ in rows:
+        stop = start + len(X)
+        lo, hi = np.searchsorted(indices, [start, stop])
+        if hi > lo:
+            parts.append(np.asarray(X)[indices[lo:hi] - start])
+        start = stop
+    if start <= indices[-1]:
+        raise ValueError(f"the batches hold {start} rows, fewer than the first pass counted")
+    return np.concatenate(parts)
+
+
+def count_rows(rows: RowSource) -> int:
+    """The number of rows of ``rows``: one pass (free for arrays in memory)."""
+    if isinstance(rows, ArrayRows):
+        return len(rows)
+    return rows.reduce(lambda: 0, lambda n, batch: n + len(batch[0]), operator.add)
 
 
 def default_chunk_rows(n_components: int) -> int:
@@ -127,6 +180,14 @@ class ArrayRows(SequentialRows):
             stop = min(start + self.batch_rows, len(self))
             rows = slice(start, stop) if self.index is None else self.index[start:stop]
             yield self.X[rows], self.Y[rows], self.sample_weight[rows]
+
+    def reweighted(self, factor: np.ndarray) -> ArrayRows:
+        """The rows of nonzero ``factor``, their weights times it (the others add nothing)."""
+        factor = np.asarray(factor, dtype=np.float64)
+        index = np.arange(len(self.X)) if self.index is None else self.index
+        weights = np.zeros(len(self.X))
+        weights[index] = self.sample_weight[index] * factor
+        return ArrayRows(self.X, self.Y, weights, self.chunk_rows, index[factor != 0])
 
 
 def _validated(batch: Batch) -> Batch:

@@ -19,7 +19,7 @@ from sklearn.model_selection import check_cv
 
 from .. import _core
 from .features import FeatureMap
-from .passes import ArrayRows, gram_statistics, leave_one_out_errors
+from .passes import ArrayRows, Batch, RowSource, gram_statistics, leave_one_out_errors
 from .progress import Progress
 from .selection import alpha_grid
 
@@ -27,6 +27,7 @@ __all__ = [
     "DualPath",
     "PathSolution",
     "PrimalPath",
+    "batched_primal_path",
     "cv_splits",
     "is_complement",
     "primal_path",
@@ -213,6 +214,59 @@ def primal_path(
         loo=loo,
         fold_statistics=(lambda index: statistics(index, "fold")) if kfold else None,
     )
+
+
+def batched_primal_path(
+    rows: RowSource,
+    features: FeatureMap,
+    *,
+    shift: np.ndarray,
+    fit_intercept: bool,
+    chunk_rows: int,
+    n_jobs: int | None,
+    prepare: Callable[[Batch], Batch],
+    progress: Progress,
+) -> PrimalPath:
+    """The path of the Gram of the features of a source read batch by batch.
+
+    Pass 1 sums the Gram statistics of the targets minus ``shift`` (``prepare``
+    validates each raw batch); the exact leave-one-out errors are pass 2. Without
+    an intercept nothing takes the shift back, so the path gets the targets' own
+    statistics.
+    """
+    progress.phase("pass 1: features and Gram, batch by batch")
+    stats = gram_statistics(
+        rows,
+        features,
+        len(shift),
+        shift=shift,
+        chunk_rows=chunk_rows,
+        n_jobs=n_jobs,
+        prepare=prepare,
+    )
+    n_samples = stats.n_samples
+    if n_samples < 2:
+        raise ValueError(f"a fit needs at least 2 rows; the batches hold {n_samples}")
+    if stats.weight_sum <= 0:
+        raise ValueError("every row of the batches has a weight of 0: there is nothing to fit")
+    if not fit_intercept:
+        stats, shift = stats.shift_targets(-shift), np.zeros_like(shift)
+
+    def loo(core, alphas):
+        progress.phase("pass 2: exact leave-one-out residuals, batch by batch")
+        return leave_one_out_errors(
+            core,
+            rows,
+            features,
+            alphas,
+            n_samples=n_samples,
+            shift=shift,
+            n_jobs=n_jobs,
+            prepare=prepare,
+        )
+
+    progress.phase("eigendecomposition of the Gram")
+    return PrimalPath(stats, fit_intercept=fit_intercept, n_jobs=n_jobs, shift=shift, loo=loo)
 
 
 class DualPath(_Path):

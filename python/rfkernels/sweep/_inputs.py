@@ -20,10 +20,10 @@ from sklearn.utils.validation import check_X_y
 from .._engine.data import target_shift
 from .._engine.selection import check_alphas
 from .._gamma import resolve_gamma
+from .._kernel_ridge_base import FIT_MATRICES
 from .._kernels import KERNELS, check_feature_params
 from .._memory import check_fits_in_memory
 from .._threads import resolve_n_jobs
-from ..kernel_ridge import FIT_MATRICES
 from ..random_features import RandomFeatures
 from ..theory import MIN_EIGEN_ROWS
 from ._fits import Problem
