@@ -23,8 +23,7 @@ from typing import Any
 
 from .. import _core
 from .._kernels import KERNELS
-from ..sweep._gamma_search import GAMMA_ROWS
-from ..sweep._inputs import KERNEL_ROWS
+from ..sweep import GAMMA_ROWS, KERNEL_ROWS
 from ._columns import CATEGORICAL, MAX_CATEGORIES
 from ._errors import report_error
 from .commands import RIDGE_WIDTHS, SWEEP_WIDTHS, run_info, run_sweep

@@ -38,11 +38,21 @@ from typing import Any
 import numpy as np
 
 from ._fits import Scored, kernel_fits, sample_fits, width_fits
-from ._inputs import check_counts, check_kernel_params, check_widths, permutation, prepare
+from ._gamma_search import GAMMA_ROWS
+from ._inputs import (
+    KERNEL_ROWS,
+    check_counts,
+    check_kernel_params,
+    check_widths,
+    permutation,
+    prepare,
+)
 from ._run import Sweep, run_sweep
 from .result import SweepResult
 
-__all__ = ["SweepResult", "ridge_sweep", "sample_sweep", "width_sweep"]
+# KERNEL_ROWS: the kernel line's rows with exact_kernel="auto" and n_kernel=None;
+# GAMMA_ROWS: the training rows of the gamma="loo" search.
+__all__ = ["GAMMA_ROWS", "KERNEL_ROWS", "SweepResult", "ridge_sweep", "sample_sweep", "width_sweep"]
 
 
 def width_sweep(

@@ -45,10 +45,7 @@ def header(result: SweepResult) -> str:
         kernel = _kernel_line(result)
         lines += [kernel] if kernel else []
     if result.theory_test is not None:
-        lines.append(
-            f"Theory: the kernel's eigenstructure measured on {fixed['n_eigen']:,} training "
-            "rows; its predictions hold for n well below that."
-        )
+        lines.append(_theory_line(result))
     return "\n".join(lines)
 
 
@@ -96,6 +93,21 @@ def _gamma_line(search: GammaSearch) -> str:
         f"{search.gamma:.4g} ({search.gamma / search.scale:.4g} x the 'scale' value "
         f"{search.scale:.4g}) among {len(search.candidates)} values from "
         f"{search.candidates[0]:.3g} to {search.candidates[-1]:.3g}{edge}."
+    )
+
+
+def _theory_line(result: SweepResult) -> str:
+    """The rows of the theory's eigenstructure, and whether the sweep's n is beyond them."""
+    rows = result.fixed["n_eigen"]
+    n = result.fixed["n_samples"] if result.parameter == "n_components" else result.values.max()
+    beyond = (
+        f" (here n = {int(n):,}: the predictions are extrapolations, not a check)"
+        if n > rows
+        else ""
+    )
+    return (
+        f"Theory: the kernel's eigenstructure measured on {rows:,} training rows; its "
+        f"predictions hold for n well below that{beyond}."
     )
 
 

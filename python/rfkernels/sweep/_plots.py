@@ -149,9 +149,9 @@ def _fixed_note(result: SweepResult) -> str:
     """The second line of a title: the kernel, gamma and what is held fixed."""
     fixed = result.fixed
     held = (
-        f"n = {fixed['n_samples']}"
+        f"n = {fixed['n_samples']:,}"
         if result.parameter == "n_components"
-        else f"D = {fixed['n_components']}"
+        else f"D = {fixed['n_components']:,}"
     )
     return f"{fixed['kernel']} kernel, gamma = {fixed['gamma']:.3g}, {held}"
 
