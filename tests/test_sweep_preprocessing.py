@@ -236,3 +236,15 @@ def test_result_without_the_new_settings_still_reports():
     old = {k: v for k, v in result.fixed.items() if k not in ("preprocessing", "n_kernel")}
     text = dataclasses.replace(result, fixed=old).table()
     assert "Preprocessing" not in text and "Kernel line" not in text
+
+
+def test_theory_beyond_its_eigenstructure_is_called_an_extrapolation():
+    X, y, X_test, y_test = raw_data()
+    keywords = dict(X_test=X_test, y_test=y_test, exact_kernel=False, progress=False)
+    beyond = width_sweep(X, y, [8], n_eigen=100, seeds=(0,), **keywords).table()
+    assert "measured on 100 training rows; its predictions hold for n well below that (here " in (
+        beyond
+    )
+    assert "(here n = 200: the predictions are extrapolations, not a check)." in beyond
+    within = width_sweep(X, y, [8], n_samples=80, n_eigen=100, seeds=(0,), **keywords).table()
+    assert "extrapolation" not in within
