@@ -182,37 +182,45 @@ def test_sweep_ridge_kind(npz_file, tmp_path):
 # --------------------------------------------------------------------------- errors
 
 
+#: Malformed arguments: argparse prints the usage, then its error.
+USAGE_ERRORS = [
+    ([], "the following arguments are required"),
+    (["bogus"], "invalid choice: 'bogus'"),
+    (["demo", "--kernel", "bogus"], "invalid choice: 'bogus'"),
+    (["sweep"], "the following arguments are required: --data"),
+    (["sweep", "--data", "{npz}", "--widths", "many"], "argument --widths: expected"),
+    (["sweep", "--data", "{npz}", "--widths", "16,-4"], "positive integers"),
+    (["sweep", "--data", "{npz}", "--gamma", "wide"], "argument --gamma: expected 'scale'"),
+    (["sweep", "--data", "{npz}", "--test-size", "2"], "argument --test-size: expected"),
+    (["sweep", "--data", "{npz}", "--seeds", "0"], "argument --seeds: expected a positive"),
+    (["sweep", "--data", "{npz}", "--alphas", "-1"], "argument --alphas: expected 'auto'"),
+    (["sweep", "--data", "{npz}", "--categorical", "hash"], "invalid choice: 'hash'"),
+]
+#: Well-formed arguments the data cannot serve: one line, no usage.
+DATA_ERRORS = [
+    (["sweep", "--data", "missing.npz"], "--data missing.npz: no such file"),
+    (["sweep", "--data", "{npz}", "--target", "y"], "--target applies to csv files"),
+    (["sweep", "--data", "{bad_npz}"], "needs the arrays 'X'"),
+    (["sweep", "--data", "{csv}", "--target", "nope"], "--target: no column 'nope'"),
+    (["sweep", "--data", "{txt}"], "expected a .npz or .csv file"),
+    (["sweep", "--data", "{text_csv}"], "every column is text (a, b)"),
+    (["sweep", "--data", "{empty_csv}"], "no data rows below the header"),
+    (["sweep", "--data", "{txt}.npz"], "not a readable npz file"),
+]
+
+
 @pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        ([], "the following arguments are required"),
-        (["bogus"], "invalid choice: 'bogus'"),
-        (["demo", "--kernel", "bogus"], "invalid choice: 'bogus'"),
-        (["sweep"], "the following arguments are required: --data"),
-        (["sweep", "--data", "missing.npz"], "--data missing.npz: no such file"),
-        (["sweep", "--data", "{npz}", "--widths", "many"], "argument --widths: expected"),
-        (["sweep", "--data", "{npz}", "--widths", "16,-4"], "positive integers"),
-        (["sweep", "--data", "{npz}", "--gamma", "wide"], "argument --gamma: expected 'scale'"),
-        (["sweep", "--data", "{npz}", "--test-size", "2"], "argument --test-size: expected"),
-        (["sweep", "--data", "{npz}", "--seeds", "0"], "argument --seeds: expected a positive"),
-        (["sweep", "--data", "{npz}", "--alphas", "-1"], "argument --alphas: expected 'auto'"),
-        (["sweep", "--data", "{npz}", "--target", "y"], "--target applies to csv files"),
-        (["sweep", "--data", "{bad_npz}"], "needs the arrays 'X'"),
-        (["sweep", "--data", "{csv}", "--target", "nope"], "--target: no column 'nope'"),
-        (["sweep", "--data", "{txt}"], "expected a .npz or .csv file"),
-        (["sweep", "--data", "{text_csv}"], "every column must be numeric"),
-        (["sweep", "--data", "{empty_csv}"], "no data rows below the header"),
-        (["sweep", "--data", "{txt}.npz"], "not a readable npz file"),
-    ],
+    ("argv", "message", "usage"),
+    [(*case, True) for case in USAGE_ERRORS] + [(*case, False) for case in DATA_ERRORS],
 )
-def test_usage_errors_exit_with_status_2(argv, message, npz_file, csv_file, tmp_path):
+def test_usage_errors_exit_with_status_2(argv, message, usage, npz_file, csv_file, tmp_path):
     bad_npz = tmp_path / "bad.npz"
     np.savez(bad_npz, features=np.zeros((3, 2)))
     txt = tmp_path / "data.txt"
     txt.write_text("1,2\n")
     (tmp_path / "data.txt.npz").write_bytes(b"PK\x03\x04 not a zip archive")
     text_csv = tmp_path / "text.csv"
-    text_csv.write_text("a,b\n1,x\n2,y\n")
+    text_csv.write_text("a,b\nx,x\ny,y\n")
     empty_csv = tmp_path / "empty.csv"
     empty_csv.write_text("a,b\n")
     files = {"npz": npz_file, "csv": csv_file, "bad_npz": bad_npz, "txt": txt}
@@ -222,6 +230,10 @@ def test_usage_errors_exit_with_status_2(argv, message, npz_file, csv_file, tmp_
     assert message in err, err
     assert "Traceback" not in err
     assert out == ""
+    if usage:
+        assert err.startswith("usage: rfkernels"), err
+    else:
+        assert err.count("\n") == 1 and err.startswith("rfkernels sweep: error: "), err
 
 
 def test_sweep_on_too_few_rows_for_the_theory_says_which_options_help(tmp_path, regression_data):
@@ -231,19 +243,22 @@ def test_sweep_on_too_few_rows_for_the_theory_says_which_options_help(tmp_path, 
     argv = ["sweep", "--data", str(path), "--widths", "8", "--no-figures", "--no-progress"]
     status, _, err = run(argv)
     assert status == 2
-    assert "--n-eigen, or --no-theory" in err
+    assert "raise --n-eigen, give more data or pass --no-theory" in err
+    assert "theory=" not in err and "n_eigen" not in err  # the flags, not the Python names
     status, out, _ = run([*argv, "--no-theory"])
     assert status == 0, out
     assert len(table_rows(out)) == 1
 
 
-def test_sweep_turns_bad_grids_into_usage_errors(npz_file):
+def test_sweep_turns_bad_grids_into_one_line_errors_naming_the_flag(npz_file):
     # 240 rows with a quarter held out leave 180 training rows: 5000 is too many.
     argv = ["sweep", "--data", str(npz_file), "--kind", "samples", "--sizes", "50,5000"]
-    status, _, err = run([*argv, "--no-figures", *SMALL])
+    status, out, err = run([*argv, "--no-figures", *SMALL])
     assert status == 2
-    assert "usage: rfkernels sweep" in err
-    assert "Traceback" not in err
+    assert err == (
+        "rfkernels sweep: error: --sizes must be <= 180 (the rows of the training pool), got 5000\n"
+    )
+    assert "Traceback" not in out
 
 
 # --------------------------------------------------------------------------- info, help

@@ -307,12 +307,19 @@ def test_shapes_and_fixed_settings():
     np.testing.assert_allclose(result.alphas[[1, -1]], [1e-6 * 100, 10 * 100])
     gamma = 1 / (N_FEATURES * data()[0].var())
     assert result.fixed["gamma"] == pytest.approx(gamma)
+    preprocessing, baseline = result.fixed["preprocessing"], result.fixed["baseline_test"]
     assert result.fixed | {"gamma": 0, "eigen_alpha": 0, "eigen_beta": 0} == {
         "kernel": "rbf", "gamma": 0, "bias": 0.0, "fourier": "cos", "sampling": "iid",
         "n_samples": 100,
         "n_eigen": 150, "eigen_alpha": 0, "eigen_beta": 0, "n_pool": N_POOL, "n_test": N_TEST,
-        "n_outputs": 1, "seeds": (0, 1, 2), "fit_intercept": False,
+        "n_outputs": 1, "seeds": (0, 1, 2), "fit_intercept": False, "gamma_rule": "scale",
+        "gamma_search": None, "preprocessing": preprocessing, "baseline_test": baseline,
+        "exact_kernel": "auto", "n_kernel": 100,
     }  # fmt: skip
+    # By default nothing is preprocessed; the baseline is the training mean's test MSE.
+    assert not preprocessing.standardized.any() and not preprocessing.centers_targets
+    _, y_pool, _, y_test = data()
+    assert baseline == pytest.approx(np.mean((y_test - y_pool.mean()) ** 2))
     assert result.default_plot == "tuned"
     assert "n_components=[16, 64]" in repr(result)
 

@@ -5,9 +5,11 @@ scikit-learn's bundled digits and on a synthetic power-law task, prints a table 
 sweep with a short explanation, and writes the figures as PNG files
 (:mod:`rfkernels.cli.demo`). ``rfkernels sweep --data FILE`` runs one sweep on a user's
 npz or csv file (:mod:`rfkernels.cli.commands`, reading it with
-:mod:`rfkernels.cli.data`). ``rfkernels info`` prints the build and machine facts that
-affect speed. This module holds the argument parser and :func:`main`, the entry point of
-the ``rfkernels`` script and of ``python -m rfkernels``.
+:mod:`rfkernels.cli.data`, whose text columns, index column and missing values
+``rfkernels.cli._columns`` handles). ``rfkernels info`` prints the build and machine
+facts that affect speed. This module holds the argument parser and :func:`main`, the
+entry point of the ``rfkernels`` script and of ``python -m rfkernels``, which prints
+every error as one line (``rfkernels.cli._errors``; ``--debug`` for the traceback).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from typing import Any
 
 from .. import _core
 from .._kernels import KERNELS
+from ..sweep import GAMMA_ROWS, KERNEL_ROWS
+from ._columns import CATEGORICAL, MAX_CATEGORIES
+from ._errors import report_error
 from .commands import RIDGE_WIDTHS, SWEEP_WIDTHS, run_info, run_sweep
 from .demo import run_demo
 
@@ -38,9 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit status: 0, or 1 when standard output was closed early (as by
-        ``rfkernels demo | head``). Usage errors exit with status 2 through
-        ``SystemExit``, as argparse does.
+        The exit status: 0; 2 for a problem with the input (a file, a column, a size),
+        printed as one line on stderr; 1 when standard output was closed early (as by
+        ``rfkernels demo | head``) or for an unexpected error (one line; ``--debug``
+        shows the traceback); 130 after Ctrl-C. Malformed arguments exit with status
+        2 through ``SystemExit``, with the usage, as argparse does.
     """
     args = build_parser().parse_args(argv)
     try:
@@ -48,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `rfkernels demo | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except (Exception, KeyboardInterrupt) as error:
+        if args.debug:
+            raise
+        return report_error(args.command, error)
 
 
 # --------------------------------------------------------------------------- parser
@@ -63,16 +74,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=_core.__version__)
     commands = parser.add_subparsers(dest="command", required=True)
-    _add_demo_parser(commands)
-    _add_sweep_parser(commands)
-    _add_info_parser(commands)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the Python traceback of an error instead of one line",
+    )
+    _add_demo_parser(commands, common)
+    _add_sweep_parser(commands, common)
+    _add_info_parser(commands, common)
     return parser
 
 
-def _add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """The ``demo`` subcommand and its options."""
+#: The subcommands' parsers, as ``add_subparsers`` returns them.
+_Commands = argparse._SubParsersAction
+
+
+def _add_demo_parser(
+    commands: _Commands[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """The ``demo`` subcommand and its options (``common``: those of every subcommand)."""
     demo_parser = commands.add_parser(
         "demo",
+        parents=[common],
         help="show 'more is better' on real and synthetic data (tables and figures)",
         description="Width and sample sweeps of random-feature ridge regression on "
         "scikit-learn's bundled digits (one-hot targets) and on a synthetic power-law task: "
@@ -113,11 +137,14 @@ def _add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     demo_parser.set_defaults(run=run_demo)
 
 
-def _add_sweep_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """The ``sweep`` subcommand and its options."""
+def _add_sweep_parser(
+    commands: _Commands[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """The ``sweep`` subcommand and its options (``common``: those of every subcommand)."""
     positive_int = _positive(int)
     sweep_parser = commands.add_parser(
         "sweep",
+        parents=[common],
         help="sweep width, samples or ridge on your own data",
         description="Sweep random-feature ridge regression on your data: the width (--kind "
         "width), the number of training samples (--kind samples) or the ridge at a few widths "
@@ -125,23 +152,59 @@ def _add_sweep_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "is tuned by exact leave-one-out on the training rows; each seed draws new random "
         "features (and new training rows when --n-samples or --sizes subsample). Prints a "
         "table, writes PNG figures (<data>_<kind>_{tuned,ridge,fit}.png, or <data>_ridge.png) "
-        "and optionally the "
-        "results as csv. No intercept is fitted, as in the theory: center the targets if "
-        "their mean is far from 0, and scale the features (gamma=scale uses their overall "
-        "variance).",
+        "and optionally the results as csv. By default the numeric features are "
+        "standardized and the targets centered on the training split (no intercept is "
+        "fitted, as in the theory), text columns are one-hot encoded, and the exact kernel "
+        "is fitted on a subsample that fits in memory; the output's header says what was "
+        "done.",
     )
     sweep_parser.add_argument(
         "--data",
         required=True,
         metavar="FILE",
         help="an .npz file with arrays X (n_samples, n_features) and y (n_samples,) or "
-        "(n_samples, n_targets), or a .csv file with a header row and numeric columns",
+        "(n_samples, n_targets), or a .csv file with a header row (read with pandas when "
+        "installed; without it, numbers only)",
     )
     sweep_parser.add_argument(
         "--target",
         metavar="COLUMN",
         help="csv only: the target column's name, or several names separated by commas "
         "(default: the last column); the other columns are the features",
+    )
+    sweep_parser.add_argument(
+        "--categorical",
+        choices=CATEGORICAL,
+        default="onehot",
+        help="csv only: text feature columns become one 0/1 column per category (onehot), "
+        "one column of codes of their sorted categories (ordinal), or are dropped "
+        "(default: onehot)",
+    )
+    sweep_parser.add_argument(
+        "--max-categories",
+        type=positive_int,
+        default=MAX_CATEGORIES,
+        metavar="K",
+        help="onehot: a text column with more categories keeps its K-1 most frequent and "
+        f"one column for the others (default: {MAX_CATEGORIES})",
+    )
+    sweep_parser.add_argument(
+        "--dropna",
+        action="store_true",
+        help="csv only: drop the rows with missing values in the columns used (without it "
+        "they are an error)",
+    )
+    sweep_parser.add_argument(
+        "--no-standardize",
+        action="store_true",
+        help="use the columns as given: do not standardize the numeric features (mean 0, "
+        "variance 1) nor center the targets on the training split",
+    )
+    sweep_parser.add_argument(
+        "--scale-target",
+        action="store_true",
+        help="also divide the targets by their standard deviation on the training split: "
+        "the MSE is then in units of the target variance",
     )
     sweep_parser.add_argument(
         "--kind",
@@ -185,8 +248,9 @@ def _add_sweep_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "--gamma",
         type=_gamma,
         default="scale",
-        help="kernel scale: 'scale' (from the data's variance, as RBFSampler) or a number "
-        "(default: scale)",
+        help="kernel scale: 'scale' (from the data's variance, as RBFSampler), 'loo' "
+        f"(chosen by leave-one-out of kernel ridge on {GAMMA_ROWS} training rows among 1/64 "
+        "to 64 times the 'scale' value) or a number (default: scale)",
     )
     sweep_parser.add_argument(
         "--alphas",
@@ -228,7 +292,15 @@ def _add_sweep_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     sweep_parser.add_argument(
         "--no-kernel",
         action="store_true",
-        help="skip the exact kernel (the infinite width; it needs an n x n matrix)",
+        help="skip the exact kernel (the infinite width; it needs n x n matrices)",
+    )
+    sweep_parser.add_argument(
+        "--n-kernel",
+        type=positive_int,
+        metavar="M",
+        help="the most training rows of the exact kernel: with more, it is fitted on a "
+        f"random M of them (default: {KERNEL_ROWS}, fewer if memory is short; one fit on "
+        f"{KERNEL_ROWS} rows takes about 5 s on two cores)",
     )
     sweep_parser.add_argument(
         "--out",
@@ -247,12 +319,16 @@ def _add_sweep_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     sweep_parser.add_argument(
         "--no-progress", action="store_true", help="no progress bars on stderr"
     )
-    sweep_parser.set_defaults(run=run_sweep, parser=sweep_parser)
+    sweep_parser.set_defaults(run=run_sweep)
 
 
-def _add_info_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """The ``info`` subcommand (no options)."""
-    info_parser = commands.add_parser("info", help="print the SIMD level and thread settings")
+def _add_info_parser(
+    commands: _Commands[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """The ``info`` subcommand (only the options of every subcommand)."""
+    info_parser = commands.add_parser(
+        "info", parents=[common], help="print the SIMD level and thread settings"
+    )
     info_parser.set_defaults(run=run_info)
 
 
@@ -289,15 +365,17 @@ def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 def _gamma(text: str) -> str | float:
-    """Argparse type: ``scale`` or a positive float."""
-    if text == "scale":
+    """Argparse type: ``scale``, ``loo`` or a positive float."""
+    if text in ("scale", "loo"):
         return text
     try:
         value = float(text)
     except ValueError:
         value = -1.0
     if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected 'scale' or a positive number; got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected 'scale', 'loo' or a positive number; got {text!r}"
+        )
     return value
 
 

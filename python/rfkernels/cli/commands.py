@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
 import os
+import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from .. import _core
 from .._kernels import KERNELS
+from ._errors import CommandError
 from ._figures import PLOT_HINT, plotting_available, save_figures
-from .data import read_data
+from .data import Dataset, pandas_installed, read_data
 
 if TYPE_CHECKING:
     from ..sweep import SweepResult
@@ -35,42 +35,66 @@ def run_sweep(args: argparse.Namespace) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed ``sweep`` arguments; ``args.parser`` reports usage errors.
+        The parsed ``sweep`` arguments.
 
     Returns
     -------
     int
         The exit status, 0.
+
+    Raises
+    ------
+    CommandError
+        For a file or columns the sweep cannot use; the sweep's own ``ValueError``
+        and ``MemoryError`` pass through to :func:`rfkernels.cli.main`, which prints
+        them as one line.
     """
-    parser: argparse.ArgumentParser = args.parser
-    path, X, y, target = read_data(args.data, args.target, parser)
-    if args.csv is not None and importlib.util.find_spec("pandas") is None:
-        parser.error(f"--csv needs pandas ({PLOT_HINT})")
-    figures = not args.no_figures and plotting_available()
-    print(
-        f"rfkernels {_core.__version__} sweep: {path} ({X.shape[0]:,} rows, "
-        f"{X.shape[1] if X.ndim == 2 else 1} features, target {target}), kind {args.kind}, "
-        f"kernel {args.kernel} (gamma {args.gamma}), {args.seeds} seed(s)"
+    started = time.perf_counter()
+    data = read_data(
+        args.data,
+        args.target,
+        categorical=args.categorical,
+        max_categories=args.max_categories,
+        dropna=args.dropna,
     )
-    result = _sweep(args, X, y)
+    if args.csv is not None and not pandas_installed():
+        raise CommandError(f"--csv needs pandas ({PLOT_HINT})")
+    figures = not args.no_figures and plotting_available()
+    X = data.X
+    print(
+        f"rfkernels {_core.__version__} sweep: {data.path} ({X.shape[0]:,} rows, "
+        f"{X.shape[1] if X.ndim == 2 else 1} features, target {data.target}), kind "
+        f"{args.kind}, kernel {args.kernel} (gamma {args.gamma}), {args.seeds} seed(s)"
+    )
+    for note in data.notes:
+        print(note)
+    result = _sweep(args, data)
     print()
     print(result.table())
+    print()
+    print(result.summary())
     if args.csv is not None:
         _write_csv(result, Path(args.csv))
     if figures:
-        _write_figures(result, args, path.stem)
+        _write_figures(result, args, data.path.stem)
     elif not args.no_figures:
         print(f"\nmatplotlib is not installed: no figures ({PLOT_HINT}).")
+    print(f"\nDone in {time.perf_counter() - started:.0f} s.")
     return 0
 
 
-def _sweep(args: argparse.Namespace, X: np.ndarray, y: np.ndarray) -> SweepResult:
-    """The sweep ``--kind`` asks for; its ``ValueError`` becomes a usage error."""
+def _sweep(args: argparse.Namespace, data: Dataset) -> SweepResult:
+    """The sweep ``--kind`` asks for.
+
+    The warning of a kernel line on a subsample is not shown: the table's header
+    states it.
+    """
     from ..sweep import ridge_sweep, sample_sweep, width_sweep
 
-    parser: argparse.ArgumentParser = args.parser
-    options = _sweep_options(args)
-    try:
+    options = _sweep_options(args, data)
+    X, y = data.X, data.y
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="exact_kernel='auto'", category=UserWarning)
         if args.kind == "samples":
             sizes = args.sizes or _default_sizes(len(X), args.test_size)
             return sample_sweep(X, y, sizes, n_components=args.width, **options)
@@ -79,12 +103,9 @@ def _sweep(args: argparse.Namespace, X: np.ndarray, y: np.ndarray) -> SweepResul
             return ridge_sweep(X, y, widths=widths, n_samples=args.n_samples, **options)
         widths = args.widths or SWEEP_WIDTHS
         return width_sweep(X, y, widths, n_samples=args.n_samples, **options)
-    except ValueError as error:
-        hint = " (here: --n-eigen, or --no-theory)" if "theory=True" in str(error) else ""
-        parser.error(f"{error}{hint}")
 
 
-def _sweep_options(args: argparse.Namespace) -> dict[str, Any]:
+def _sweep_options(args: argparse.Namespace, data: Dataset) -> dict[str, Any]:
     """The keywords every sweep function takes, from the command line."""
     return {
         "kernel": args.kernel,
@@ -92,7 +113,10 @@ def _sweep_options(args: argparse.Namespace) -> dict[str, Any]:
         "alphas": args.alphas,
         "seeds": tuple(range(args.seed, args.seed + args.seeds)),
         "test_size": args.test_size,
-        "exact_kernel": not args.no_kernel,
+        "standardize": False if args.no_standardize else data.standardize,
+        "scale_target": args.scale_target,
+        "exact_kernel": False if args.no_kernel else "auto",
+        "n_kernel": args.n_kernel,
         "theory": not args.no_theory,
         "n_eigen": args.n_eigen,
         "progress": not args.no_progress,

@@ -38,11 +38,21 @@ from typing import Any
 import numpy as np
 
 from ._fits import Scored, kernel_fits, sample_fits, width_fits
-from ._inputs import check_counts, check_kernel_params, check_widths, permutation, prepare
+from ._gamma_search import GAMMA_ROWS
+from ._inputs import (
+    KERNEL_ROWS,
+    check_counts,
+    check_kernel_params,
+    check_widths,
+    permutation,
+    prepare,
+)
 from ._run import Sweep, run_sweep
 from .result import SweepResult
 
-__all__ = ["SweepResult", "ridge_sweep", "sample_sweep", "width_sweep"]
+# KERNEL_ROWS: the kernel line's rows with exact_kernel="auto" and n_kernel=None;
+# GAMMA_ROWS: the training rows of the gamma="loo" search.
+__all__ = ["GAMMA_ROWS", "KERNEL_ROWS", "SweepResult", "ridge_sweep", "sample_sweep", "width_sweep"]
 
 
 def width_sweep(
@@ -59,7 +69,10 @@ def width_sweep(
     alphas: Any = "auto",
     seeds: Sequence[int] = (0, 1, 2),
     fit_intercept: bool = False,
-    exact_kernel: bool = True,
+    standardize: bool | Sequence[bool] = False,
+    scale_target: bool = False,
+    exact_kernel: bool | str = "auto",
+    n_kernel: int | None = None,
     theory: bool = True,
     n_eigen: int = 1000,
     n_jobs: int | None = None,
@@ -97,10 +110,14 @@ def width_sweep(
         One of ``rfkernels.KERNELS``: "rbf", "laplacian", "relu", "step", "linear",
         "matern12", "matern32", "matern52", "cauchy", "nngp", "ntk".
         The kernel the random features approximate.
-    gamma : "scale" or float, default="scale"
+    gamma : "scale", "loo" or float, default="scale"
         Kernel scale; ``"scale"`` is resolved once on the whole training pool (see
         :class:`rfkernels.RandomFeatures`), so every seed and width uses the same
-        kernel, recorded in ``fixed["gamma"]``.
+        kernel, recorded in ``fixed["gamma"]``. ``"loo"`` chooses it by exact
+        leave-one-out of kernel ridge regression on 2000 rows of the training pool,
+        among 1/64 to 64 times the ``"scale"`` value (13 candidates, factors of 2),
+        each at its best ridge of the grid; ``fixed["gamma_search"]`` records the
+        candidates and their errors.
     alphas : "auto", float or array-like of shape (n_alphas,), default="auto"
         The ridge grid shared by all widths and seeds (scikit-learn's ``alpha``: not
         divided by ``n``). ``"auto"`` is 0 and 4 ridges per decade from ``1e-6 n s``
@@ -115,8 +132,30 @@ def width_sweep(
         Fit an unpenalized intercept. Off by default because the theory
         (:mod:`rfkernels.theory`) describes ridge regression without one; with
         ``True`` the experiment and the theory describe slightly different models.
-    exact_kernel : bool, default=True
-        Also fit kernel ridge regression (``n x n`` kernel matrix per seed).
+        Centering the targets (``standardize``) serves the same purpose.
+    standardize : bool or array-like of bool of shape (n_features_in,), default=False
+        Standardize the feature columns (mean 0, variance 1; all of them, or those of
+        a mask, such as the numeric columns beside one-hot indicators) and center the
+        targets, with the means and standard deviations of the training pool, applied
+        to the pool and the test set alike. Recorded in ``fixed["preprocessing"]``.
+        Without it the columns are used as given: a column in thousands outweighs
+        the others in the kernel and in ``gamma="scale"``, and targets far from 0
+        are fitted without an intercept.
+    scale_target : bool, default=False
+        Also center the targets and divide them by their standard deviation on the
+        training pool: every MSE is then in units of the target's variance.
+    exact_kernel : "auto" or bool, default="auto"
+        Also fit kernel ridge regression, the infinite width (``n x n`` kernel
+        matrix and eigendecomposition per seed). ``"auto"`` fits it on at most
+        ``n_kernel`` training rows and on no more than fit in half the available
+        memory: a width sweep on more rows fits the kernel on a random subsample of
+        its training rows (the same positions for every seed), a sample sweep only
+        at the sizes up to it, and either warns. ``True`` uses every row (a
+        ``MemoryError`` if they cannot fit); ``False`` skips the kernel.
+    n_kernel : int, default=None
+        The most training rows of the kernel line with ``exact_kernel="auto"``;
+        ``None`` means 4096 (one fit takes about 5 s on two cores and 0.5 GiB).
+        ``fixed["n_kernel"]`` records the rows used.
     theory : bool, default=True
         Also compute the predictions of :func:`rfkernels.theory.rf_risk` and
         :func:`rfkernels.theory.krr_risk` from the eigenstructure estimated on
@@ -145,6 +184,15 @@ def width_sweep(
         For invalid widths, sizes, seeds, grids or data.
     TypeError
         For an unknown keyword argument.
+    MemoryError
+        With ``exact_kernel=True``, when the kernel line's ``n x n`` matrices cannot
+        fit in memory, or when the theory's ``n_eigen x n_eigen`` ones cannot.
+
+    Warns
+    -----
+    UserWarning
+        When ``exact_kernel="auto"`` fits the kernel line on fewer rows than the
+        sweep's training sets.
 
     See Also
     --------
@@ -188,7 +236,19 @@ def width_sweep(
     """
     check_kernel_params("width_sweep", kernel_params)
     problem = prepare(
-        X, y, X_test, y_test, test_size, kernel, gamma, fit_intercept, n_jobs, kernel_params
+        X,
+        y,
+        X_test,
+        y_test,
+        test_size=test_size,
+        kernel=kernel,
+        gamma=gamma,
+        alphas=alphas,
+        fit_intercept=fit_intercept,
+        standardize=standardize,
+        scale_target=scale_target,
+        n_jobs=n_jobs,
+        kernel_params=kernel_params,
     )
     n_pool = len(problem.X)
     values = check_counts(widths, "widths", minimum=1)
@@ -201,11 +261,13 @@ def width_sweep(
     def rows(seed: int) -> np.ndarray:
         return np.arange(n_pool) if n_samples is None else permutation(n_pool, seed)[:n]
 
-    def kernel_line(training: np.ndarray, grid: np.ndarray) -> list[Scored]:
+    def kernel_line(training: np.ndarray, grid: np.ndarray, sizes: np.ndarray) -> list[Scored]:
         nonlocal shared
+        rows = int(sizes[0])  # every width: all n training rows, or a random subsample
+        subset = training if rows == n else training[permutation(n, 0)[:rows]]
         # Without subsampling every seed has the same rows: one kernel fit.
         if not shared or n_samples is not None:
-            shared = kernel_fits(problem, training, [n], grid)
+            shared = kernel_fits(problem, subset, [rows], grid)
         return shared
 
     sweep = Sweep(
@@ -216,9 +278,12 @@ def width_sweep(
         held={"n_samples": n},
         rows=rows,
         fits=partial(width_fits, problem, values),
+        kernel_sizes=lambda rows: np.full(len(values), min(n, rows)),
         kernel_line=kernel_line,
     )
-    return run_sweep(problem, sweep, alphas, seeds, theory, n_eigen, exact_kernel, progress)
+    return run_sweep(
+        problem, sweep, alphas, seeds, theory, n_eigen, exact_kernel, n_kernel, progress
+    )
 
 
 def _width_options(function: str, options: dict[str, Any]) -> tuple[dict[str, Any], dict]:
@@ -259,8 +324,10 @@ def sample_sweep(
     **options
         Every keyword of :func:`width_sweep` but ``n_samples`` (``X_test``, ``y_test``,
         ``test_size``, ``kernel``, ``gamma``, ``alphas``, ``seeds``, ``fit_intercept``,
-        ``exact_kernel``, ``theory``, ``n_eigen``, ``n_jobs``, ``progress`` and the
-        kernel parameters), with the same meaning and defaults. Seed ``s`` draws the
+        ``standardize``, ``scale_target``, ``exact_kernel``, ``n_kernel``, ``theory``,
+        ``n_eigen``, ``n_jobs``, ``progress`` and the kernel parameters), with the same
+        meaning and defaults; ``exact_kernel="auto"`` fits the kernel at the sizes up
+        to ``n_kernel`` only. Seed ``s`` draws the
         order ``np.random.default_rng(s).permutation(n_pool)`` of the training pool (the
         training set of size ``n`` is its first ``n`` rows) and the features;
         ``alphas="auto"`` spans ``1e-6 s min(sizes)`` to ``10 s max(sizes)``, 4 ridges
@@ -300,12 +367,15 @@ def sample_sweep(
         y,
         o["X_test"],
         o["y_test"],
-        o["test_size"],
-        o["kernel"],
-        o["gamma"],
-        o["fit_intercept"],
-        o["n_jobs"],
-        kernel_params,
+        test_size=o["test_size"],
+        kernel=o["kernel"],
+        gamma=o["gamma"],
+        alphas=o["alphas"],
+        fit_intercept=o["fit_intercept"],
+        standardize=o["standardize"],
+        scale_target=o["scale_target"],
+        n_jobs=o["n_jobs"],
+        kernel_params=kernel_params,
     )
     counts = check_counts(n_components, "n_components", minimum=1)
     if counts.size != 1:
@@ -322,7 +392,8 @@ def sample_sweep(
         held={"n_components": width},
         rows=lambda seed: permutation(n_pool, seed),
         fits=partial(sample_fits, problem, width, values),
-        kernel_line=lambda order, grid: kernel_fits(problem, order, values, grid),
+        kernel_sizes=lambda rows: np.where(values <= rows, values, 0),
+        kernel_line=lambda order, grid, sizes: kernel_fits(problem, order, sizes, grid),
     )
     return run_sweep(
         problem,
@@ -332,6 +403,7 @@ def sample_sweep(
         o["theory"],
         o["n_eigen"],
         o["exact_kernel"],
+        o["n_kernel"],
         o["progress"],
     )
 

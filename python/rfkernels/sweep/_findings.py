@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._header import kernel_name
 from ._tuning import SYMBOL
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def trend_finding(result: SweepResult, tuned: dict[str, np.ndarray]) -> str:
     text = f"test MSE {test[0]:.3g} at {symbol} = {first:,} -> {test[-1]:.3g} at {last:,}"
     if np.all(np.isfinite(kernel)):
         there = "" if result.parameter == "n_components" else " there"
-        text += f"; kernel (infinite width) {kernel[-1]:.3g}{there}"
+        text += f"; {kernel_name(result)} {kernel[-1]:.3g}{there}"
     falls = np.all(np.diff(test) <= 2 * np.nan_to_num(tuned["test_sem"][1:]))
     return text + ("; it falls at every step." if falls else ".")
 

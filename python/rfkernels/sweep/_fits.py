@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -32,6 +33,10 @@ from .._kernels import KERNELS
 from ..kernels import kernel_matrix
 from ..random_features import RandomFeatures
 from ..theory import estimate_eigenstructure, krr_risk, rf_risk
+from ._preprocess import Preprocessing
+
+if TYPE_CHECKING:
+    from ._gamma_search import GammaSearch
 
 __all__ = [
     "Fit",
@@ -66,6 +71,9 @@ class Problem:
     sampling: str
     fit_intercept: bool
     n_jobs: int | None
+    gamma_rule: str  # how gamma was chosen: "scale", "loo" or "given"
+    preprocessing: Preprocessing  # learned on the training pool, applied to X, Y, X_test, Y_test
+    gamma_search: GammaSearch | None  # how gamma="loo" chose gamma
 
     def features(self, width: int, seed: int) -> RandomFeatures:
         """The ``width``-feature map of ``seed``: its first ``k`` columns nest the narrower ones."""
@@ -313,8 +321,21 @@ def kernel_fits(
 ) -> list[Scored]:
     """Kernel ridge (``KernelRidge``'s path) on ``rows[:n]`` for each ``n`` in ``sizes``.
 
+    ``sizes`` ascend, then may end in zeros: values not fitted, whose errors are NaN.
     One kernel matrix of the largest set; smaller sets use its leading blocks.
     """
+    fitted = [int(n) for n in sizes if n > 0]
+    n_alphas, n_outputs = len(alphas), problem.Y.shape[1]
+    nan = np.full((n_alphas, n_outputs), np.nan)
+    unfitted = (Fit(nan, nan, np.empty((0, n_alphas, n_outputs)), nan), nan)
+    scored = _kernel_fits(problem, rows, fitted, alphas) if fitted else []
+    return scored + [unfitted] * (len(sizes) - len(fitted))
+
+
+def _kernel_fits(
+    problem: Problem, rows: np.ndarray, sizes: Sequence[int], alphas: np.ndarray
+) -> list[Scored]:
+    """:func:`kernel_fits` of sizes above 0."""
     X = problem.X[rows[: sizes[-1]]]
     K = problem.kernel_matrix(X)
     fits = [_dual_fit(problem, K[:n, :n], problem.Y[rows[:n]], alphas) for n in sizes]
@@ -328,14 +349,21 @@ def kernel_fits(
 
 
 def predictions(
-    problem: Problem, n_eigen: int, n_train: np.ndarray, widths: np.ndarray, alphas: np.ndarray
+    problem: Problem,
+    n_eigen: int,
+    n_train: np.ndarray,
+    widths: np.ndarray,
+    alphas: np.ndarray,
+    kernel_n: np.ndarray,
 ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Predicted risks (n_values, n_alphas) per output, and the estimated exponents.
 
-    The eigenstructure is estimated on ``min(n_eigen, n_pool)`` rows of the training
-    pool (``random_state=0``); the theory sums the squared coefficients over outputs,
-    so its risks are divided by the number of outputs to compare with MSEs averaged
-    over outputs.
+    Random features are predicted at ``n_train`` rows and ``widths``, the kernel at
+    ``kernel_n`` rows (those of the measured kernel line). The eigenstructure is
+    estimated on ``min(n_eigen, n_pool)`` rows of the training pool
+    (``random_state=0``); the theory sums the squared coefficients over outputs, so its
+    risks are divided by the number of outputs to compare with MSEs averaged over
+    outputs.
     """
     n_pool, n_outputs = problem.Y.shape
     eigen = estimate_eigenstructure(
@@ -350,7 +378,7 @@ def predictions(
     )
     n, k, ridge = n_train[:, None], widths[:, None], alphas[None, :]
     rf = rf_risk(eigen.eigenvalues, eigen.target_coeffs, n=n, k=k, ridge=ridge)
-    krr = krr_risk(eigen.eigenvalues, eigen.target_coeffs, n=n, ridge=ridge)
+    krr = krr_risk(eigen.eigenvalues, eigen.target_coeffs, n=kernel_n[:, None], ridge=ridge)
     shape = (len(n_train), len(alphas))
     arrays = {
         "theory_train": rf.train,

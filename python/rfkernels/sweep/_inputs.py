@@ -1,13 +1,14 @@
-"""The inputs of the sweeps: checks, the train/test split, ``gamma`` and the ridge grid.
+"""The inputs of the sweeps: checks, the train/test split, preprocessing and ``gamma``.
 
 :func:`prepare` turns the data and settings of a sweep into a
 :class:`~rfkernels.sweep._fits.Problem`; the other functions check the swept values,
-the seeds and ``n_eigen``, build the shared ridge grid (``alphas="auto"``), draw the
-order of the training rows of a seed and check that the kernel line fits in memory.
+the seeds and ``n_eigen``, draw the order of the training rows of a seed and give
+the rows of the kernel line (all, a subsample that fits in memory, or none).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from numbers import Integral
@@ -18,34 +19,35 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_X_y
 
 from .._engine.data import target_shift
-from .._engine.selection import check_alphas
 from .._gamma import resolve_gamma
 from .._kernel_ridge_base import FIT_MATRICES
 from .._kernels import KERNELS, check_feature_params
-from .._memory import check_fits_in_memory
+from .._memory import available_memory_bytes, check_fits_in_memory
 from .._threads import resolve_n_jobs
 from ..random_features import RandomFeatures
 from ..theory import MIN_EIGEN_ROWS
 from ._fits import Problem
+from ._gamma_search import search_gamma
+from ._preprocess import check_standardize, fit_preprocessing
 
 __all__ = [
     "check_common",
     "check_counts",
-    "check_kernel_memory",
     "check_kernel_params",
     "check_widths",
+    "kernel_rows",
     "permutation",
     "prepare",
-    "ridge_grid",
 ]
 
-#: ``alphas="auto"``: ridges from ``AUTO_RIDGE_RANGE[0] n_min s`` to
-#: ``AUTO_RIDGE_RANGE[1] n_max s`` (``s`` the mean of ``K(x, x)``), plus 0.
-AUTO_RIDGE_RANGE = (1e-6, 10.0)
-#: ``alphas="auto"``: ridges per decade.
-AUTO_RIDGES_PER_DECADE = 4
-#: Rows of the training pool whose mean ``K(x, x)`` sets the scale of the auto grid.
-SCALE_ROWS = 256
+#: ``exact_kernel="auto"``: the most training rows of the kernel line when ``n_kernel`` is
+#: None. One fit (an ``n x n`` eigendecomposition) on 4096 rows takes about 5 s on two
+#: cores and 0.5 GiB.
+KERNEL_ROWS = 4096
+#: ``exact_kernel="auto"``: the share of the available memory a kernel fit may take.
+KERNEL_MEMORY_SHARE = 0.5
+#: ``n x n`` float64 matrices alive at once while the theory measures the eigenstructure.
+EIGEN_MATRICES = 3
 #: Keyword arguments of the sweeps that are passed on to the features and the kernel.
 KERNEL_PARAMS = ("bias", "fourier", "sampling")
 
@@ -110,29 +112,45 @@ def prepare(
     y: Any,
     X_test: Any,
     y_test: Any,
+    *,
     test_size: float | int,
     kernel: str,
     gamma: float | str,
+    alphas: Any,
     fit_intercept: bool,
+    standardize: Any,
+    scale_target: bool,
     n_jobs: int | None,
     kernel_params: dict[str, Any],
 ) -> Problem:
-    """Check the inputs, split off the test set and resolve ``gamma`` on the training pool.
+    """Check the inputs, split off the test set, preprocess, and resolve ``gamma``.
 
-    ``kernel_params`` holds only kernel parameters (see :func:`check_kernel_params`).
+    The preprocessing (``standardize``, ``scale_target``) is learned on the training
+    pool and applied to it and to the test set. ``gamma="scale"`` is resolved on the
+    preprocessed pool; ``gamma="loo"`` searches around that value
+    (:func:`~rfkernels.sweep._gamma_search.search_gamma`, on the ridge grid of
+    ``alphas``). ``kernel_params`` holds only kernel parameters (see
+    :func:`check_kernel_params`).
     """
     bias = kernel_params.get("bias", 0.0)
     fourier = kernel_params.get("fourier", "cos")
     sampling = kernel_params.get("sampling", "iid")
+    gamma_rule = _gamma_rule(gamma)
     # The feature map's own constraints: kernel, gamma, bias, fourier and sampling.
     RandomFeatures(
-        kernel, gamma=gamma, bias=bias, fourier=fourier, sampling=sampling
+        kernel,
+        gamma="scale" if gamma_rule == "loo" else gamma,
+        bias=bias,
+        fourier=fourier,
+        sampling=sampling,
     )._validate_params()
     check_feature_params(kernel, sampling=sampling)
-    if not isinstance(fit_intercept, bool | np.bool_):
-        raise ValueError(f"fit_intercept must be a bool, got {fit_intercept!r}")
+    for name, flag in (("fit_intercept", fit_intercept), ("scale_target", scale_target)):
+        if not isinstance(flag, bool | np.bool_):
+            raise ValueError(f"{name} must be a bool, got {flag!r}")
     n_jobs = resolve_n_jobs(n_jobs)
     X, Y = _as_data(X, y)
+    standardized = check_standardize(standardize, X.shape[1])
     if X_test is None:
         if y_test is not None:
             raise ValueError("y_test was given without X_test; pass both or neither")
@@ -149,46 +167,52 @@ def prepare(
             )
     if len(X) < 2:
         raise ValueError(f"the training pool needs at least 2 rows, got {len(X)}")
+    # standardize=True or a mask (even of no column) asks for centered targets too.
+    requested = not isinstance(standardize, bool | np.bool_) or bool(standardize)
+    preprocessing = fit_preprocessing(X, Y, standardized, requested, bool(scale_target))
+    X, Y = preprocessing.apply(X, Y)
+    X_test, Y_test = preprocessing.apply(X_test, Y_test)
     if fit_intercept:
         # Every error is the same for targets shifted by a constant when an intercept
         # is fitted; shifted by the pool's mean, the uncentered sums the statistics
         # hold do not cancel catastrophically for targets like y + 1e8.
         shift = target_shift(Y, None)
         Y, Y_test = Y - shift, Y_test - shift
-    return Problem(
+    problem = Problem(
         X=np.ascontiguousarray(X),
         Y=np.ascontiguousarray(Y),
         X_test=np.ascontiguousarray(X_test),
         Y_test=np.ascontiguousarray(Y_test),
         kernel=kernel,
-        gamma=resolve_gamma(kernel, gamma, X),
+        gamma=resolve_gamma(kernel, "scale" if gamma_rule == "loo" else gamma, X),
         bias=float(bias),
         fourier=fourier,
         sampling=sampling,
         fit_intercept=bool(fit_intercept),
         n_jobs=n_jobs,
+        gamma_rule=gamma_rule,
+        preprocessing=preprocessing,
+        gamma_search=None,
     )
+    if gamma_rule != "loo":
+        return problem
+    search = search_gamma(problem, alphas)
+    return dataclasses.replace(problem, gamma=search.gamma, gamma_search=search)
+
+
+def _gamma_rule(gamma: Any) -> str:
+    """How ``gamma`` is chosen: ``"scale"``, ``"loo"`` or ``"given"`` (a number)."""
+    if isinstance(gamma, str) and gamma in ("scale", "loo"):
+        return gamma
+    if isinstance(gamma, str):
+        raise ValueError(f"gamma must be 'scale', 'loo' or a positive number, got {gamma!r}")
+    return "given"
 
 
 def _as_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """Float64 inputs and 2-d targets (one column per output)."""
     X, y = check_X_y(X, y, dtype=np.float64, multi_output=True, y_numeric=True)
     return X, np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-
-
-def ridge_grid(alphas: Any, problem: Problem, sizes: np.ndarray) -> np.ndarray:
-    """The shared ridge grid: ``alphas`` checked, or the auto grid for these training sizes."""
-    if not isinstance(alphas, str):
-        return check_alphas(alphas)
-    if alphas != "auto":
-        raise ValueError(f"alphas must be 'auto', a number or a sequence, got {alphas!r}")
-    diagonal = np.diag(problem.kernel_matrix(problem.X[:SCALE_ROWS]))
-    scale = float(diagonal.mean()) if diagonal.mean() > 0 else 1.0
-    low, high = AUTO_RIDGE_RANGE
-    start = math.log10(low * scale * sizes.min())
-    stop = math.log10(high * scale * sizes.max())
-    count = math.ceil(AUTO_RIDGES_PER_DECADE * (stop - start) - 1e-9) + 1
-    return np.concatenate([[0.0], np.logspace(start, stop, count)])
 
 
 def check_common(seeds: Any, n_eigen: Any, theory: bool, n_pool: int) -> np.ndarray:
@@ -206,6 +230,12 @@ def check_common(seeds: Any, n_eigen: Any, theory: bool, n_pool: int) -> np.ndar
                 f"{rows} rows, fewer than the {MIN_EIGEN_ROWS} it needs; raise n_eigen, "
                 "give more data or pass theory=False"
             )
+        check_fits_in_memory(
+            (EIGEN_MATRICES, rows, rows),
+            np.float64,
+            "the theory's eigendecomposition",
+            hint="lower n_eigen or pass theory=False",
+        )
     return seeds
 
 
@@ -214,11 +244,42 @@ def permutation(n_pool: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).permutation(n_pool)
 
 
-def check_kernel_memory(n: int) -> None:
-    """Fail before any fit when the kernel line of ``n`` training rows cannot fit in memory."""
+def kernel_rows(exact_kernel: Any, n_kernel: Any, n_max: int) -> int:
+    """The most training rows the kernel line may use: ``n_max``, fewer, or 0 for none.
+
+    ``True`` gives ``n_max``, after checking that its fit fits in memory;
+    ``"auto"`` gives ``n_max`` capped at ``n_kernel`` (``None``: :data:`KERNEL_ROWS`)
+    and at the rows whose fit takes at most :data:`KERNEL_MEMORY_SHARE` of the
+    available memory; ``False`` gives 0.
+    """
+    if isinstance(exact_kernel, str):
+        if exact_kernel != "auto":
+            raise ValueError(f"exact_kernel must be 'auto', True or False, got {exact_kernel!r}")
+        cap = KERNEL_ROWS
+        if n_kernel is not None:
+            if not isinstance(n_kernel, Integral) or isinstance(n_kernel, bool):
+                raise ValueError(f"n_kernel must be an integer or None, got {n_kernel!r}")
+            cap = int(check_counts(n_kernel, "n_kernel", minimum=2)[0])
+        return min(n_max, cap, _rows_in_memory())
+    if not isinstance(exact_kernel, bool | np.bool_):
+        raise ValueError(f"exact_kernel must be 'auto', True or False, got {exact_kernel!r}")
+    if not exact_kernel:
+        return 0
     try:
         check_fits_in_memory(
-            (FIT_MATRICES, n, n), np.float64, "the kernel matrix and its eigendecomposition"
+            (FIT_MATRICES, n_max, n_max), np.float64, "the kernel matrix and its eigendecomposition"
         )
     except MemoryError as error:
-        raise MemoryError(f"{error}; or pass exact_kernel=False to skip the kernel") from error
+        raise MemoryError(
+            f"{error}; or pass exact_kernel='auto' to fit the kernel on a subsample "
+            "(n_kernel rows), or exact_kernel=False to skip it"
+        ) from error
+    return n_max
+
+
+def _rows_in_memory() -> int:
+    """The most rows whose kernel fit takes at most KERNEL_MEMORY_SHARE of the free memory."""
+    available = available_memory_bytes()
+    if available is None:
+        return KERNEL_ROWS
+    return math.isqrt(int(KERNEL_MEMORY_SHARE * available) // (FIT_MATRICES * 8))

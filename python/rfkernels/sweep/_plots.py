@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._header import kernel_name
 from ._tuning import SYMBOL, at, tuned_index
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def _tuned(result: SweepResult, ax: Axes) -> None:
         ax.plot(x, tuned["theory_test"], "-", color="C1", label="test MSE, theory")
         ax.plot(x, tuned["theory_train"], ":", color="C1", label="train MSE, theory")
     if result.kernel_test is not None:
-        label = "test MSE, kernel ridge (infinite width)"
+        label = f"test MSE, {kernel_name(result)}"
         if result.parameter == "n_components":
             ax.axhline(tuned["kernel_test"][0], color="k", linestyle="--", label=label)
         else:
@@ -89,7 +90,7 @@ def _ridge(result: SweepResult, ax: Axes) -> None:
             ax.plot([left], mean[~positive], "o", color="k")
         if result.theory_kernel_test is not None:
             ax.plot(grid, result.theory_kernel_test[0, positive], "--", color="k")
-        handles.append(Line2D([], [], color="k", linewidth=2, label="kernel (infinite width)"))
+        handles.append(Line2D([], [], color="k", linewidth=2, label=kernel_name(result)))
     handles += [
         Line2D([], [], color="0.4", linestyle="-", label="experiment (mean over seeds)"),
     ]
@@ -125,7 +126,7 @@ def _fit(result: SweepResult, ax: Axes) -> None:
         kernel_index = tuned_index(result.kernel_loo, result.alphas)
         with np.errstate(divide="ignore", invalid="ignore"):
             kernel = at(result.kernel_train, kernel_index) / at(result.kernel_test, kernel_index)
-        label = "kernel ridge (infinite width)"
+        label = kernel_name(result)
         if result.parameter == "n_components":
             ax.axhline(kernel.mean(), color="k", linestyle="--", label=label)
         else:
@@ -148,9 +149,9 @@ def _fixed_note(result: SweepResult) -> str:
     """The second line of a title: the kernel, gamma and what is held fixed."""
     fixed = result.fixed
     held = (
-        f"n = {fixed['n_samples']}"
+        f"n = {fixed['n_samples']:,}"
         if result.parameter == "n_components"
-        else f"D = {fixed['n_components']}"
+        else f"D = {fixed['n_components']:,}"
     )
     return f"{fixed['kernel']} kernel, gamma = {fixed['gamma']:.3g}, {held}"
 

@@ -10,6 +10,7 @@ progress bar and records the mean squared errors with the theory's predictions.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +18,10 @@ from typing import Any
 import numpy as np
 
 from .._engine.progress import Progress
+from ..kernel_ridge import FIT_MATRICES
 from ._fits import Problem, Scored, Step, predictions
-from ._inputs import check_common, check_kernel_memory, ridge_grid
+from ._grid import ridge_grid
+from ._inputs import check_common, kernel_rows
 from .result import SweepResult
 
 __all__ = ["Sweep", "run_sweep"]
@@ -51,9 +54,13 @@ class Sweep:
     fits : callable
         ``fits(rows, grid, seed, step)``: the fit and test errors of every value at
         every ridge of ``grid``, in order, calling ``step`` once per fit.
+    kernel_sizes : callable
+        ``kernel_sizes(m)``: the training rows of the kernel line at every value when
+        it may use at most ``m`` rows, 0 where it is not fitted.
     kernel_line : callable
-        ``kernel_line(rows, grid)``: kernel ridge per value, or one fit for every
-        value (a width sweep).
+        ``kernel_line(rows, grid, sizes)``: kernel ridge per value on ``sizes`` rows
+        (from ``kernel_sizes``; NaN errors where 0), or one fit for every value (a
+        width sweep).
     """
 
     parameter: str
@@ -63,7 +70,8 @@ class Sweep:
     held: dict[str, Any]
     rows: Callable[[Any], np.ndarray]
     fits: Callable[[np.ndarray, np.ndarray, Any, Step], list[Scored]]
-    kernel_line: Callable[[np.ndarray, np.ndarray], list[Scored]]
+    kernel_sizes: Callable[[int], np.ndarray]
+    kernel_line: Callable[[np.ndarray, np.ndarray, np.ndarray], list[Scored]]
 
 
 def run_sweep(
@@ -73,7 +81,8 @@ def run_sweep(
     seeds: Any,
     theory: bool,
     n_eigen: int,
-    exact_kernel: bool,
+    exact_kernel: Any,
+    n_kernel: Any,
     progress: bool,
 ) -> SweepResult:
     """Check the seeds and the ridges, fit every seed, and collect the risks in a result.
@@ -84,7 +93,7 @@ def run_sweep(
         The checked data and settings.
     sweep : Sweep
         The swept values and the fits of one seed.
-    alphas, seeds, theory, n_eigen, exact_kernel, progress
+    alphas, seeds, theory, n_eigen, exact_kernel, n_kernel, progress
         As in :func:`~rfkernels.sweep.width_sweep`, unchecked.
 
     Returns
@@ -93,11 +102,16 @@ def run_sweep(
         The risks of every seed, value and ridge, with the kernel line and the theory.
     """
     seeds = check_common(seeds, n_eigen, theory, len(problem.X))
+    rows = kernel_rows(exact_kernel, n_kernel, int(sweep.n_train.max()))
+    kernel_sizes = sweep.kernel_sizes(rows) if rows else np.zeros(len(sweep.values), int)
+    _warn_of_subsample(sweep, exact_kernel, rows, kernel_sizes)
+    if not kernel_sizes.any():
+        rows = 0
     grid = ridge_grid(alphas, problem, sweep.n_train)
-    if exact_kernel:
-        check_kernel_memory(int(sweep.n_train.max()))
+    # The theory's kernel line at the rows the measured one uses, where it is measured.
+    kernel_n = np.where(kernel_sizes > 0, kernel_sizes, sweep.n_train)
     predicted, exponents = (
-        predictions(problem, n_eigen, sweep.n_train, sweep.n_components, grid)
+        predictions(problem, n_eigen, sweep.n_train, sweep.n_components, grid, kernel_n)
         if theory
         else ({}, {})
     )
@@ -109,11 +123,11 @@ def run_sweep(
     )
     with bar as step:
         for s, seed in enumerate(seeds):
-            rows = sweep.rows(seed)
-            _record(risks, s, sweep.fits(rows, grid, seed, step))
-            if exact_kernel:
-                _record(kernel_risks, s, sweep.kernel_line(rows, grid))
-    kernel = kernel_risks if exact_kernel else {}
+            training = sweep.rows(seed)
+            _record(risks, s, sweep.fits(training, grid, seed, step))
+            if rows:
+                _record(kernel_risks, s, sweep.kernel_line(training, grid, kernel_sizes))
+    kernel = kernel_risks if rows else {}
     return SweepResult(
         parameter=sweep.parameter,
         values=sweep.values,
@@ -141,7 +155,46 @@ def run_sweep(
             "n_outputs": problem.Y.shape[1],
             "seeds": tuple(int(seed) for seed in seeds),
             "fit_intercept": problem.fit_intercept,
+            "gamma_rule": problem.gamma_rule,
+            "gamma_search": problem.gamma_search,
+            "preprocessing": problem.preprocessing,
+            "baseline_test": _baseline_test(problem),
+            "exact_kernel": exact_kernel,
+            "n_kernel": int(kernel_sizes.max()) if rows else None,
         },
+    )
+
+
+def _baseline_test(problem: Problem) -> float:
+    """Test MSE of predicting the training pool's mean targets, averaged over the outputs."""
+    residuals = problem.Y_test - problem.Y.mean(axis=0)
+    return float(np.mean(residuals**2))
+
+
+def _warn_of_subsample(
+    sweep: Sweep, exact_kernel: Any, rows: int, kernel_sizes: np.ndarray
+) -> None:
+    """Warn when ``exact_kernel="auto"`` fits the kernel line on fewer rows than the sweep.
+
+    ``rows`` is the most rows it may use, and ``kernel_sizes`` what it uses per value.
+    """
+    if not isinstance(exact_kernel, str) or np.all(kernel_sizes == sweep.n_train):
+        return
+    n = int(sweep.n_train.max())
+    gib = FIT_MATRICES * 8 * n**2 / 2**30
+    if sweep.parameter == "n_components":
+        what = f"is fitted on a random {int(kernel_sizes.max()):,} of the {n:,} training rows"
+    elif kernel_sizes.any():
+        what = f"is fitted at the sizes up to {int(kernel_sizes.max()):,} rows only"
+    else:
+        what = f"is skipped: every size is above the {rows:,} rows it may use"
+    warnings.warn(
+        f"exact_kernel='auto': the kernel line {what} (a kernel fit on {n:,} rows needs "
+        f"{FIT_MATRICES} float64 matrices of {n:,} x {n:,}, {gib:.3g} GiB, and an n^3 "
+        "eigendecomposition); pass n_kernel to change the subsample, exact_kernel=True for "
+        "every row or exact_kernel=False to skip the kernel",
+        UserWarning,
+        stacklevel=4,
     )
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _plots
 from ._findings import paragraph, ridge_finding, theory_finding, trend_finding
+from ._header import header as table_header
 from ._tuning import SYMBOL, at, sem, tuned_index
 
 if TYPE_CHECKING:
@@ -52,6 +53,9 @@ class SweepResult:
     kernel_train, kernel_test, kernel_loo : ndarray of shape (n_seeds, n_values, n_alphas) or None
         The same for :class:`rfkernels.KernelRidge` (infinite width) on the same rows;
         for a width sweep the same for every value. ``None`` with ``exact_kernel=False``.
+        With ``exact_kernel="auto"``, a width sweep's kernel line may be fitted on a
+        subsample of the training rows, and a sample sweep's is NaN at the sizes
+        above its ``n_kernel`` (``fixed["n_kernel"]`` gives the rows used).
     theory_train, theory_test : ndarray of shape (n_values, n_alphas) or None
         :func:`rfkernels.theory.rf_risk` predictions, divided by the number of
         outputs. ``None`` with ``theory=False``.
@@ -61,8 +65,14 @@ class SweepResult:
         Everything else: ``kernel``, ``gamma`` (the number used), ``bias``, ``fourier``,
         ``sampling``, ``n_samples`` (width sweeps) or ``n_components`` (sample sweeps), ``n_pool``
         (rows the training sets are drawn from), ``n_test``, ``n_outputs``, ``seeds``,
-        ``fit_intercept`` and, with the theory, ``n_eigen`` and the exponents
-        ``eigen_alpha`` and ``eigen_beta`` of the estimated eigenstructure.
+        ``fit_intercept``, ``gamma_rule`` (``"scale"``, ``"loo"`` or ``"given"``),
+        ``gamma_search`` (with ``gamma="loo"``, the candidates and their leave-one-out
+        errors; else ``None``), ``preprocessing`` (the means and scales learned on the
+        training pool, see ``standardize``), ``baseline_test`` (the test MSE of
+        predicting the training pool's mean targets), ``exact_kernel`` (as given),
+        ``n_kernel`` (the most training rows the kernel line used, ``None`` without
+        it) and, with the theory, ``n_eigen`` and the exponents ``eigen_alpha`` and
+        ``eigen_beta`` of the estimated eigenstructure.
     default_plot : str
         The kind :meth:`plot` draws by default: "ridge" for :func:`~rfkernels.sweep.ridge_sweep`,
         "tuned" otherwise.
@@ -152,22 +162,6 @@ class SweepResult:
 
     # ------------------------------------------------------------------ reports
 
-    def _header(self) -> str:
-        """Two lines saying what is swept and what is fixed."""
-        fixed = self.fixed
-        seeds = ", ".join(str(s) for s in fixed["seeds"])
-        if self.parameter == "n_components":
-            swept = "width sweep: the number of random features D (n_components) varies"
-            held = f"n = {fixed['n_samples']} training samples per seed"
-        else:
-            swept = "sample sweep: the number of training samples n varies"
-            held = f"D = {fixed['n_components']} random features"
-        return (
-            f"{swept}.\nFixed: {held}, {fixed['n_test']} test samples, kernel "
-            f"{fixed['kernel']} (gamma = {fixed['gamma']:.4g}), fit_intercept = "
-            f"{fixed['fit_intercept']}, seeds {seeds}."
-        )
-
     def table(self) -> str:
         """A plain-text table of the risks at the tuned ridge, one row per value.
 
@@ -185,7 +179,7 @@ class SweepResult:
             f"{'theory test':>11}  {'kernel test':>11}"
         )
         lines = [
-            self._header(),
+            table_header(self),
             f"Ridge alpha chosen per seed by exact leave-one-out among {len(self.alphas)} "
             f"values; MSE averaged over {self.test.shape[0]} seed(s) and the outputs. Theory: "
             "eigenlearning prediction at the same ridges; kernel: KernelRidge (infinite "
@@ -228,7 +222,7 @@ class SweepResult:
         >>> X, y = make_friedman1(n_samples=200, noise=0.1, random_state=0)
         >>> result = width_sweep(X, y, [16, 64], seeds=(0, 1), n_eigen=150, progress=False)
         >>> print(result.summary())  # doctest: +ELLIPSIS
-          test MSE ... at D = 16 -> ... at 64; kernel (infinite width) ...
+          test MSE ... at D = 16 -> ... at 64; kernel ridge (infinite width) ...
           at D = 64: tuned alpha ... (alpha / n = ...); train MSE ... x test MSE.
           theory vs measured test MSE: ...% apart (median), at most ...% (at D = ...
         """
