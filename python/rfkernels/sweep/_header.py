@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..kernel_ridge import FIT_MATRICES
+from .._kernel_ridge_base import FIT_MATRICES
 
 if TYPE_CHECKING:
     from ._gamma_search import GammaSearch

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .._engine.progress import Progress
-from ..kernel_ridge import FIT_MATRICES
+from .._kernel_ridge_base import FIT_MATRICES
 from ._fits import Problem, Scored, Step, predictions
 from ._grid import ridge_grid
 from ._inputs import check_common, kernel_rows
