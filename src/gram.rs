@@ -302,6 +302,40 @@ impl GramAccumulator {
         })
     }
 
+    /// The statistics of the features `P^T z` (`r` of them) for the `D x r`
+    /// projection `p`: `G_P = P^T G P`, `B_P = P^T B`, `z_sum_P = P^T z_sum`; the
+    /// target sums are shared. Nystrom fits accumulate the kernel columns
+    /// `k(C, x)` and project once ([`crate::features::NystroemFeatures`]).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] unless `p` has one row per feature.
+    pub fn project(&self, p: MatRef<'_, f64>, ctx: &Context) -> Result<Self> {
+        let d = self.n_components();
+        if p.nrows() != d {
+            return Err(Error::Shape(format!(
+                "the projection has {} rows for statistics of {d} features",
+                p.nrows()
+            )));
+        }
+        let gram = Mat::from_fn(d, d, |i, j| self.gram[(i.max(j), i.min(j))]);
+        let (gram, cross) = ctx.install(|| {
+            let half = &gram * p;
+            (p.transpose() * &half, p.transpose() * &self.cross)
+        });
+        let feature_sums = (0..p.ncols())
+            .map(|c| (0..d).map(|i| p[(i, c)] * self.feature_sums[i]).sum())
+            .collect();
+        Ok(Self {
+            gram,
+            cross,
+            feature_sums,
+            target_sums: self.target_sums.clone(),
+            target_squares: self.target_squares.clone(),
+            weight_sum: self.weight_sum,
+            n_samples: self.n_samples,
+        })
+    }
+
     /// Turns these into the statistics of the targets `y - delta` (one shift per
     /// target): `B -= z_sum delta^T`, `y_sq += s_sum delta^2 - 2 delta y_sum`,
     /// `y_sum -= s_sum delta`.

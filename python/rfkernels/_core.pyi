@@ -166,6 +166,13 @@ class GramStatistics:
         = sqrt(D/k) feature_sums[:k]``; the target sums are shared.
         """
 
+    def project(self, projection: _F64, *, n_jobs: int | None = None) -> GramStatistics:
+        """The statistics of the features ``projection^T z`` (``D x r`` projection).
+
+        ``G_P = P^T G P``, ``cross_P = P^T cross``, ``feature_sums_P = P^T feature_sums``;
+        the target sums are shared.
+        """
+
     def shift_targets(self, delta: npt.ArrayLike) -> GramStatistics:
         """The statistics of the targets ``y - delta``."""
 
@@ -227,12 +234,18 @@ class KernelCenters:
         x: _Floats,
         y: _F64,
         sample_weight: _F64 | None,
-        projection: _F64,
+        projection: _F64 | None,
         *,
         chunk_rows: int,
         n_jobs: int | None = None,
     ) -> None:
-        """Add the rows' Nystrom features and targets to ``statistics`` in place."""
+        """Add the rows' Nystrom features and targets to ``statistics`` in place.
+
+        With ``projection=None`` the features are the kernel columns ``k(x, C)``
+        (``statistics`` of width ``M``): project the sums once at the end
+        (:meth:`GramStatistics.project`), which is much cheaper than projecting
+        every row.
+        """
 
     def loo_error_sums(
         self,

@@ -45,8 +45,12 @@ impl KernelCentersPy {
         KernelColumns::new(&self.kernel, self.centers.as_ref())
     }
 
-    /// The Nystrom features with the projection `projection` (`M x r`).
-    fn nystroem<'a>(&'a self, projection: MatRef<'a, f64>) -> crate::Result<NystroemFeatures<'a>> {
+    /// The Nystrom features with the projection `projection` (`M x r`), or the
+    /// kernel columns for `None`.
+    fn nystroem<'a>(
+        &'a self,
+        projection: Option<MatRef<'a, f64>>,
+    ) -> crate::Result<NystroemFeatures<'a>> {
         NystroemFeatures::new(&self.kernel, self.centers.as_ref(), projection)
     }
 
@@ -58,7 +62,7 @@ impl KernelCentersPy {
         n_jobs: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let x = view(&x);
-        let map = self.nystroem(projection)?;
+        let map = self.nystroem(Some(projection))?;
         let n_components = FeatureSource::<T>::n_components(&map);
         let out = new_output::<T>(py, x.nrows(), n_components)?;
         let mut out_rw = out.readwrite();
@@ -157,14 +161,14 @@ impl KernelCentersPy {
         x: FloatMatrix<'py>,
         y: PyReadonlyArray2<'py, f64>,
         sample_weight: Option<PyReadonlyArray1<'py, f64>>,
-        projection: Matrix<'py>,
+        projection: Option<Matrix<'py>>,
         chunk_rows: usize,
         n_jobs: Option<usize>,
     ) -> PyResult<()> {
         let targets = Targets::new(&y, &sample_weight)?;
         let (y, sample_weight) = (targets.y(), targets.sample_weight());
-        let projection = view(&projection);
-        let map = self.nystroem(faer_view(&projection))?;
+        let projection = projection.as_ref().map(view);
+        let map = self.nystroem(projection.as_ref().map(faer_view))?;
         let stats = &mut statistics.stats;
         dispatch_rows!(x, x => {
             let x = view(&x);
@@ -190,12 +194,15 @@ impl KernelCentersPy {
         let targets = Targets::new(&y, &sample_weight)?;
         let (y, sample_weight) = (targets.y(), targets.sample_weight());
         let projection = view(&projection);
-        let map = self.nystroem(faer_view(&projection))?;
+        let lift = faer_view(&projection);
+        let columns = self.nystroem(None)?;
         let path = path.core();
         let sums = dispatch_rows!(x, x => {
             let x = view(&x);
             run_detached(py, n_jobs, |ctx| {
-                path.loo_error_sums(faer_view(&x), y, sample_weight, &map, &alphas, ctx)
+                path.loo_error_sums_lifted(
+                    faer_view(&x), y, sample_weight, &columns, lift, &alphas, ctx,
+                )
             })
         })?;
         to_numpy(py, &sums)

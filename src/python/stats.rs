@@ -157,6 +157,19 @@ impl GramStatisticsPy {
         })
     }
 
+    #[pyo3(signature = (projection, *, n_jobs=None))]
+    fn project(
+        &self,
+        py: Python<'_>,
+        projection: PyReadonlyArray2<'_, f64>,
+        n_jobs: Option<usize>,
+    ) -> PyResult<Self> {
+        let projection = view(&projection);
+        let projection = faer_view(&projection);
+        let stats = run_detached(py, n_jobs, |ctx| self.stats.project(projection, ctx))?;
+        Ok(Self { stats })
+    }
+
     fn shift_targets(&self, delta: Vec<f64>) -> PyResult<Self> {
         let mut stats = self.stats.clone();
         stats.shift_targets(&delta)?;

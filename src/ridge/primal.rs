@@ -167,6 +167,42 @@ impl PrimalPath {
         })
     }
 
+    /// [`PrimalPath::loo_error_sums`] of the features `P^T u(x)`, given the source
+    /// `features` of the `M` features `u(x)` and the `M x r` projection `lift`:
+    /// the rows are projected with `P [Q | C]` in one product, so the `r`
+    /// features themselves are never formed (Nystrom fits: `u(x) = k(C, x)`).
+    ///
+    /// # Errors
+    /// As [`PrimalPath::loo_error_sums`]; [`Error::Shape`] if `lift` does not map
+    /// the source's `M` features to the path's `r`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn loo_error_sums_lifted<T: Real>(
+        &self,
+        x: MatRef<'_, T>,
+        y: MatRef<'_, f64>,
+        sample_weight: Option<&[f64]>,
+        features: &impl FeatureSource<T>,
+        lift: MatRef<'_, f64>,
+        alphas: &[f64],
+        ctx: &Context,
+    ) -> Result<Mat<f64>> {
+        let (m, r) = (features.n_components(), self.spectrum.rank());
+        if lift.nrows() != m || lift.ncols() != r {
+            return Err(Error::Shape(format!(
+                "the projection is {} x {}; it must map the {m} features to the path's {r}",
+                lift.nrows(),
+                lift.ncols()
+            )));
+        }
+        let pass = self
+            .loo_pass(x.nrows(), y, alphas)?
+            .lifted(lift, &self.feature_means, ctx);
+        pass.sums(self, y, sample_weight, ctx, |start, rows, u| {
+            let out = MatMut::from_column_major_slice_mut(u, rows, m);
+            features.write_columns(x.subrows(start, rows), start, out)
+        })
+    }
+
     /// The leave-one-out errors (`sum_i e_i^2 / n`) of [`PrimalPath::loo_error_sums`],
     /// on features `z` (`n x D`) held in memory.
     ///
@@ -230,7 +266,11 @@ impl PrimalPath {
             1.0,
             Par::rayon(0),
         );
-        Ok(LooPass { shrink, projector })
+        Ok(LooPass {
+            shrink,
+            projector,
+            offset: None,
+        })
     }
 }
 
@@ -246,10 +286,33 @@ struct LooPass {
     /// `[Q | C]`, `D x (D + t n_alphas)`: the eigenvectors, then the coefficients
     /// of every target and alpha (`C = Q diag(g(alpha_a)) Q^T B_c` at column
     /// `k * n_alphas + a`), so one product gives the projections and the fits.
+    /// Lifted ([`LooPass::lifted`]): `P [Q | C]`, one row per source feature.
     projector: Mat<f64>,
+    /// Lifted: `z_mean^T [Q | C]`, subtracted from each row's product (the rows
+    /// are centered after the projection, their means being known only projected);
+    /// `None`: the features are centered before it.
+    offset: Option<Vec<f64>>,
 }
 
 impl LooPass {
+    /// The pass on source features `u` with `z = P^T u` (`P` = `lift`, `M x D`):
+    /// projector `P [Q | C]` and the offset of the projected means `z_mean`.
+    fn lifted(self, lift: MatRef<'_, f64>, z_mean: &[f64], ctx: &Context) -> Self {
+        let offset = (0..self.projector.ncols())
+            .map(|c| {
+                (0..z_mean.len())
+                    .map(|j| z_mean[j] * self.projector[(j, c)])
+                    .sum()
+            })
+            .collect();
+        let projector = ctx.install(|| lift * &self.projector);
+        Self {
+            shrink: self.shrink,
+            projector,
+            offset: Some(offset),
+        }
+    }
+
     /// Squared leave-one-out residuals summed over all rows (`n_alphas x t`):
     /// `features(start, rows, z)` writes the column-major features of rows
     /// `start..start + rows` into `z`. Runs in parallel blocks of
@@ -263,7 +326,7 @@ impl LooPass {
         ctx: &Context,
         features: impl Fn(usize, usize, &mut [f64]) -> Result<()> + Sync,
     ) -> Result<Mat<f64>> {
-        let (n, d) = (y.nrows(), path.spectrum.rank());
+        let (n, d) = (y.nrows(), self.projector.nrows());
         let mut sums = vec![Mat::<f64>::zeros(0, 0); n.div_ceil(LOO_BLOCK_ROWS)];
         let blocks = sums.iter_mut().enumerate();
         ctx.for_each_task(blocks, |(block, sum)| {
@@ -293,26 +356,40 @@ impl LooPass {
         y: MatRef<'_, f64>,
         s: Option<&[f64]>,
     ) -> Mat<f64> {
-        let (rows, d, t) = (y.nrows(), path.spectrum.rank(), y.ncols());
+        let (rows, t) = (y.nrows(), y.ncols());
+        let (width, d) = (self.projector.nrows(), path.spectrum.rank());
         let n_alphas = self.shrink.ncols();
         let weight = |i: usize| s.map_or(1.0, |s| s[i]);
         let sqrt_weights: Vec<f64> = (0..rows).map(|i| weight(i).sqrt()).collect();
-        for (column, mean) in z.chunks_exact_mut(rows.max(1)).zip(&path.feature_means) {
+        let zeros = vec![0.0; width];
+        let means = if self.offset.is_some() {
+            &zeros
+        } else {
+            &path.feature_means
+        };
+        for (column, mean) in z.chunks_exact_mut(rows.max(1)).zip(means) {
             for (v, w) in column.iter_mut().zip(&sqrt_weights) {
                 *v = w * (*v - mean);
             }
         }
         let mut products = Mat::<f64>::zeros(rows, self.projector.ncols());
         let mut leverage = Mat::<f64>::zeros(rows, n_alphas);
-        let centered = MatRef::from_column_major_slice(z, rows, d);
+        let scaled = MatRef::from_column_major_slice(z, rows, width);
         matmul(
             products.as_mut(),
             Accum::Replace,
-            centered,
+            scaled,
             &self.projector,
             1.0,
             Par::Seq,
         );
+        if let Some(offset) = &self.offset {
+            for (c, &o) in offset.iter().enumerate() {
+                for (v, w) in products.col_mut(c).iter_mut().zip(&sqrt_weights) {
+                    *v -= w * o;
+                }
+            }
+        }
         let (mut p, predicted) = products.as_mut().split_at_col_mut(d);
         p.as_mut()
             .col_iter_mut()

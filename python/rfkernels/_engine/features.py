@@ -1,8 +1,9 @@
 """Fitted feature maps as the Rust core takes them, behind one interface.
 
-A fit's passes only need four things of a feature map: its width, its features
-(``transform``), the Gram statistics of rows (``add_rows``) and their leave-one-out
-residuals (``loo_error_sums``). :class:`FeatureArrays` gives them for random
+A fit's passes only need five things of a feature map: its width, its features
+(``transform``), the statistics of rows (``add_rows``, then ``finish``: Nystrom
+features sum their kernel columns' statistics and project them once) and their
+leave-one-out residuals (``loo_error_sums``). :class:`FeatureArrays` gives them for random
 features (kernel, pairing, weights, offsets) and :class:`NystroemArrays` for
 Nystrom features (a ``_core.KernelCenters`` and its projection), so every pass and
 path serves both.
@@ -29,6 +30,15 @@ class FeatureMap(Protocol):
         """The number of features ``D``."""
         ...
 
+    @property
+    def statistics_width(self) -> int:
+        """The width of the statistics :meth:`add_rows` accumulates (before :meth:`finish`)."""
+        ...
+
+    def finish(self, stats: _core.GramStatistics) -> _core.GramStatistics:
+        """The statistics of the features, from those :meth:`add_rows` summed."""
+        ...
+
     def transform(self, X: np.ndarray, *, n_jobs: int | None) -> np.ndarray:
         """The features of ``X``, ``(n, D)``, in ``X``'s float type."""
         ...
@@ -36,7 +46,7 @@ class FeatureMap(Protocol):
     def add_rows(
         self, stats: _core.GramStatistics, X, Y, sample_weight, *, chunk_rows: int, n_jobs
     ) -> None:
-        """Add the rows' features and targets to the Gram statistics ``stats``."""
+        """Add the rows and their targets to the statistics ``stats`` (see :meth:`finish`)."""
         ...
 
     def loo_error_sums(
@@ -77,6 +87,15 @@ class FeatureArrays:
     def n_components(self) -> int:
         """The number of features ``D``."""
         return len(self.offsets) * (2 if self.paired else 1)
+
+    @property
+    def statistics_width(self) -> int:
+        """The features' own statistics are summed: ``D``."""
+        return self.n_components
+
+    def finish(self, stats: _core.GramStatistics) -> _core.GramStatistics:
+        """The summed statistics, as they are."""
+        return stats
 
     def leading(self, n_components: int) -> FeatureArrays:
         """The first ``n_components`` features (nested maps: the narrower map's frequencies).
@@ -142,6 +161,15 @@ class NystroemArrays:
         """The number of features ``r`` (kept eigenvalues of the centers' kernel)."""
         return self.projection.shape[1]
 
+    @property
+    def statistics_width(self) -> int:
+        """The kernel columns' statistics are summed: ``M`` (one per center)."""
+        return self.projection.shape[0]
+
+    def finish(self, stats: _core.GramStatistics) -> _core.GramStatistics:
+        """The Nystrom features' statistics: the kernel columns' ones, projected."""
+        return stats.project(self.projection)
+
     def transform(self, X: np.ndarray, *, n_jobs: int | None) -> np.ndarray:
         """The Nystrom features of ``X``, in ``X``'s float type."""
         return self.centers.transform(X, self.projection, n_jobs=n_jobs)
@@ -149,15 +177,22 @@ class NystroemArrays:
     def add_rows(
         self, stats: _core.GramStatistics, X, Y, sample_weight, *, chunk_rows: int, n_jobs
     ) -> None:
-        """Add the rows to ``stats``, their features streamed in chunks of ``chunk_rows``."""
+        """Add the rows' kernel columns to ``stats``, in chunks of ``chunk_rows`` rows.
+
+        The Gram of the kernel columns costs ``n M^2`` flops where that of the
+        features would cost ``n M r`` more to project every row first.
+        """
         self.centers.add_rows(
-            stats, X, Y, sample_weight, self.projection, chunk_rows=chunk_rows, n_jobs=n_jobs
+            stats, X, Y, sample_weight, None, chunk_rows=chunk_rows, n_jobs=n_jobs
         )
 
     def loo_error_sums(
         self, path: _core.PrimalRidgePath, X, Y, sample_weight, *, alphas: list, n_jobs
     ) -> np.ndarray:
-        """The rows' squared leave-one-out residuals summed, every alpha and target."""
+        """The rows' squared leave-one-out residuals summed, every alpha and target.
+
+        The kernel columns are projected with ``projection @ [Q | C]`` in one product.
+        """
         return self.centers.loo_error_sums(
             path, X, Y, sample_weight, self.projection, alphas, n_jobs=n_jobs
         )

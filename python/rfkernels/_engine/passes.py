@@ -249,9 +249,9 @@ def gram_statistics(
         return stats
 
     def init() -> _core.GramStatistics:
-        return new_statistics(features.n_components, n_targets)
+        return new_statistics(features.statistics_width, n_targets)
 
-    return rows.reduce(init, _batch_step(add, prepare, advance), operator.add)
+    return features.finish(rows.reduce(init, _batch_step(add, prepare, advance), operator.add))
 
 
 def leave_one_out_errors(
