@@ -63,8 +63,8 @@ CANDIDATES_PER_CENTER = 2
 SCORING_BUDGET = 2.0**38
 #: The smallest ridge of the descent, relative to the largest ``k(x, x)``.
 RIDGE_FLOOR = 1e-6
-#: Entries of ``k(x, D)`` in one tile of a scoring pass (128 MiB of float64).
-TILE_ENTRIES = 2**24
+#: Entries of ``k(x, D) L^-T`` in one tile of a scoring pass (32 MiB of float64).
+TILE_ENTRIES = 2**22
 
 
 @dataclass(frozen=True)
@@ -158,16 +158,17 @@ class _Dictionary:
             centers = np.ascontiguousarray(X[self.rows], dtype=np.float64)
             regularized = kernel.matrix(centers)
             regularized[np.diag_indices_from(regularized)] += ridge * self.probabilities
-            # One BLAS thread, as in the fits: the factor's bits, and so every draw,
-            # then do not depend on the BLAS threads.
+            # In place on one |D| x |D| array (its transpose is the Fortran-ordered
+            # symmetric matrix LAPACK takes), on one BLAS thread as in the fits: the
+            # factor's bits, and so every draw, do not depend on the BLAS threads.
             with threadpool_limits(limits=1, user_api="blas"):
                 factor = scipy.linalg.cholesky(
-                    regularized, lower=True, overwrite_a=True, check_finite=False
+                    regularized.T, lower=True, overwrite_a=True, check_finite=False
                 )
                 inverse, info = scipy.linalg.lapack.dtrtri(factor, lower=1, overwrite_c=1)
             if info != 0:  # pragma: no cover - a Cholesky factor has a positive diagonal
                 raise np.linalg.LinAlgError(f"inverting the dictionary's factor: info={info}")
-            projection = np.ascontiguousarray(inverse.T)
+            projection = np.ascontiguousarray(inverse.T)  # L^-T, C-ordered: no copy
             del regularized, factor, inverse
             columns = kernel.centers(centers)
             tile = max(1, TILE_ENTRIES // len(self.rows))
@@ -357,9 +358,13 @@ def approximate_leverage_scores(
 
     **Cost.** The kernel's diagonal (``n`` evaluations) and ``O(n)`` per level for the
     draws (``log2(tr K / lambda)`` levels); each level and the final pass score their
-    candidates at ``O(|D| (d + |D|))`` each, with the ``O(|D|^3)`` factor of a
-    dictionary of ``|D| <~ min(M, 4096)`` rows. Memory ``O(n + |D|^2)`` plus one tile of
-    ``2**24`` floats; no ``n x n`` or ``n x M`` matrix.
+    candidates at ``O(|D| (d + |D|))`` each (at most ``max(2 M |D|^2, 2**38)``
+    multiply-adds a pass), with the ``O(|D|^3)`` factor of a dictionary of ``|D| <~
+    min(M, 4096)`` rows. Memory ``O(n + |D|^2)`` plus one tile of ``2**22`` floats; no
+    ``n x n`` or ``n x M`` matrix. Measured on two cores (rbf, normal rows, ``d =
+    20``): 1.9 s for ``n = 10**5``, ``M = 1024``; 8.9 s for ``n = 10**5``, ``M =
+    8192``; 7.7 s for ``n = 10**6``, ``M = 1024``; 9.8 s and 200 MiB above the data for
+    ``n = 10**6``, ``M = 8192``.
 
     References
     ----------
