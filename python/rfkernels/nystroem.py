@@ -123,13 +123,13 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
     larger. The ``M`` centers are drawn without replacement from the scored
     candidates (every row for small ``n``, at least ``2 M`` rows otherwise), each
     draw with probability proportional to the score. It costs ``O(n)`` per halving
-    plus about ``(2 M + |D|) |D|^2`` multiply-adds for a dictionary of ``|D| <= min(M,
-    4096)`` rows (:func:`rfkernels.leverage.approximate_leverage_scores` gives the
-    details and the measured accuracy): 18 s for ``n = 10**6``, ``d = 20``, ``M =
-    8192`` on two cores, less than the eigendecomposition of ``k(C, C)``. The
-    features are the same projection for any centers, with no reweighting by the
-    sampling probabilities: the span of the ``k(., c_j)`` does not depend on how the
-    centers were drawn.
+    plus scoring passes of at most ``max(2 M |D|^2, 2**38)`` multiply-adds for a
+    dictionary of ``|D| <~ min(M, 4096)`` rows
+    (:func:`rfkernels.leverage.approximate_leverage_scores` gives the details and the
+    measured accuracy): 10 s for ``n = 10**6``, ``d = 20``, ``M = 8192`` on two cores,
+    well below the eigendecomposition of ``k(C, C)``. The features are the same
+    projection for any centers, with no reweighting by the sampling probabilities:
+    the span of the ``k(., c_j)`` does not depend on how the centers were drawn.
 
     References
     ----------
