@@ -109,17 +109,18 @@ def test_leverage_centers_find_a_rare_cluster_and_fit_it(rng):
 
 def test_candidates_drawn_when_scoring_every_row_is_over_budget(rng, monkeypatch):
     """A small budget makes the candidates a weighted subset, as for large ``n``."""
-    monkeypatch.setattr(leverage, "SCORING_BUDGET", 2.0**24)
-    X, _, rare = rare_cluster(4000, rng)
+    monkeypatch.setattr(leverage, "SCORING_BUDGET", 2.0**23)
+    X, _, rare = rare_cluster(2000, rng)
     result = approximate_leverage_scores(X, 64, gamma=1.0, random_state=0)
     assert 2 * 64 <= len(result.rows) < len(X)
     assert np.all(np.diff(result.rows) > 0)
     assert np.all((result.inclusion > 0) & (result.inclusion < 1))
     # Horvitz-Thompson: the estimate of d_eff stays close to the exact one.
-    d_eff = exact_leverage_scores(kernel_matrix(X, gamma=1.0), result.ridge).sum()
+    eigenvalues = np.linalg.eigvalsh(kernel_matrix(X, gamma=1.0))
+    d_eff = np.sum(eigenvalues / (eigenvalues + result.ridge))
     assert 0.7 < result.effective_dimension / d_eff < 1.6
     found = [rare[draw_leverage_centers(X, 64, gamma=1.0, random_state=s)].sum() for s in range(5)]
-    assert sum(found) > 5 * 64 * 0.02 * 4  # four times the uniform share; measured 58
+    assert sum(found) > 5 * 64 * 0.02 * 4  # four times the uniform share; measured 49
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
