@@ -158,6 +158,7 @@ def test_thread_count_does_not_change_a_bit(n_threads, tmp_path, monkeypatch):
 
 @parametrize_with_checks(
     [Nystroem(kernel, n_components=10) for kernel in ("rbf", "laplacian", "ntk", "cauchy")]
+    + [Nystroem(kernel, n_components=10, sampling="leverage") for kernel in ("rbf", "relu")]
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)

@@ -14,7 +14,8 @@ The public API:
   preconditioned conjugate gradients), including the NNGP and NTK kernels of deep
   ReLU networks (``depth``);
 - :class:`Nystroem`: a scikit-learn transformer for Nystrom features (the kernel
-  projected onto the span of sampled centers), in Rust;
+  projected onto the span of sampled centers), in Rust; the centers uniform or by
+  approximate ridge leverage scores (:mod:`rfkernels.leverage`, BLESS);
 - :class:`RowBatches`: training data in batches of rows (or a numpy memmap), for
   fits whose memory does not grow with the number of rows;
 - :func:`rfkernels.kernels.kernel_matrix`: the exact kernels;
@@ -24,7 +25,7 @@ The public API:
   predictions beside the measurements, as tables, data frames and figures.
 """
 
-from . import kernels, sweep, theory
+from . import kernels, leverage, sweep, theory
 from ._core import __version__
 from ._kernels import KERNELS, SAMPLINGS
 from .batches import RowBatches
@@ -45,6 +46,7 @@ __all__ = [
     "RowBatches",
     "__version__",
     "kernels",
+    "leverage",
     "sweep",
     "theory",
 ]
