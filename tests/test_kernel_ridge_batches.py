@@ -102,3 +102,9 @@ def test_what_batches_cannot_do_is_a_clear_error(friedman):
     bad[700, 2] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         KernelRidge(n_centers=50, gamma=0.5).fit(batches_of(bad, y))
+
+
+def test_leverage_centers_need_the_rows_in_memory(friedman):
+    X, y, _ = friedman
+    with pytest.raises(ValueError, match="center_sampling='leverage' scores every row"):
+        KernelRidge(n_centers=50, center_sampling="leverage").fit(batches_of(X, y))

@@ -155,3 +155,37 @@ def test_classifier_labels_strings_and_two_classes(friedman):
     assert np.mean(predicted == np.where(y_test > np.median(y), "high", "low")) > 0.8
     with pytest.raises(ValueError, match="at least 2 classes"):
         KernelRidgeClassifier(n_centers=10).fit(X, np.zeros(len(X)))
+
+
+def test_leverage_centers_are_nystroems_and_help_a_rare_cluster():
+    """center_sampling='leverage' draws Nystroem(sampling='leverage')'s centers; on a rare
+    far cluster (half the test rows) the fit beats uniform centers (the statistics of the
+    draw itself are tested in test_leverage_centers.py)."""
+    rng = np.random.default_rng(0)
+    n, rare = 3000, 60
+    X = rng.normal(size=(n, 2)) * 0.3
+    X[:rare] += 6.0
+    y = np.sin(3 * X[:, 0]) + (np.arange(n) < rare) * np.cos(4 * X[:, 1])
+    X_test = rng.normal(size=(2000, 2)) * 0.3
+    X_test[:1000] += 6.0
+    y_test = np.sin(3 * X_test[:, 0]) + (np.arange(2000) < 1000) * np.cos(4 * X_test[:, 1])
+    params = {"gamma": 2.0, "n_centers": 40, "alphas": [1e-3]}
+    leverage = KernelRidge(center_sampling="leverage", random_state=1, **params).fit(X, y)
+    expected = Nystroem(gamma=2.0, n_components=40, sampling="leverage")
+    seed = np.random.RandomState(1).randint(np.iinfo(np.int32).max)
+    np.testing.assert_array_equal(
+        leverage.center_indices_, expected.set_params(random_state=seed).fit(X).component_indices_
+    )
+    errors = {
+        sampling: np.mean(
+            [
+                np.mean((model.fit(X, y).predict(X_test) - y_test) ** 2)
+                for model in (
+                    KernelRidge(center_sampling=sampling, random_state=seed, **params)
+                    for seed in range(5)
+                )
+            ]
+        )
+        for sampling in ("leverage", "uniform")
+    }
+    assert errors["leverage"] < 0.5 * errors["uniform"], errors

@@ -55,7 +55,7 @@ from ._threads import resolve_n_jobs
 from .batches import as_batches, is_batched
 from .distributed import is_dask_array, map_rows
 from .kernels import kernel_matrix
-from .nystroem import Nystroem, draw_centers
+from .nystroem import CENTER_SAMPLINGS, Nystroem, draw_centers
 from .random_features import RandomFeatures
 
 __all__ = ["AUTO_CG_CENTERS", "FIT_MATRICES", "KernelRidgeBase"]
@@ -77,6 +77,7 @@ class KernelRidgeBase(MultiOutputMixin, BaseEstimator):
         "depth": [Interval(Integral, 1, None, closed="left")],
         **RIDGE_PATH_CONSTRAINTS,
         "n_centers": [Interval(Integral, 1, None, closed="left"), None],
+        "center_sampling": [StrOptions(set(CENTER_SAMPLINGS))],
         "solver": [StrOptions({"auto", "eigen", "cg"})],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -97,6 +98,7 @@ class KernelRidgeBase(MultiOutputMixin, BaseEstimator):
         fit_intercept: bool = True,
         alpha_per_target: bool = False,
         n_centers: int | None = None,
+        center_sampling: str = "uniform",
         solver: str = "auto",
         tol: float = 1e-4,
         max_iter: int = 100,
@@ -179,6 +181,7 @@ RowBatches or dask.array.Array
             gamma=self.gamma_,
             bias=self.bias,
             depth=self.depth,
+            sampling=self.center_sampling,
             random_state=rng.randint(np.iinfo(np.int32).max),
             n_jobs=self.n_jobs,
         )
@@ -305,6 +308,11 @@ RowBatches or dask.array.Array
             raise ValueError(
                 "exact kernel ridge (n_centers=None) forms the n x n kernel matrix of all "
                 f"rows: fit it on arrays, or set n_centers to fit on {type(X).__name__}"
+            )
+        if self.center_sampling != "uniform":
+            raise ValueError(
+                f"center_sampling={self.center_sampling!r} scores every row against the "
+                "others: fit on arrays, or use center_sampling='uniform' on batches"
             )
         self.n_iter_ = 1
         progress = Progress(type(self).__name__, self.verbose)

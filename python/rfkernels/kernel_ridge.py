@@ -66,6 +66,11 @@ class KernelRidge(DaskScoreMixin, RegressorMixin, KernelRidgeBase, RegressionTar
     n_centers : int or None, default=None
         Number of Nystrom centers ``M`` (at most the number of rows: every row is
         then a center); None solves the exact kernel.
+    center_sampling : {"uniform", "leverage"}, default="uniform"
+        How the centers are drawn (:class:`rfkernels.Nystroem`'s ``sampling``):
+        uniformly among the rows, or by approximate ridge leverage scores (BLESS,
+        :mod:`rfkernels.leverage`), which favors rows the others explain badly (rare
+        clusters); "leverage" needs the rows in memory.
     solver : {"auto", "eigen", "cg"}, default="auto"
         How a Nystrom fit is solved (ignored without ``n_centers``); "auto" is
         "eigen" up to 4096 centers, "cg" above (see Notes).
@@ -190,7 +195,7 @@ class KernelRidgeClassifier(
     Parameters
     ----------
     kernel, gamma, bias, depth, alphas, cv, fit_intercept, alpha_per_target, n_centers, \
-solver, tol, max_iter, random_state, n_jobs, verbose
+center_sampling, solver, tol, max_iter, random_state, n_jobs, verbose
         As in :class:`KernelRidge`; ``cv=int`` uses stratified folds, and a
         splitter's ``split`` also gets the labels.
 
