@@ -86,7 +86,7 @@ def make_data(
     return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
 
 
-def test_mse(model, X_test: np.ndarray, y_test: np.ndarray) -> float:
+def held_out_mse(model, X_test: np.ndarray, y_test: np.ndarray) -> float:
     """The model's mean squared error on the test rows."""
     return float(mean_squared_error(y_test, model.predict(X_test)))
 
@@ -124,7 +124,7 @@ def sklearn_reference_mse() -> float:
     if "mse" not in _SKLEARN_RESULT:
         X, y, X_test, y_test = make_data(N_TRAIN, N_TEST)
         model = SKLEARN_MODELS["sklearn-nystroem-ridgecv"]().fit(X, y)
-        _SKLEARN_RESULT["mse"] = test_mse(model, X_test, y_test)
+        _SKLEARN_RESULT["mse"] = held_out_mse(model, X_test, y_test)
     return _SKLEARN_RESULT["mse"]
 
 
@@ -153,7 +153,7 @@ def test_against_sklearn(measure: Measure, impl: str) -> None:
         rounds=3,
         shape=[N_TRAIN, N_FEATURES, M_SKLEARN],
     )
-    mse = test_mse(model, X_test, y_test)
+    mse = held_out_mse(model, X_test, y_test)
     if impl.startswith("sklearn"):
         _SKLEARN_RESULT["mse"] = mse
     reference = sklearn_reference_mse()
@@ -282,7 +282,7 @@ def test_scale(measure: Measure) -> None:
         predict_rows=len(X),
         predict_seconds=predict_seconds,
         predict_peak_memory_bytes=predict_peak,
-        test_mse=test_mse(model, X_test, y_test),
+        test_mse=held_out_mse(model, X_test, y_test),
         alpha=model.alpha_,
         n_iter=np.asarray(model.n_iter_).tolist(),
         refit_n_iter=model.refit_n_iter_,
@@ -338,7 +338,7 @@ def test_kernel_limit(measure: Measure, task: str) -> None:
         )
         gamma = 1.0 / (X.shape[1] * X.var())
         exact_model = KernelRidge(gamma=gamma, alphas=LIMIT_ALPHAS).fit(X, y)
-        exact = test_mse(exact_model, X_test, y_test)
+        exact = held_out_mse(exact_model, X_test, y_test)
     else:
         d, noise = LIMIT_TASKS[task]
         X, y, X_test, y_test = make_data(N_LIMIT, N_TEST, seed=2, d=d, noise=noise)
@@ -357,7 +357,7 @@ def test_kernel_limit(measure: Measure, task: str) -> None:
         rounds=3,
         shape=[len(X), X.shape[1], n_centers],
     )
-    mse = test_mse(model, X_test, y_test)
+    mse = held_out_mse(model, X_test, y_test)
     measure.record(test_mse=mse, exact_test_mse=float(exact), ratio_to_exact=mse / exact)
     if task == "synthetic-d8":
         assert mse <= 1.03 * exact
