@@ -16,6 +16,7 @@ from rfkernels.cli import build_parser, main
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEMO_FIGURES = [
     "digits_width_tuned.png",
+    "digits_centers_tuned.png",
     "digits_ridge.png",
     "digits_samples_tuned.png",
     "digits_samples_fit.png",
@@ -71,16 +72,17 @@ def test_demo_quick_prints_explained_tables(quick_demo):
     assert f"rfkernels {rfkernels.__version__} demo" in out
     for heading in [
         "1/4  Width sweep on real data: handwritten digits",
+        "1/4, centers  The same width sweep over Nystrom centers",
         "2/4  Sample sweep on real data: handwritten digits",
         "3/4  Width sweep on a synthetic power-law task",
         "4/4  Sample sweep on a synthetic power-law task",
     ]:
         assert heading in out
-    assert " ".join(out.split()).count("Look for:") == 6  # four sweeps, two ridge paths
-    assert out.count("What it shows:") == 4
+    assert " ".join(out.split()).count("Look for:") == 7  # five sweeps, two ridge paths
+    assert out.count("What it shows:") == 5
     assert "one-hot" in out and "load_digits" in out and "powerlaw_task" in out
-    # The quick grids: 3 widths or sizes per sweep and ridge path.
-    assert len(table_rows(out)) == 18, out
+    # The quick grids: 3 widths or sizes per sweep and ridge path, 2 center counts (<= n).
+    assert len(table_rows(out)) == 20, out
     assert out.count("<- D = n: the interpolation peak") == 2
     assert re.search(r"^\s+kernel\s+\d", out, re.M)  # the infinite width in the ridge tables
     assert re.search(r"Done in \d+ s\.", out)
@@ -104,7 +106,7 @@ def test_demo_without_matplotlib_prints_tables_and_the_install_hint(tmp_path, mo
     status, out, _ = run(["demo", "--quick", "--no-progress", "--out", str(tmp_path)])
     assert status == 0, out
     assert "pip install 'rfkernels[plot]'" in out
-    assert len(table_rows(out)) == 18
+    assert len(table_rows(out)) == 20
     assert list(tmp_path.iterdir()) == []
 
 

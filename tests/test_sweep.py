@@ -310,6 +310,7 @@ def test_shapes_and_fixed_settings():
     preprocessing, baseline = result.fixed["preprocessing"], result.fixed["baseline_test"]
     assert result.fixed | {"gamma": 0, "eigen_alpha": 0, "eigen_beta": 0} == {
         "kernel": "rbf", "gamma": 0, "bias": 0.0, "fourier": "cos", "sampling": "iid",
+        "feature_map": "random",
         "n_samples": 100,
         "n_eigen": 150, "eigen_alpha": 0, "eigen_beta": 0, "n_pool": N_POOL, "n_test": N_TEST,
         "n_outputs": 1, "seeds": (0, 1, 2), "fit_intercept": False, "gamma_rule": "scale",

@@ -245,6 +245,13 @@ def _add_sweep_parser(
         "--kernel", default="rbf", choices=list(KERNELS), help="kernel (default: rbf)"
     )
     sweep_parser.add_argument(
+        "--feature-map",
+        default="random",
+        choices=["random", "nystroem"],
+        help="what a width is for --kind width and ridge: random features D, or Nystrom "
+        "centers M drawn from the training rows (kernel ridge on M centers; default: random)",
+    )
+    sweep_parser.add_argument(
         "--gamma",
         type=_gamma,
         default="scale",

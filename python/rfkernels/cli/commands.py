@@ -64,7 +64,8 @@ def run_sweep(args: argparse.Namespace) -> int:
     print(
         f"rfkernels {_core.__version__} sweep: {data.path} ({X.shape[0]:,} rows, "
         f"{X.shape[1] if X.ndim == 2 else 1} features, target {data.target}), kind "
-        f"{args.kind}, kernel {args.kernel} (gamma {args.gamma}), {args.seeds} seed(s)"
+        f"{args.kind}{' over Nystrom centers' if args.feature_map == 'nystroem' else ''}, "
+        f"kernel {args.kernel} (gamma {args.gamma}), {args.seeds} seed(s)"
     )
     for note in data.notes:
         print(note)
@@ -109,6 +110,7 @@ def _sweep_options(args: argparse.Namespace, data: Dataset) -> dict[str, Any]:
     """The keywords every sweep function takes, from the command line."""
     return {
         "kernel": args.kernel,
+        "feature_map": args.feature_map,
         "gamma": args.gamma,
         "alphas": args.alphas,
         "seeds": tuple(range(args.seed, args.seed + args.seeds)),

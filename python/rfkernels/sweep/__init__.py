@@ -42,6 +42,7 @@ from ._gamma_search import GAMMA_ROWS
 from ._inputs import (
     KERNEL_ROWS,
     check_counts,
+    check_feature_map,
     check_kernel_params,
     check_widths,
     permutation,
@@ -65,6 +66,7 @@ def width_sweep(
     y_test: Any = None,
     test_size: float | int = 0.25,
     kernel: str = "rbf",
+    feature_map: str = "random",
     gamma: float | str = "scale",
     alphas: Any = "auto",
     seeds: Sequence[int] = (0, 1, 2),
@@ -110,6 +112,13 @@ def width_sweep(
         One of ``rfkernels.KERNELS``: "rbf", "laplacian", "relu", "step", "linear",
         "matern12", "matern32", "matern52", "cauchy", "nngp", "ntk".
         The kernel the random features approximate.
+    feature_map : {"random", "nystroem"}, default="random"
+        What a width is: ``D`` random features, or ``M`` Nystrom centers (the fits of
+        ``KernelRidge(n_centers=M, solver="eigen")``, nested: the centers of ``M``
+        are the first ``M`` of one seeded permutation of the training rows). Nystrom
+        widths are at most ``n_samples``; ``fourier`` and ``sampling`` apply to random
+        features only, and the theory line is the kernel's (its random-feature
+        prediction does not describe Nystrom features).
     gamma : "scale", "loo" or float, default="scale"
         Kernel scale; ``"scale"`` is resolved once on the whole training pool (see
         :class:`rfkernels.RandomFeatures`), so every seed and width uses the same
@@ -256,6 +265,12 @@ def width_sweep(
     if n_samples is not None:
         n_samples = int(check_counts(n_samples, "n_samples", minimum=2, maximum=n_pool)[0])
     n = n_pool if n_samples is None else n_samples
+    problem = dataclasses.replace(problem, feature_map=check_feature_map(feature_map))
+    if feature_map == "nystroem" and values[-1] > n:
+        raise ValueError(
+            f"Nystrom widths are numbers of centers among the {n} training rows; got "
+            f"widths up to {values[-1]}"
+        )
     shared: list[Scored] = []
 
     def rows(seed: int) -> np.ndarray:
@@ -362,6 +377,11 @@ def sample_sweep(
     (array([ 50, 100, 300]), (2, 3, 34))
     """
     o, kernel_params = _width_options("sample_sweep", options)
+    if o["feature_map"] != "random":
+        raise ValueError(
+            f"feature_map={o['feature_map']!r}: sample sweeps are of random features; "
+            "sweep Nystrom centers with width_sweep(feature_map='nystroem')"
+        )
     problem = prepare(
         X,
         y,

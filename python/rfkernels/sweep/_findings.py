@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._header import kernel_name
-from ._tuning import SYMBOL
+from ._tuning import swept_symbol
 
 if TYPE_CHECKING:
     from .result import SweepResult
@@ -23,7 +23,7 @@ __all__ = ["paragraph", "ridge_finding", "theory_finding", "trend_finding"]
 
 def trend_finding(result: SweepResult, tuned: dict[str, np.ndarray]) -> str:
     """The test MSE from the first to the last value, and whether it always falls."""
-    symbol, first, last = SYMBOL[result.parameter], int(result.values[0]), int(result.values[-1])
+    symbol, first, last = swept_symbol(result), int(result.values[0]), int(result.values[-1])
     test, kernel = tuned["test"], tuned["kernel_test"]
     text = f"test MSE {test[0]:.3g} at {symbol} = {first:,} -> {test[-1]:.3g} at {last:,}"
     if np.all(np.isfinite(kernel)):
@@ -39,7 +39,7 @@ def ridge_finding(result: SweepResult, tuned: dict[str, np.ndarray]) -> str:
     n = result.fixed["n_samples"] if result.parameter == "n_components" else last
     alpha, train, test = tuned["alpha"][-1], tuned["train"][-1], tuned["test"][-1]
     return (
-        f"at {SYMBOL[result.parameter]} = {last:,}: tuned alpha {alpha:.2g} (alpha / n = "
+        f"at {swept_symbol(result)} = {last:,}: tuned alpha {alpha:.2g} (alpha / n = "
         f"{alpha / n:.1e}); train MSE {train:.3g} = {train / test:.2f} x test MSE."
     )
 
@@ -50,7 +50,7 @@ def theory_finding(result: SweepResult, tuned: dict[str, np.ndarray]) -> str:
     worst = int(np.argmax(np.abs(gap)))
     return (
         f"theory vs measured test MSE: {100 * np.median(np.abs(gap)):.0f}% apart (median), "
-        f"at most {100 * gap[worst]:+.0f}% (at {SYMBOL[result.parameter]} = "
+        f"at most {100 * gap[worst]:+.0f}% (at {swept_symbol(result)} = "
         f"{int(result.values[worst]):,}); eigenstructure measured on "
         f"{result.fixed['n_eigen']:,} training rows."
     )

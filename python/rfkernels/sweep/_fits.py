@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
 from .. import _core
-from .._engine.features import FeatureArrays
+from .._engine.features import FeatureArrays, NystroemArrays
 from .._engine.passes import (
     ArrayRows,
     default_chunk_rows,
@@ -74,6 +75,7 @@ class Problem:
     gamma_rule: str  # how gamma was chosen: "scale", "loo" or "given"
     preprocessing: Preprocessing  # learned on the training pool, applied to X, Y, X_test, Y_test
     gamma_search: GammaSearch | None  # how gamma="loo" chose gamma
+    feature_map: str = "random"  # the swept map: "random" features or "nystroem" centers
 
     def features(self, width: int, seed: int) -> RandomFeatures:
         """The ``width``-feature map of ``seed``: its first ``k`` columns nest the narrower ones."""
@@ -93,6 +95,10 @@ class Problem:
         return kernel_matrix(
             X, Y, kernel=self.kernel, gamma=self.gamma, bias=self.bias, n_jobs=self.n_jobs
         )
+
+    def centers(self, C: np.ndarray) -> _core.KernelCenters:
+        """The kernel against the centers ``C``, in the core."""
+        return _core.KernelCenters(C, kernel=self.kernel, gamma=self.gamma, bias=self.bias)
 
     def paired(self) -> bool:
         """Whether the features come in (cos, sin) pairs, two columns per frequency."""
@@ -239,6 +245,8 @@ def width_fits(
     the features of the widest width and accumulate ``Z Z^T`` column block by block
     (dual); the test features are computed once, at the widest width.
     """
+    if problem.feature_map == "nystroem":
+        return _center_fits(problem, widths, rows, alphas, seed, step)
     n = len(rows)
     primal, dual = widths[widths <= n], widths[widths > n]
     fits: list[Fit] = []
@@ -274,6 +282,73 @@ def width_fits(
         widest.transform,
         D,
         [(int(k), np.sqrt(D / k), fit) for k, fit in zip(widths, fits, strict=True)],
+    )
+    return list(zip(fits, test, strict=True))
+
+
+def _center_fits(
+    problem: Problem,
+    widths: np.ndarray,
+    rows: np.ndarray,
+    alphas: np.ndarray,
+    seed: int,
+    step: Step,
+) -> list[Scored]:
+    """Fits and test errors of Nystrom kernel ridge on ``M`` nested centers, every ``M``.
+
+    The centers of ``M`` are the first ``M`` of one seeded permutation of the training
+    rows (those ``KernelRidge(n_centers=M, solver="eigen")`` would draw with it). One
+    pass sums the statistics of the kernel columns of the most centers; center count
+    ``M`` takes their leading block and projects it on its own basis
+    (``K_MM^(-1/2)``), then one leave-one-out pass, as the estimator does. The test
+    rows' kernel columns are computed once, for the most centers.
+    """
+    n, n_targets = len(rows), problem.Y.shape[1]
+    order = check_random_state(int(seed)).permutation(n)
+    C = np.ascontiguousarray(problem.X[rows[order[: int(widths[-1])]]])
+    most = int(widths[-1])
+    pool = _pool_rows(problem, rows, default_chunk_rows(most))
+    zeros = np.zeros(n_targets)
+    fits: list[Fit] = []
+    with threadpool_limits(limits=1, user_api="blas"):
+        columns = problem.centers(C)
+        raw = new_statistics(most, n_targets)
+        for X, Y, _ in pool:
+            columns.add_rows(
+                raw, X, Y, None, None, chunk_rows=pool.chunk_rows, n_jobs=problem.n_jobs
+            )
+        for width in widths:
+            centers = problem.centers(C[: int(width)])
+            _, projection, _ = centers.basis(n_jobs=problem.n_jobs)
+            # leading(M) scales its block by most / M; the projection takes that back.
+            stats = raw.leading(int(width)).project(projection * np.sqrt(width / most))
+            features = NystroemArrays(centers, projection)
+
+            def loo(core, grid, features=features):
+                return leave_one_out_errors(
+                    core, pool, features, grid, n_samples=n, shift=zeros, n_jobs=problem.n_jobs
+                )
+
+            path = PrimalPath(
+                stats,
+                fit_intercept=problem.fit_intercept,
+                n_jobs=problem.n_jobs,
+                shift=zeros,
+                loo=loo,
+            )
+            fit = _path_fit(path, alphas)
+            coef = projection @ fit.coef.reshape(projection.shape[1], -1)
+            fits.append(
+                Fit(
+                    fit.train, fit.loo, coef.reshape(int(width), *fit.coef.shape[1:]), fit.intercept
+                )
+            )
+            step(note=f"seed {seed}, M = {width}")
+    test = _test_errors(
+        problem,
+        lambda block: problem.kernel_matrix(block, C),
+        most,
+        [(int(width), 1.0, fit) for width, fit in zip(widths, fits, strict=True)],
     )
     return list(zip(fits, test, strict=True))
 
@@ -386,6 +461,8 @@ def predictions(
         "theory_kernel_train": krr.train,
         "theory_kernel_test": krr.test,
     }
+    if problem.feature_map == "nystroem":  # the theory is of random features and the kernel
+        del arrays["theory_train"], arrays["theory_test"]
     arrays = {name: np.broadcast_to(a, shape) / n_outputs for name, a in arrays.items()}
     exponents = {
         "n_eigen": min(n_eigen, n_pool),

@@ -25,7 +25,10 @@ def header(result: SweepResult) -> str:
     """The lines saying what is swept, fixed, preprocessed and subsampled."""
     fixed = result.fixed
     seeds = ", ".join(str(s) for s in fixed["seeds"])
-    if result.parameter == "n_components":
+    if fixed.get("feature_map") == "nystroem":
+        swept = "width sweep: the number of Nystrom centers M (kernel ridge on M centers) varies"
+        held = f"n = {fixed['n_samples']:,} training samples per seed"
+    elif result.parameter == "n_components":
         swept = "width sweep: the number of random features D (n_components) varies"
         held = f"n = {fixed['n_samples']:,} training samples per seed"
     else:

@@ -33,6 +33,7 @@ from ._preprocess import check_standardize, fit_preprocessing
 __all__ = [
     "check_common",
     "check_counts",
+    "check_feature_map",
     "check_kernel_params",
     "check_widths",
     "kernel_rows",
@@ -95,6 +96,17 @@ def check_widths(widths: np.ndarray, name: str, problem: Problem) -> None:
             f"kernel={problem.kernel!r} needs even {name} (its features come in pairs of "
             f"columns), got {widths.tolist()}"
         )
+
+
+#: What a width sweep may sweep: random features, or Nystrom centers.
+FEATURE_MAPS = ("random", "nystroem")
+
+
+def check_feature_map(feature_map: Any) -> str:
+    """``feature_map`` if it is one of :data:`FEATURE_MAPS`, else a ValueError."""
+    if feature_map not in FEATURE_MAPS:
+        raise ValueError(f"feature_map must be one of {FEATURE_MAPS}, got {feature_map!r}")
+    return str(feature_map)
 
 
 def check_kernel_params(function: str, kernel_params: dict[str, Any]) -> None:

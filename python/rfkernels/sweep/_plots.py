@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._header import kernel_name
-from ._tuning import SYMBOL, at, tuned_index
+from ._tuning import at, swept_symbol, tuned_index
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -30,6 +30,13 @@ AXIS_LABEL = {
     "n_components": "number of random features D (width)",
     "n_samples": "number of training samples n",
 }
+
+
+def axis_label(result: SweepResult) -> str:
+    """The x axis of ``result``'s figures: what it swept, in words."""
+    if result.fixed.get("feature_map") == "nystroem":
+        return "number of Nystrom centers M (width)"
+    return AXIS_LABEL[result.parameter]
 
 
 def _tuned(result: SweepResult, ax: Axes) -> None:
@@ -53,7 +60,7 @@ def _tuned(result: SweepResult, ax: Axes) -> None:
     ax.set_yscale("log", nonpositive="mask")
     _value_ticks(ax, x)
     _clip_bottom(ax, np.nanmin(tuned["test"]))
-    ax.set_xlabel(AXIS_LABEL[result.parameter])
+    ax.set_xlabel(axis_label(result))
     ax.set_ylabel("mean squared error")
     ax.set_title(
         f"Risk at the ridge tuned by leave-one-out ({_seed_note(result)})\n{_fixed_note(result)}",
@@ -76,7 +83,7 @@ def _ridge(result: SweepResult, ax: Axes) -> None:
         color = f"C{v % 10}"
         mean = result.test[:, v].mean(axis=0)
         ax.plot(grid, mean[positive], "-", color=color)
-        handles.append(Line2D([], [], color=color, label=f"{SYMBOL[result.parameter]} = {value}"))
+        handles.append(Line2D([], [], color=color, label=f"{swept_symbol(result)} = {value}"))
         if has_zero:
             ax.plot([left], mean[~positive], "o", color=color)
         if result.theory_test is not None:
@@ -135,7 +142,7 @@ def _fit(result: SweepResult, ax: Axes) -> None:
     _value_ticks(ax, x)
     top = np.nanmax(ratio, initial=1.0)
     ax.set_ylim(0.0, max(1.05, 1.05 * top) if np.isfinite(top) else 1.05)
-    ax.set_xlabel(AXIS_LABEL[result.parameter])
+    ax.set_xlabel(axis_label(result))
     ax.set_ylabel("fitting ratio: train MSE / test MSE\n(0: interpolation, 1: no overfitting)")
     ax.set_title(
         f"Train vs test risk at the ridge tuned by leave-one-out ({_seed_note(result)})\n"

@@ -148,6 +148,7 @@ def run_sweep(
             "bias": problem.bias,
             "fourier": problem.fourier,
             "sampling": problem.sampling,
+            "feature_map": problem.feature_map,
             **sweep.held,
             **exponents,
             "n_pool": len(problem.X),

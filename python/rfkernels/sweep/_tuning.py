@@ -11,10 +11,17 @@ import numpy as np
 
 from .._engine.selection import best_index
 
-__all__ = ["SYMBOL", "at", "sem", "tuned_index"]
+__all__ = ["SYMBOL", "at", "sem", "swept_symbol", "tuned_index"]
 
 #: The symbol of the swept parameter, in tables and legends.
 SYMBOL = {"n_components": "D", "n_samples": "n"}
+
+
+def swept_symbol(result) -> str:
+    """The swept parameter's symbol in ``result``: D, or M for Nystrom centers, or n."""
+    if result.fixed.get("feature_map") == "nystroem":
+        return "M"
+    return SYMBOL[result.parameter]
 
 
 def tuned_index(loo: np.ndarray, alphas: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 from . import _plots
 from ._findings import paragraph, ridge_finding, theory_finding, trend_finding
 from ._header import header as table_header
-from ._tuning import SYMBOL, at, sem, tuned_index
+from ._tuning import at, sem, swept_symbol, tuned_index
 
 if TYPE_CHECKING:
     import pandas
@@ -173,7 +173,7 @@ class SweepResult:
             with its standard error), the theory's test MSE and the kernel's.
         """
         tuned = self.tuned()
-        symbol = SYMBOL[self.parameter]
+        symbol = swept_symbol(self)
         header = (
             f"{symbol:>8}  {'tuned alpha':>11}  {'train MSE':>10}  {'test MSE (+- sem)':>20}  "
             f"{'theory test':>11}  {'kernel test':>11}"
