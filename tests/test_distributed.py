@@ -266,9 +266,8 @@ def generated_block(index: int, rows: int, d: int) -> np.ndarray:
     return np.random.default_rng(index).standard_normal((rows, d))
 
 
-def test_a_fit_survives_a_killed_worker():
-    """Kill a worker process mid-fit: Dask reruns its tasks and the fit is exact."""
-    blocks, rows, d = 40, 3000, 8
+def generated_data(blocks: int, rows: int, d: int):
+    """Dask arrays made on the workers: ``blocks`` blocks of ``generated_block``, smooth y."""
     X = da.concatenate(
         [
             da.from_delayed(dask.delayed(generated_block)(i, rows, d), (rows, d), np.float64)
@@ -276,33 +275,52 @@ def test_a_fit_survives_a_killed_worker():
         ]
     )
     y = X.map_blocks(lambda b: np.sin(b[:, 0]) + b[:, 1] * b[:, 2], drop_axis=1, dtype=float)
-    kwargs = dict(n_components=384, random_state=0)
-    expected = RandomFeatureRidge(**kwargs).fit(*dask.compute(X, y, scheduler="sync"))
+    return X, y
+
+
+def fit_killing_a_worker(make_model, X, y, tasks_before: int):
+    """Fit ``make_model()`` on a 2-process cluster, SIGKILL a busy worker once the fit has
+    run ``tasks_before`` distinct tasks, and return the model Dask's reruns still give."""
     with local_cluster() as cluster, distributed.Client(cluster) as client:
         pids = client.run(os.getpid)
         outcome: dict = {}
 
         def fit():
             try:
-                outcome["model"] = RandomFeatureRidge(**kwargs).fit(X, y)
+                outcome["model"] = make_model().fit(X, y)
             except BaseException as error:  # re-raised below, in the test's thread
                 outcome["error"] = error
 
         thread = threading.Thread(target=fit)
         thread.start()
         deadline = time.monotonic() + 120
-        while not any(client.processing().values()):
-            assert time.monotonic() < deadline and thread.is_alive(), "the fit never started"
-            time.sleep(0.01)
-        busy = next(address for address, tasks in client.processing().items() if tasks)
-        assert thread.is_alive()
+        seen: set = set()
+        while len(seen) < tasks_before:
+            assert time.monotonic() < deadline and thread.is_alive(), "the fit ended too soon"
+            for tasks in client.processing().values():
+                seen.update(tasks)
+            time.sleep(0.005)
+        busy = next(
+            (address for address, tasks in client.processing().items() if tasks),
+            next(iter(pids)),
+        )
+        assert thread.is_alive(), "the fit ended before a worker could be killed"
         os.kill(pids[busy], signal.SIGKILL)
         thread.join(timeout=300)
         assert not thread.is_alive()
         if "error" in outcome:
             raise outcome["error"]
         assert pids[busy] not in client.run(os.getpid).values()  # a new worker took over
-    assert_same_fit(outcome["model"], expected)
+    return outcome["model"]
+
+
+def test_a_fit_survives_a_killed_worker():
+    """Kill a worker process mid-fit: Dask reruns its tasks and the fit is exact."""
+    X, y = generated_data(40, 3000, 8)
+    kwargs = dict(n_components=384, random_state=0)
+    expected = RandomFeatureRidge(**kwargs).fit(*dask.compute(X, y, scheduler="sync"))
+    model = fit_killing_a_worker(lambda: RandomFeatureRidge(**kwargs), X, y, tasks_before=1)
+    assert_same_fit(model, expected)
 
 
 NYSTROM_FITS = [
@@ -344,48 +362,13 @@ def test_dask_nystrom_kernel_ridge_equals_the_in_memory_fit(client, params, weig
 
 def test_a_cg_fit_survives_a_killed_worker():
     """Kill a worker process during the CG iterations: Dask reruns its tasks, same model."""
-    blocks, rows, d = 16, 2000, 6
-    X = da.concatenate(
-        [
-            da.from_delayed(dask.delayed(generated_block)(i, rows, d), (rows, d), np.float64)
-            for i in range(blocks)
-        ]
-    )
-    y = X.map_blocks(lambda b: np.sin(b[:, 0]) + b[:, 1] * b[:, 2], drop_axis=1, dtype=float)
+    blocks = 16
+    X, y = generated_data(blocks, 2000, 6)
     kwargs = dict(
         n_centers=300, solver="cg", alphas=[100.0, 1000.0], tol=1e-10, max_iter=400, random_state=0
     )
     X_local, y_local = dask.compute(X, y, scheduler="sync")
     expected = KernelRidge(**kwargs).fit(X_local, y_local)
-    with local_cluster() as cluster, distributed.Client(cluster) as client:
-        pids = client.run(os.getpid)
-        outcome: dict = {}
-
-        def fit():
-            try:
-                outcome["model"] = KernelRidge(**kwargs).fit(X, y)
-            except BaseException as error:  # re-raised below, in the test's thread
-                outcome["error"] = error
-
-        thread = threading.Thread(target=fit)
-        thread.start()
-        deadline = time.monotonic() + 120
-        # Kill a busy worker some passes into the iterations (each pass: one task a block).
-        seen: set = set()
-        while len(seen) < 8 * blocks:
-            assert time.monotonic() < deadline and thread.is_alive(), "the fit ended too soon"
-            for tasks in client.processing().values():
-                seen.update(tasks)
-            time.sleep(0.005)
-        busy = next(
-            (address for address, tasks in client.processing().items() if tasks),
-            next(iter(pids)),
-        )
-        assert thread.is_alive(), "the fit ended before a worker could be killed"
-        os.kill(pids[busy], signal.SIGKILL)
-        thread.join(timeout=300)
-        assert not thread.is_alive()
-        if "error" in outcome:
-            raise outcome["error"]
-        assert pids[busy] not in client.run(os.getpid).values()  # a new worker took over
-    assert_same_kernel_fit(outcome["model"], expected, X_local[:300])
+    # Some passes into the iterations (each pass: one task a block).
+    model = fit_killing_a_worker(lambda: KernelRidge(**kwargs), X, y, tasks_before=8 * blocks)
+    assert_same_kernel_fit(model, expected, X_local[:300])
