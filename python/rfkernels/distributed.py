@@ -22,6 +22,7 @@ Dask is an optional dependency: ``pip install rfkernels[dask]``. Inside a task,
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -129,7 +130,11 @@ class DaskRows:
                 delayed(_combine, pure=True)(combine_node, *parts[i : i + self.split_every])
                 for i in range(0, len(parts), self.split_every)
             ]
-        return self._dask.compute(parts[0])[0]
+        with warnings.catch_warnings():
+            # The shared inputs are in the graph on purpose (see _shared), so a large
+            # ridge path is no reason to suggest scattering them.
+            warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
+            return self._dask.compute(parts[0])[0]
 
     def reweighted(self, factor: np.ndarray) -> DaskRows:
         """The same blocks with the weights times ``factor`` (one number per row, in order).
@@ -175,20 +180,14 @@ def _chunked_as_rows(da, values, rows: tuple, name: str):
 
 
 def _shared(value):
-    """``value`` as an input of many tasks that each worker receives once.
+    """``value`` as an input of many tasks: one node of the graph.
 
-    On a distributed cluster it is scattered to the workers ahead of the graph
-    (so a large ridge path does not bloat the graph); otherwise it is one node of
-    the graph.
+    Each worker receives it once (a worker fetches it from another one that holds
+    it), and since it is part of the graph, not data scattered ahead of it, Dask
+    can recompute it when the workers holding it die.
     """
-    try:
-        from distributed import default_client
-
-        client = default_client()
-    except (ImportError, ValueError):  # no distributed, or no client: local scheduler
-        dask, _ = _dask()
-        return dask.delayed(value, pure=True)
-    return client.scatter(value, broadcast=True, hash=False)
+    dask, _ = _dask()
+    return dask.delayed(value, pure=True)
 
 
 def _apply_step(step: Callable[[Any, tuple], Any], init: Callable[[], Any], X, y, w) -> Any:
