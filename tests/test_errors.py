@@ -306,6 +306,22 @@ def _overflow_cases():
         r"kernel matrix .* holds infinite or NaN entries",
         id="ridge-dual-overflow-relu",
     )
+    # Targets of |y| ~ 1e200 have squares beyond float64 on every ridge path: a
+    # ValueError that says to rescale y, not a numpy overflow warning or a NaN fit.
+    y_huge = np.arange(1.0, 21.0) * 1e200
+    huge_target_fits = {
+        "random-features": lambda: RandomFeatureRidge(n_components=8, random_state=0),
+        "kernel-exact": lambda: KernelRidge(),
+        "nystrom-eigen": lambda: KernelRidge(n_centers=5, solver="eigen", random_state=0),
+        "nystrom-cg": lambda: KernelRidge(n_centers=5, solver="cg", random_state=0),
+    }
+    for name, make in huge_target_fits.items():
+        yield pytest.param(
+            lambda make=make: make().fit(np.tile(X_GOOD, (4, 1)), y_huge),
+            ValueError,
+            r"squares of the targets overflow float64 .* rescale y",
+            id=f"huge-target-{name}",
+        )
     # The arc-cosine kernels need |x|^2, which overflows for |x| ~ 1e300: the
     # result must be an error, not a matrix of NaN.
     for kernel in ARCCOS_KERNELS:
