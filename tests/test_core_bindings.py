@@ -107,9 +107,10 @@ INTERRUPT_SCRIPT = textwrap.dedent(
         ("kernel_matrix", 14_000, 8),
         # RandomFeatureRidge, 60_000 x 32 -> 2048 features, LOO: ~8 s on 2 cores.
         ("fit", 60_000, 8),
-        # KernelRidge on 3000 rows: ~4 s on 2 cores, almost all of it one
-        # eigendecomposition, which cannot poll; the wait for it polls instead.
-        ("kernel_ridge", 3000, 1),
+        # KernelRidge on 4000 rows: ~4.5 s on 2 cores (3000 rows took 1.9 to 4 s,
+        # at times too short to tell), almost all of it one eigendecomposition,
+        # which cannot poll; the wait for it polls instead.
+        ("kernel_ridge", 4000, 1),
     ],
 )
 def test_ctrl_c_interrupts_a_long_call(what, n_rows, scale):
