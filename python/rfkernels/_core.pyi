@@ -15,6 +15,7 @@ _SpectralState = tuple[_F64, _F64, _F64, _F64, float, int, bool, float]
 __all__ = [
     "KERNEL_TRAITS",
     "SAMPLING_NAMES",
+    "TARGETS_OVERFLOW",
     "DualRidgePath",
     "GramStatistics",
     "KernelCenters",
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 __version__: str
+#: The error of every ridge path for targets whose squares overflow float64.
+TARGETS_OVERFLOW: str
 #: The kernel registry: name -> traits (``fourier``, ``gaussian``, ``isotropic``,
 #: ``paired_columns``, ``layered``, ``uses_bias``: bools; ``samplings``: the samplings
 #: of the frequencies the kernel allows), in the order of the docs.

@@ -111,6 +111,7 @@ mod _core {
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
         use pyo3::types::PyModuleMethods;
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        m.add("TARGETS_OVERFLOW", crate::ridge::TARGETS_OVERFLOW)?;
         super::features::add_registry(m)
     }
 }

@@ -40,8 +40,8 @@ mod spectrum;
 #[cfg(test)]
 mod tests;
 
-/// The error of targets whose squares overflow float64, for both paths.
-const TARGETS_OVERFLOW: &str = "the squares of the targets overflow float64 (|y| beyond \
+/// The error of targets whose squares overflow float64, for every ridge path.
+pub const TARGETS_OVERFLOW: &str = "the squares of the targets overflow float64 (|y| beyond \
      about 1e154): rescale y, for example divide it by its standard deviation";
 
 pub use dual::DualPath;

@@ -117,11 +117,11 @@ def center_statistics(
         Y = Y - shift
         weights = np.ones(len(X)) if sample_weight is None else sample_weight
         columns = np.column_stack([np.ones(len(X)), Y])
-        products = centers.transpose_products(X, columns, weights, n_jobs=n_jobs)
         with np.errstate(over="ignore"):
             squares = weights @ np.square(Y)
         if not np.all(np.isfinite(squares)):
-            raise ValueError(TARGETS_OVERFLOW)
+            raise ValueError(_core.TARGETS_OVERFLOW)
+        products = centers.transpose_products(X, columns, weights, n_jobs=n_jobs)
         return stats + CenterStatistics(
             float(weights.sum()),
             len(X),
@@ -293,12 +293,6 @@ def solve_conjugate(
 #: eigenvalue. CG needs more iterations the smaller the ridge (the ridgeless end of
 #: the eigen path's grid would not converge), and no ridge of 0.
 AUTO_ALPHA_DECADES = (-6.0, -1.0, 6)
-
-#: The error for targets whose squares overflow (the Rust paths' ``TARGETS_OVERFLOW``).
-TARGETS_OVERFLOW = (
-    "the squares of the targets overflow float64 (|y| beyond about 1e154): rescale y, "
-    "for example divide it by its standard deviation"
-)
 #: Fraction of the rows held out to choose ``alpha`` when ``cv`` is None.
 VALIDATION_FRACTION = 0.1
 
