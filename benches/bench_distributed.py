@@ -87,7 +87,7 @@ def test_dask_overhead(measure: Measure, cluster_data, engine: str) -> None:
         dtype="float64",
         flops=3 * DASK_ROWS * D_DASK**2,
         reference=engine == "single process",
-        rounds=2,
+        rounds=3,
     )
     measure.record(alpha=model.alpha_, blocks=DASK_BLOCKS)
 
