@@ -10,10 +10,12 @@ scored on the same held-out rows. Groups:
   with the eigen path (exact leave-one-out, the same ridges) and with CG (a held-out
   10% and a refit), and ``RandomFeatureRidge(D=4096)`` with leave-one-out, the
   random features at the same width;
-- **the solver alone** (n = 50k, M = 2048, 5 ridges, the same centers, ``tol`` and
-  ``max_iter``): the Falkon-style CG written with numpy/scipy
-  (``falkon_numpy.py``, numpy's BLAS for every product) against rfkernels' engine
-  (``_engine.conjugate.solve_conjugate``), both solving every ridge on all rows;
+- **the solver alone** (n = 50k, M = 2048, 5 ridges around the best, the same
+  centers, ``tol`` and ``max_iter``): the Falkon-style CG written with numpy/scipy
+  (``falkon_numpy.py``, numpy's BLAS for every product; run both with one Python
+  thread and BLAS on all cores, and with the blocks of each pass shared by one
+  Python thread per core) against rfkernels' engine
+  (``_engine.conjugate.solve_conjugate``), all solving every ridge on all rows;
 - **scale** (n = 10^6, M = 8192, 5 ridges, CG with at most 20 iterations per solve):
   fit time and peak memory above the input, and the time to predict 10^6 rows;
 - **the kernel limit** (n = 20k): ``KernelRidge(n_centers=n/4)`` with leave-one-out
@@ -38,7 +40,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 from bench_ridge import peak_memory_of, timed_fit
-from conftest import Measure, scaled
+from conftest import Measure, rayon_threads, scaled
 from rfkernels import KernelRidge, RandomFeatureRidge
 from rfkernels._engine.conjugate import center_statistics, solve_conjugate
 from rfkernels._engine.passes import ArrayRows, default_chunk_rows
@@ -61,7 +63,7 @@ M_SKLEARN = min(4096, N_TRAIN // 4)  # fewer only in smoke runs (RFK_BENCH_SCALE
 ALPHAS = np.logspace(-2, 3, 20)
 N_SOLVER = scaled(50_000)
 M_SOLVER = min(2048, N_SOLVER // 4)
-SOLVER_ALPHAS = np.logspace(0, 4, 5)
+SOLVER_ALPHAS = np.logspace(-2, 2, 5)
 SOLVER_TOL, SOLVER_MAX_ITER = 1e-5, 100
 N_SCALE = scaled(1_000_000)
 M_SCALE = min(8192, N_SCALE // 4)
@@ -204,15 +206,33 @@ def rust_solver_path(X, y, centers):
     return beta, path.intercept[:, 0], path.iterations[:, 0]
 
 
-def numpy_solver_path(X, y, centers):
-    """The same solver in numpy/scipy (numpy's BLAS on all its threads)."""
-    path = falkon_numpy.falkon_path(
-        X, y, centers, GAMMA, SOLVER_ALPHAS, tol=SOLVER_TOL, max_iter=SOLVER_MAX_ITER
-    )
+def numpy_solver_path(X, y, centers, *, n_threads: int = 1):
+    """The same solver in numpy/scipy: one Python thread and numpy's BLAS on all
+    cores, or ``n_threads`` Python threads sharing each pass's blocks with one BLAS
+    thread each (numpy's elementwise work, the kernel tiles' norms and ``exp``, is
+    single-threaded otherwise)."""
+    blas_threads = None if n_threads == 1 else 1
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
+        path = falkon_numpy.falkon_path(
+            X,
+            y,
+            centers,
+            GAMMA,
+            SOLVER_ALPHAS,
+            tol=SOLVER_TOL,
+            max_iter=SOLVER_MAX_ITER,
+            n_threads=n_threads,
+        )
     return path.center_coef[:, :, 0].T, path.intercept[:, 0], path.iterations[:, 0]
 
 
-SOLVERS = {"numpy-falkon-cg": numpy_solver_path, "rfkernels-cg": rust_solver_path}
+SOLVERS = {
+    "numpy-falkon-cg": numpy_solver_path,
+    "numpy-falkon-cg-threaded": lambda X, y, C: numpy_solver_path(
+        X, y, C, n_threads=rayon_threads()
+    ),
+    "rfkernels-cg": rust_solver_path,
+}
 #: The numpy solver's last result, the independent reference of rfkernels' (one run).
 _NUMPY_RESULT: dict = {}
 

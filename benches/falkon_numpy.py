@@ -20,11 +20,16 @@ alpha I)^(-1/2)`` (Falkon's preconditioner in the Nystrom basis, ``S`` the total
 weight). The kernel matrix ``K_nM`` is never formed: every pass over the rows
 computes it ``block_rows`` rows at a time (``X_b @ C.T`` plus row norms, then
 ``exp``), and all ridges and targets that have not converged share one pass per
-iteration.
+iteration. With ``n_threads > 1`` the blocks of a pass are spread over that many
+Python threads (numpy releases the GIL in its BLAS calls and elementwise loops, which
+are single-threaded on their own); the caller then limits BLAS to one thread per
+block, as :func:`threadpoolctl.threadpool_limits` does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -123,6 +128,17 @@ def _blocks(n: int, block_rows: int) -> list[slice]:
     return [slice(start, min(start + block_rows, n)) for start in range(0, n, block_rows)]
 
 
+def _block_sum(
+    block_term: Callable[[slice], np.ndarray], blocks: list[slice], n_threads: int
+) -> np.ndarray:
+    """``sum(block_term(b) for b in blocks)``, the blocks spread over ``n_threads`` threads."""
+    if n_threads <= 1:
+        return sum(block_term(b) for b in blocks)
+    groups = [blocks[i::n_threads] for i in range(min(n_threads, len(blocks)))]
+    with ThreadPoolExecutor(len(groups)) as pool:
+        return sum(pool.map(lambda group: sum(block_term(b) for b in group), groups))
+
+
 def falkon_path(
     X: np.ndarray,
     Y: np.ndarray,
@@ -135,6 +151,7 @@ def falkon_path(
     tol: float = 1e-4,
     max_iter: int = 100,
     block_rows: int = 2048,
+    n_threads: int = 1,
 ) -> FalkonPath:
     """Solve Nystrom kernel ridge for every ridge and target by preconditioned CG.
 
@@ -161,6 +178,8 @@ def falkon_path(
         Most CG iterations.
     block_rows : int, default=2048
         Rows per kernel tile in each pass.
+    n_threads : int, default=1
+        Python threads sharing the blocks of each pass.
 
     Returns
     -------
@@ -181,12 +200,13 @@ def falkon_path(
     m, r = P.shape
 
     # One pass: K^T s and K^T W Y.
-    kernel_sums = np.zeros(m)
-    kernel_targets = np.zeros((m, t))
-    for b in blocks:
+    def statistics(b: slice) -> np.ndarray:
+        """``K_b^T [s_b | W_b Y_b]``: the block's kernel sums and kernel targets."""
         K = kernel_block(X[b], C, gamma)
-        kernel_sums += K.T @ s[b]
-        kernel_targets += K.T @ (s[b, None] * Y[b])
+        return K.T @ (s[b, None] * np.column_stack([np.ones(len(K)), Y[b]]))
+
+    sums = _block_sum(statistics, blocks, n_threads)
+    kernel_sums, kernel_targets = sums[:, 0], sums[:, 1:]
     S = float(s.sum())
     ybar = s @ Y / S if fit_intercept else np.zeros(t)
     kbar = kernel_sums / S if fit_intercept else np.zeros(m)
@@ -203,10 +223,12 @@ def falkon_path(
         Wv = D[:, cols] * V
         U = P @ Wv
         shift = kbar @ U
-        Q = np.zeros_like(U)
-        for b in blocks:
+
+        def products(b: slice) -> np.ndarray:
             K = kernel_block(X[b], C, gamma)
-            Q += K.T @ (s[b, None] * (K @ U - shift))
+            return K.T @ (s[b, None] * (K @ U - shift))
+
+        Q = _block_sum(products, blocks, n_threads)
         return D[:, cols] * (P.T @ Q + alpha_col[cols] * Wv)
 
     V = np.zeros((r, n_cols))
