@@ -209,10 +209,12 @@ def rust_solver_path(X, y, centers):
 
 
 def numpy_solver_path(X, y, centers, *, n_threads: int = 1):
-    """The same solver in numpy/scipy: one Python thread and numpy's BLAS on all
-    cores, or ``n_threads`` Python threads sharing each pass's blocks with one BLAS
-    thread each (numpy's elementwise work, the kernel tiles' norms and ``exp``, is
-    single-threaded otherwise)."""
+    """The same solver in numpy/scipy, on one Python thread or ``n_threads``.
+
+    One thread leaves numpy's BLAS on all cores; ``n_threads`` Python threads share
+    each pass's blocks with one BLAS thread each, so that numpy's elementwise work
+    (the kernel tiles' norms and ``exp``, single-threaded otherwise) uses every core.
+    """
     blas_threads = None if n_threads == 1 else 1
     with threadpool_limits(limits=blas_threads, user_api="blas"):
         path = falkon_numpy.falkon_path(
@@ -350,17 +352,17 @@ def truncated_kernel_mses(X, y, X_test, y_test, gamma, alphas, rank) -> np.ndarr
 
     Ridge on the ``rank`` kernel principal components of the training rows (the top
     eigenvectors ``U`` of the centered ``K``): ``f(x) = k_c(x)^T U (s + alpha)^-1 U^T
-    y_c + mean(y)``. No ``rank`` centers approximate the training kernel better (in
-    spectral or Frobenius norm), so this bounds what ``rank`` Nystrom centers can
-    reach; per target column and averaged, by numpy's ``eigh``.
+    y_c + mean(y)``, by numpy's ``eigh``. No ``rank`` centers approximate the
+    training kernel better (in spectral or Frobenius norm), so this estimates the
+    best that ``rank`` Nystrom centers can reach (an estimate, not a proven bound on
+    their test error). The MSE is averaged over the target columns.
     """
     K, K_test = centered_kernels(X, X_test, gamma)
     values, vectors = np.linalg.eigh(K)
     values, vectors = values[-rank:], vectors[:, -rank:]
     y_mean = y.mean(axis=0)
     projected_test = K_test @ vectors  # (n_test, rank)
-    targets = vectors.T @ (y - y_mean)  # (rank, ...)
-    targets = targets.reshape(rank, -1)
+    targets = vectors.T @ (y - y_mean).reshape(len(y), -1)  # (rank, n_targets)
     mses = []
     for alpha in alphas:
         predicted = projected_test @ (targets / (values + alpha)[:, None])
@@ -411,7 +413,7 @@ def test_kernel_limit(measure: Measure, task: str) -> None:
     mse = held_out_mse(model, X_test, y_test)
     measure.record(test_mse=mse, exact_test_mse=float(exact), ratio_to_exact=mse / exact)
     if task == "digits":
-        # What any n/4 centers could reach at best: the rank-n/4 truncation of the
+        # About the best any n/4 centers could reach: the rank-n/4 truncation of the
         # kernel at its best ridge, chosen on the test rows (in its favour).
         bound = truncated_kernel_mses(X, y, X_test, y_test, gamma, TRUNCATION_ALPHAS, n_centers)
         measure.record(
