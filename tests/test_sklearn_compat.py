@@ -35,15 +35,18 @@ ESTIMATORS = (
     ]
 )
 
-# No check is skipped by us. scikit-learn itself skips check_array_api_input
-# unless SCIPY_ARRAY_API=1 is set before scipy is imported (RandomFeatures does
-# not declare array API support, so that check would only feed it numpy arrays).
+# No check is skipped. scikit-learn skips check_array_api_input unless
+# SCIPY_ARRAY_API=1 is set before scipy is imported: tests/conftest.py sets it. The
+# estimators do not declare array API support, so the check fits and predicts on
+# numpy arrays with array_api_dispatch=True and compares the fitted arrays'
+# namespace, shape and dtype with those of a plain fit.
 #
-# Expected failures, for fourier="sincos" only: these checks overwrite
-# n_components with 1 (scikit-learn assumes every n_components >= 1 is valid),
-# and sin/cos pairs need an even n_components, so fit raises before the check
-# gets to what it tests. The same checks pass for fourier="cos" above. Strict:
-# if RandomFeatures learns odd widths for sincos, these become failures and this
+# Expected failures, for the paired maps (fourier="sincos" and ntk): these checks
+# overwrite n_components with 1 (scikit-learn assumes every n_components >= 1 is
+# valid), and pairs of columns need an even n_components, so fit raises before the
+# check gets to what it tests. The same checks pass for fourier="cos" above, and
+# tests/test_paired_maps.py tests what they would test at n_components=2. Strict: if
+# RandomFeatures learns odd widths for these maps, these become failures and this
 # dict must go.
 SINCOS_NEEDS_EVEN_N_COMPONENTS = {
     check: "fourier='sincos' rejects the n_components=1 the check sets"
