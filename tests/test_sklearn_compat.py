@@ -84,6 +84,31 @@ def classification():
     return X[:200], y[:200], X[200:], y[200:]
 
 
+# The least test accuracy of each kernel's pipeline below: the mean less 3 standard
+# deviations of its accuracy over 30 draws of the features (random_state 0 to 29), at
+# least the former 0.6 (chance is 1/3). Measured (seed 0 | mean, sd over 30 seeds):
+# rbf 0.85 | 0.851, 0.023; laplacian 0.74 | 0.799, 0.039; relu 0.90 | 0.906, 0.015;
+# step 0.73 | 0.690, 0.036; linear 0.79 | 0.790, 0 (2 test rows of margin);
+# matern12 0.74 | 0.706, 0.042; matern32 0.76 | 0.791, 0.040; matern52 0.83 | 0.803,
+# 0.030; cauchy 0.85 | 0.852, 0.024; nngp 0.90 | 0.906, 0.015; ntk 0.73 | 0.793, 0.043.
+MIN_PIPELINE_SCORE = {
+    "rbf": 0.78,
+    "laplacian": 0.68,
+    "relu": 0.86,
+    "step": 0.6,
+    "linear": 0.77,
+    "matern12": 0.6,
+    "matern32": 0.67,
+    "matern52": 0.71,
+    "cauchy": 0.78,
+    "nngp": 0.86,
+    "ntk": 0.66,
+}
+# The searched model (gamma = 0.1, 256 features): 0.87 at seed 0; mean 0.872, sd 0.022
+# over 30 draws of the features; the mean less 3 sd.
+MIN_SEARCH_SCORE = 0.80
+
+
 @pytest.mark.parametrize("kernel", list(KERNELS))
 def test_pipeline_with_scaler_and_ridge_classifier(kernel, classification):
     X_train, y_train, X_test, y_test = classification
@@ -94,8 +119,7 @@ def test_pipeline_with_scaler_and_ridge_classifier(kernel, classification):
     ).fit(X_train, y_train)
     assert model[1].n_features_in_ == X_train.shape[1]
     assert model[2].coef_.shape == (3, 300)
-    # Three balanced classes: chance is 1/3.
-    assert model.score(X_test, y_test) > 0.6
+    assert model.score(X_test, y_test) >= MIN_PIPELINE_SCORE[kernel]
 
 
 def test_grid_search_over_n_components_and_gamma(classification):
@@ -116,7 +140,7 @@ def test_grid_search_over_n_components_and_gamma(classification):
         "randomfeatures__n_components": 256,
     }
     assert search.best_estimator_[1].random_weights_.shape == (8, 256)
-    assert search.score(X_test, y_test) > 0.6
+    assert search.score(X_test, y_test) >= MIN_SEARCH_SCORE
 
 
 @pytest.mark.parametrize("kernel", list(KERNELS))
