@@ -1,6 +1,13 @@
-"""Shared pytest fixtures (dtype, seeded generator) and the hypothesis profiles."""
+"""Shared pytest fixtures (dtype, seeded generator), the hypothesis profiles, SCIPY_ARRAY_API."""
 
 import os
+
+# scikit-learn's check_array_api_input (tests/test_sklearn_compat.py) runs only with
+# SCIPY_ARRAY_API=1, which scipy reads once, when it is first imported: set it before
+# anything imports scipy (pytest loads this file first). For estimators that do not
+# declare array API support the check fits and predicts with array_api_dispatch=True
+# on numpy arrays and compares the fitted arrays' namespace, shape and dtype.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import numpy as np
 import pytest

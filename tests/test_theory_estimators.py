@@ -142,11 +142,15 @@ def test_the_double_descent_peak_is_where_the_theory_puts_it():
 # 0.97 to 0.58 over the width grid and from 0.95 to 0.67 over the sample grid; log-log
 # slopes -0.39 measured vs -0.51 predicted in width, -0.40 vs -0.56 in samples; fitted
 # exponents alpha = 1.41, beta = 1.72). What must hold is the shape: the same
-# direction at every step, log-log slopes within a factor SLOPE_FACTOR, levels within
-# LEVEL_FACTOR.
+# direction at every step, log-log slopes within a factor SLOPE_FACTOR, and levels
+# theory / measurement in LEVEL_RANGE. Measured over five pairs of seeds ((0, 1) as
+# here, (2, 3), ..., (8, 9)), theory / measurement lies in [0.555, 1.018]; for (0, 1)
+# in [0.579, 0.970]. The extremes of each pair vary with a standard deviation of
+# about 0.022 (lowest) and 0.04 (highest): the range is (0, 1)'s less 3.5 and 3
+# such deviations, rounded out to (0.5, 1.1). (It was within a factor 2.5 either way.)
 N_EIGEN = 1000
 SLOPE_FACTOR = 1.6
-LEVEL_FACTOR = 2.5
+LEVEL_RANGE = (0.5, 1.1)
 
 
 @functools.cache
@@ -175,4 +179,4 @@ def test_predicted_curve_has_the_measured_shape_on_digits(kind):
     predicted_slope = np.polyfit(log_values, np.log(theory), 1)[0]
     assert 1 / SLOPE_FACTOR <= predicted_slope / slope <= SLOPE_FACTOR, (slope, predicted_slope)
     ratio = theory / measured
-    assert np.all((1 / LEVEL_FACTOR <= ratio) & (ratio <= LEVEL_FACTOR)), ratio
+    assert np.all((LEVEL_RANGE[0] <= ratio) & (ratio <= LEVEL_RANGE[1])), ratio

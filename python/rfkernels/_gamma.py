@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.utils.validation import check_array
 
+from ._engine.data import check_sample_weight
 from ._kernels import KERNELS
+from ._validation import naming
 
 __all__ = ["EntryMoments", "entry_moments", "gamma_from_moments", "resolve_gamma"]
 
@@ -27,11 +30,15 @@ class EntryMoments:
 
     @classmethod
     def of(cls, X, sample_weight=None) -> EntryMoments:
-        """The moments of one batch (empty moments for a batch of no weight)."""
-        X = np.asarray(X, dtype=np.float64)
-        weights = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
-        if not np.all(np.isfinite(weights) & (weights >= 0)):
-            raise ValueError("sample_weight must be non-negative and finite in every batch")
+        """The moments of one batch of checked rows (empty for a batch of no weight).
+
+        The sums run over a C-contiguous copy, so that the bits (and those of every
+        feature drawn with the resulting ``gamma``) do not depend on the layout of ``X``.
+        """
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        weights = (
+            np.ones(len(X)) if sample_weight is None else np.ascontiguousarray(sample_weight, float)
+        )
         total = float(weights.sum()) * (X.shape[1] if X.ndim == 2 else 0)
         if total <= 0:
             return cls()
@@ -57,7 +64,8 @@ class EntryMoments:
             other.n_features,
             total,
             self.mean + delta * other.total / total,
-            self.deviations + other.deviations + delta * delta * self.total * other.total / total,
+            # total(a) * (total(b) / total): the product of two large totals would overflow.
+            self.deviations + other.deviations + delta * delta * self.total * (other.total / total),
             self.squares + other.squares,
         )
 
@@ -68,8 +76,18 @@ class EntryMoments:
         return self.deviations / self.total, self.squares / self.total
 
     def add_batch(self, batch: tuple) -> EntryMoments:
-        """These moments merged with those of ``batch = (X, y, sample_weight)``."""
+        """These moments merged with those of ``batch = (X, y, sample_weight)``.
+
+        The batch is raw (a pass over batches computes ``gamma`` before any other): its
+        ``X`` and weights are checked here, with errors that name them.
+        """
         X, _, sample_weight = batch
+        if np.shape(X)[:1] == (0,):
+            return self
+        with naming("X"):
+            X = check_array(X, dtype=np.float64, input_name="X")
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X, part=True)
         return self.merge(EntryMoments.of(X, sample_weight))
 
 
@@ -82,7 +100,7 @@ def entry_moments(rows) -> tuple[int, float, float]:
     """
     moments = rows.reduce(EntryMoments, EntryMoments.add_batch, EntryMoments.merge)
     if moments.n_features is None:
-        raise ValueError("the batches hold no rows (or only rows of zero weight)")
+        raise ValueError("the batches hold no rows (or only rows whose sample_weight is 0)")
     return moments.n_features, *moments.variance_and_mean_square()
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, _fit_context, is_classifier
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from . import _core
@@ -52,6 +52,7 @@ from ._kernels import KERNELS, check_feature_params
 from ._memory import check_fits_in_memory
 from ._params import store_params
 from ._threads import resolve_n_jobs
+from ._validation import validate_X
 from .batches import as_batches, is_batched
 from .distributed import is_dask_array, map_rows
 from .kernels import kernel_matrix
@@ -366,7 +367,7 @@ RowBatches or dask.array.Array
             n_targets = None if np.ndim(self.dual_coef_) == 1 else self.dual_coef_.shape[1]
             return map_rows(self._scores, X, n_targets, dtype=np.float64)
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_X(self, X, reset=False)
         centers = _core.KernelCenters(
             self.X_fit_, kernel=self.kernel, gamma=self.gamma_, bias=self.bias, depth=self.depth
         )

@@ -19,7 +19,7 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, _fit_context, is_classifier
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from . import _core
@@ -48,6 +48,7 @@ from ._memory import check_fits_in_memory
 from ._params import store_params
 from ._targets import check_targets_like
 from ._threads import resolve_n_jobs
+from ._validation import validate_X
 from .batches import as_batches, is_batched
 from .distributed import is_dask_array, map_rows
 from .random_features import RandomFeatures
@@ -330,7 +331,7 @@ class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
         n_scores = self._n_scores()
         if is_dask_array(X):
             return map_rows(self._scores, X, n_scores)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_X(self, X, reset=False)
         coef = np.atleast_2d(self.coef_)
         intercept = np.atleast_1d(np.asarray(self.intercept_, dtype=np.float64))
         scores = _core.predict_linear(

@@ -14,10 +14,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_array, validate_data
 
-from ._engine.data import as_targets, check_sample_weight, class_indicators
+from ._engine.data import as_targets, check_labels, check_sample_weight, class_indicators
+from ._validation import naming, naming_X_y
 
 __all__ = ["ClassificationTargets", "Prepared", "RegressionTargets", "check_targets_like"]
 
@@ -39,6 +39,12 @@ class _Targets:
 
     #: The float types ``X`` may keep (others are converted to the first).
     _input_dtypes: ClassVar[list] = [np.float64, np.float32]
+
+    def _validate(self, X, y, *, reset: bool, min_samples: int, **y_params) -> tuple:
+        """``validate_data(self, X, y)``; an error names ``X``, ``y`` or both."""
+        params = {"dtype": self._input_dtypes, "reset": reset, "ensure_min_samples": min_samples}
+        with naming_X_y(lambda: validate_data(self, X, **params)):
+            return validate_data(self, X, y, **params, **y_params)
 
     def _prepare(
         self, X, y, sample_weight, *, reset: bool, min_samples: int = 1, part: bool = False
@@ -64,15 +70,8 @@ class RegressionTargets(_Targets):
         self, X, y, sample_weight, *, reset: bool, min_samples: int = 1, part: bool = False
     ) -> Prepared:
         """A validated batch: ``X``, ``Y`` (``n x t`` float64), weights, ``y`` was 1-d."""
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=self._input_dtypes,
-            multi_output=True,
-            y_numeric=True,
-            reset=reset,
-            ensure_min_samples=min_samples,
+        X, y = self._validate(
+            X, y, reset=reset, min_samples=min_samples, multi_output=True, y_numeric=True
         )
         Y, y_was_1d = as_targets(y)
         return X, Y, check_sample_weight(sample_weight, X, part=part), y_was_1d
@@ -93,8 +92,10 @@ def _union(labels: np.ndarray | None, more: np.ndarray | None) -> np.ndarray | N
 
 
 def _add_labels(labels: np.ndarray | None, batch) -> np.ndarray | None:
-    """``labels`` and those of ``batch = (X, y, sample_weight)``."""
-    return _union(labels, np.unique(np.asarray(batch[1])) if len(batch[1]) else None)
+    """``labels`` and those of ``batch = (X, y, sample_weight)`` (a raw batch: checked here)."""
+    with naming("y"):
+        y = check_array(batch[1], ensure_2d=False, dtype=None, ensure_min_samples=0, input_name="y")
+    return _union(labels, np.unique(y) if len(y) else None)
 
 
 class ClassificationTargets(_Targets):
@@ -104,10 +105,8 @@ class ClassificationTargets(_Targets):
         self, X, y, sample_weight, *, reset: bool, min_samples: int = 1, part: bool = False
     ) -> Prepared:
         """A validated batch: ``X``, the {-1, +1} indicators of ``classes_``, weights."""
-        X, y = validate_data(
-            self, X, y, dtype=self._input_dtypes, reset=reset, ensure_min_samples=min_samples
-        )
-        check_classification_targets(y)
+        X, y = self._validate(X, y, reset=reset, min_samples=min_samples)
+        check_labels(y)
         unknown = np.setdiff1d(y, self.classes_)
         if unknown.size:
             raise ValueError(
@@ -119,19 +118,20 @@ class ClassificationTargets(_Targets):
 
     def _prepare_fit(self, X, y, sample_weight) -> tuple[Any, np.ndarray, np.ndarray, bool, Any]:
         """The rows of ``fit`` on arrays; ``classes_`` from their labels, the folds' labels."""
-        X, y = validate_data(self, X, y, dtype=self._input_dtypes, ensure_min_samples=2)
+        X, y = self._validate(X, y, reset=True, min_samples=2)
         Y, self.classes_ = class_indicators(y, type(self).__name__)
         return X, Y, check_sample_weight(sample_weight, X), False, y
 
     def _before_batches(self, rows, X, y) -> None:
         """Set ``classes_`` before a fit on batches: one pass collects the labels."""
         if isinstance(X, np.memmap):
-            self._set_classes(y)
-            return
-        labels = rows.reduce(lambda: None, _add_labels, _union)
-        if labels is None:
-            raise ValueError("the batches hold no rows")
-        self._set_classes(labels)
+            labels = y
+        else:
+            labels = rows.reduce(lambda: None, _add_labels, _union)
+            if labels is None:
+                raise ValueError("the batches hold no rows")
+        with naming("y"):
+            self._set_classes(labels)
 
     def _set_classes(self, classes) -> None:
         """Set ``classes_`` (sorted, unique) from every class of the rows."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._engine.passes import Batch, SequentialRows
+from ._validation import naming
 from .distributed import DaskRows, is_dask_array
 
 __all__ = ["RowBatches", "as_batches", "is_batched"]
@@ -104,19 +105,28 @@ class RowBatches(SequentialRows):
         """
         if not (isinstance(batch_rows, int | np.integer) and batch_rows >= 1):
             raise ValueError(f"batch_rows must be a positive integer, got {batch_rows!r}")
-        n = len(X)
+        n = _row_count(X, "X")
         if y is None:
             raise ValueError(f"y is required: the targets of the {n} rows of X")
-        if len(y) != n or (sample_weight is not None and len(sample_weight) != n):
+        n_weights = None if sample_weight is None else _row_count(sample_weight, "sample_weight")
+        if _row_count(y, "y") != n or n_weights not in (None, n):
             raise ValueError(
                 f"X has {n} rows; y and sample_weight must have as many "
-                f"(got {len(y)} and "
-                f"{None if sample_weight is None else len(sample_weight)})"
+                f"(got {len(y)} and {n_weights})"
             )
         arrays = _Arrays(X, y, sample_weight)
         return cls(
             lambda: (arrays.read(slice(i, min(i + batch_rows, n))) for i in range(0, n, batch_rows))
         )
+
+
+def _row_count(array, name: str) -> int:
+    """The rows of ``array``; a ``ValueError`` naming ``name`` for a scalar (no rows)."""
+    with naming(name):  # np.ndim of a ragged list raises
+        scalar = np.ndim(array) == 0
+    if scalar:
+        raise ValueError(f"{name} must hold one entry per row, got a scalar {array!r}")
+    return len(array)
 
 
 def as_batches(X, y, sample_weight, batch_rows: int = DEFAULT_BATCH_ROWS):
@@ -154,11 +164,14 @@ class _Arrays:
 
     def read(self, rows: slice) -> tuple:
         """Copies of the rows ``rows``; the memmaps' pages are released after copying."""
-        arrays = [self.X, self.y] + ([] if self.sample_weight is None else [self.sample_weight])
-        batch = tuple(np.array(array[rows]) for array in arrays)
-        for array in arrays:
+        named = {"X": self.X, "y": self.y, "sample_weight": self.sample_weight}
+        arrays = {name: array for name, array in named.items() if array is not None}
+        batch = []
+        for name, array in arrays.items():
+            with naming(name):  # ragged lists fail here
+                batch.append(np.array(array[rows]))
             _release_pages(array, rows)
-        return batch
+        return tuple(batch)
 
 
 def _release_pages(array: np.ndarray, rows: slice) -> None:

@@ -12,6 +12,7 @@ from . import _core
 from ._kernels import KERNELS, check_feature_params
 from ._memory import check_fits_in_memory
 from ._threads import resolve_n_jobs
+from ._validation import naming
 
 __all__ = ["kernel_matrix"]
 
@@ -97,9 +98,11 @@ def kernel_matrix(
     array([[1.        , 0.36787944],
            [0.36787944, 1.        ]])
     """
-    X = check_array(X, dtype=np.float64)
+    with naming("X"):
+        X = check_array(X, dtype=np.float64, input_name="X")
     if Y is not None:
-        Y = check_array(Y, dtype=np.float64)
+        with naming("Y"):
+            Y = check_array(Y, dtype=np.float64, input_name="Y")
         if Y.shape[1] != X.shape[1]:
             raise ValueError(f"X has {X.shape[1]} features but Y has {Y.shape[1]}; they must match")
     n_rows_y = X.shape[0] if Y is None else Y.shape[0]

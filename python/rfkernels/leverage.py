@@ -38,6 +38,7 @@ from ._gamma import resolve_gamma
 from ._kernels import check_feature_params
 from ._memory import check_fits_in_memory
 from ._threads import resolve_n_jobs
+from ._validation import FLOAT_DTYPES, naming
 from .random_features import RandomFeatures
 
 __all__ = ["LeverageScores", "approximate_leverage_scores", "draw_leverage_centers"]
@@ -273,7 +274,8 @@ _PARAMETERS = {
 
 def _check_inputs(X, n_centers: int, kernel: str, gamma, bias, depth, n_jobs):
     """The validated float ``X`` and the kernel bound to its parameters."""
-    X = check_array(X, dtype=[np.float64, np.float32])
+    with naming("X"):
+        X = check_array(X, dtype=FLOAT_DTYPES, input_name="X")
     if n_centers > X.shape[0]:
         raise ValueError(
             f"n_centers={n_centers} is more than the {X.shape[0]} rows of X: the "

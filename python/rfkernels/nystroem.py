@@ -15,7 +15,7 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from . import _core
 from ._engine.features import NystroemArrays
@@ -24,6 +24,7 @@ from ._kernels import KERNELS, check_feature_params
 from ._memory import check_fits_in_memory
 from ._params import store_params
 from ._threads import resolve_n_jobs
+from ._validation import validate_X
 from .distributed import is_dask_array, map_rows
 from .leverage import draw_leverage_centers
 from .random_features import RandomFeatures
@@ -189,7 +190,7 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         self : Nystroem
             The fitted transformer.
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = validate_X(self, X)
         n_jobs = resolve_n_jobs(self.n_jobs)
         check_feature_params(self.kernel, depth=self.depth)
         n_centers = self.n_components
@@ -270,7 +271,7 @@ class Nystroem(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         if is_dask_array(X):
             return map_rows(self.transform, X, self.n_components_)
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_X(self, X, reset=False)
         check_fits_in_memory((X.shape[0], self.n_components_), X.dtype, "the feature matrix")
         return self.arrays_.transform(X, n_jobs=resolve_n_jobs(self.n_jobs))
 

@@ -14,7 +14,7 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from . import _core
 from ._engine.data import check_sample_weight
@@ -24,6 +24,7 @@ from ._kernels import KERNELS, SAMPLINGS, check_feature_params, is_paired
 from ._memory import check_fits_in_memory
 from ._params import store_params
 from ._threads import resolve_n_jobs
+from ._validation import validate_X
 from .batches import RowBatches, as_batches
 from .distributed import is_dask_array, map_rows
 
@@ -260,7 +261,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     def _draw(self, X, sample_weight, gamma: float | str) -> RandomFeatures:
         """Draw the weights for the columns of ``X`` (and its scale, for ``"scale"``)."""
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = validate_X(self, X)
         resolve_n_jobs(self.n_jobs)  # reject n_jobs=0 at fit, not at the first transform
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X)
@@ -317,7 +318,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         if is_dask_array(X):
             return map_rows(self.transform, X, self.n_components)
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_X(self, X, reset=False)
         check_fits_in_memory((X.shape[0], self.n_components), X.dtype, "the feature matrix")
         return FeatureArrays.of(self).transform(X, n_jobs=resolve_n_jobs(self.n_jobs))
 

@@ -7,8 +7,11 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight
 
+from .._validation import finite_targets, naming
+
 __all__ = [
     "as_targets",
+    "check_labels",
     "check_sample_weight",
     "class_indicators",
     "labels_of",
@@ -24,18 +27,19 @@ def check_sample_weight(sample_weight, X, *, part: bool = False) -> np.ndarray:
     Weights must be finite and non-negative (a negative weight would make
     ``sqrt(s_i)`` NaN in the statistics), and not all zero unless the rows are a
     ``part`` of a fit's data (a batch, whose rows may all count nowhere; the fit
-    checks the total).
+    checks the total). Errors name ``sample_weight``.
     """
-    if part and sample_weight is not None and np.ndim(sample_weight) == 1:
-        weights = np.asarray(sample_weight)
-        if len(weights) == len(X) and weights.dtype.kind in "biuf" and not weights.any():
-            return weights.astype(np.float64)
-    return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    with naming("sample_weight"):
+        if part and sample_weight is not None and np.ndim(sample_weight) == 1:
+            weights = np.asarray(sample_weight)
+            if len(weights) == len(X) and weights.dtype.kind in "biuf" and not weights.any():
+                return weights.astype(np.float64)
+        return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
 
 
 def as_targets(y) -> tuple[np.ndarray, bool]:
-    """``(Y, y_was_1d)``: the targets as an ``(n, n_targets)`` float64 array."""
-    return np.asarray(y, dtype=np.float64).reshape(len(y), -1), np.ndim(y) == 1
+    """``(Y, y_was_1d)``: the targets as an ``(n, n_targets)`` finite float64 array."""
+    return finite_targets(y).reshape(len(y), -1), np.ndim(y) == 1
 
 
 def scaled_weights(sample_weight, factor: np.ndarray) -> np.ndarray:
@@ -66,15 +70,25 @@ def class_indicators(y, estimator: str) -> tuple[np.ndarray, np.ndarray]:
 
     One column for two classes (positive for ``classes[1]``), one per class otherwise.
     """
-    check_classification_targets(y)
+    check_labels(y)
     binarizer = LabelBinarizer(pos_label=1, neg_label=-1)
     Y = binarizer.fit_transform(y).astype(np.float64)
     if len(binarizer.classes_) < 2:
         raise ValueError(
-            f"{estimator} needs samples of at least 2 classes; "
+            f"{estimator} needs samples of at least 2 classes in y; "
             f"got 1 class ({binarizer.classes_[0]!r})"
         )
     return Y, binarizer.classes_
+
+
+def check_labels(y) -> None:
+    """Refuse targets that are no class labels (continuous, multi-output), naming ``y``.
+
+    scikit-learn's check casts float labels to integers to tell them from continuous
+    values; the overflow of that cast for huge floats is not an error of ours.
+    """
+    with naming("y"), np.errstate(invalid="ignore", over="ignore"):
+        check_classification_targets(y)
 
 
 def labels_of(scores: np.ndarray, classes: np.ndarray) -> np.ndarray:

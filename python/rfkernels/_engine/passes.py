@@ -82,7 +82,7 @@ class SequentialRows:
     def head(self) -> Batch:
         """The first batch that holds rows (it fixes the columns and the targets)."""
         for batch in self:
-            if len(batch[0]):
+            if np.shape(batch[0])[:1] != (0,):  # a scalar X too: its checks will say so
                 return batch
         raise ValueError(
             "the batches hold no rows (if an earlier pass saw rows, make_batches must "

@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 __all__ = [
     "AUTO_ALPHA_DECADES",
+    "MIN_ALPHA",
     "RIDGE_PATH_CONSTRAINTS",
     "alpha_grid",
     "apply_selection",
@@ -20,6 +21,9 @@ __all__ = [
 
 #: ``alphas="auto"``: 0 and 23 ridges from 1e-10 to 10 times the Gram's top eigenvalue.
 AUTO_ALPHA_DECADES = (-10.0, 1.0, 23)
+#: The smallest positive ridge, float64's smallest normal number: the reciprocal of a
+#: smaller (subnormal) one overflows, and a ridge path would solve to infinities.
+MIN_ALPHA = float(np.finfo(np.float64).tiny)
 
 #: The ``_parameter_constraints`` of the ridge path shared by the ridge estimators.
 RIDGE_PATH_CONSTRAINTS: dict = {
@@ -42,7 +46,9 @@ def auto_alphas(top_eigenvalue: float) -> np.ndarray:
     """
     low, high, count = AUTO_ALPHA_DECADES
     scale = top_eigenvalue if top_eigenvalue > 0 else 1.0
-    return np.concatenate([[0.0], scale * np.logspace(low, high, int(count))])
+    grid = scale * np.logspace(low, high, int(count))
+    # Data of a tiny scale (weights ~1e-300) puts the lowest ridges below MIN_ALPHA.
+    return np.concatenate([[0.0], grid[grid >= MIN_ALPHA]])
 
 
 def check_alphas(alphas) -> np.ndarray:
@@ -52,6 +58,11 @@ def check_alphas(alphas) -> np.ndarray:
         raise ValueError(f"alphas must be a number or a 1-d sequence, got shape {values.shape}")
     if not np.all(np.isfinite(values)) or np.any(values < 0):
         raise ValueError(f"alphas must be finite and >= 0, got {values}")
+    if np.any((values > 0) & (values < MIN_ALPHA)):
+        raise ValueError(
+            f"alphas must be 0 or at least {MIN_ALPHA:.4g} (the reciprocal of a smaller "
+            f"ridge overflows float64), got {values}"
+        )
     return np.sort(values)
 
 

@@ -16,14 +16,15 @@ from typing import Any
 
 import numpy as np
 from sklearn.model_selection import train_test_split
-from sklearn.utils.validation import check_X_y
+from sklearn.utils.validation import check_array, check_X_y
 
-from .._engine.data import target_shift
+from .._engine.data import as_targets, target_shift
 from .._gamma import resolve_gamma
 from .._kernel_ridge_base import FIT_MATRICES
 from .._kernels import KERNELS, check_feature_params
 from .._memory import available_memory_bytes, check_fits_in_memory
 from .._threads import resolve_n_jobs
+from .._validation import naming_X_y
 from ..random_features import RandomFeatures
 from ..theory import MIN_EIGEN_ROWS
 from ._fits import Problem
@@ -170,7 +171,7 @@ def prepare(
     else:
         if y_test is None:
             raise ValueError("X_test was given without y_test; pass both or neither")
-        X_test, Y_test = _as_data(X_test, y_test)
+        X_test, Y_test = _as_data(X_test, y_test, ("X_test", "y_test"))
         if X_test.shape[1] != X.shape[1] or Y_test.shape[1] != Y.shape[1]:
             raise ValueError(
                 f"X_test and y_test must have the columns of X and y: X has {X.shape[1]} "
@@ -221,10 +222,11 @@ def _gamma_rule(gamma: Any) -> str:
     return "given"
 
 
-def _as_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Float64 inputs and 2-d targets (one column per output)."""
-    X, y = check_X_y(X, y, dtype=np.float64, multi_output=True, y_numeric=True)
-    return X, np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+def _as_data(X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -> tuple[np.ndarray, np.ndarray]:
+    """Float64 inputs and 2-d targets (one column per output); errors name ``names``."""
+    with naming_X_y(lambda: check_array(X, dtype=np.float64), *names):
+        X, y = check_X_y(X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+    return X, as_targets(y)[0]
 
 
 def check_common(seeds: Any, n_eigen: Any, theory: bool, n_pool: int) -> np.ndarray:

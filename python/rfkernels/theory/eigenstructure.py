@@ -8,12 +8,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_X_y
+from sklearn.utils.validation import check_array, check_X_y
 
 from .._gamma import resolve_gamma
 from .._kernels import KERNELS
+from .._validation import finite_targets, naming, naming_X_y
 from ..kernels import kernel_matrix
-from ._checks import _is_integer
+from ._checks import _as_real, _is_integer
 from .risk import KRRRisk, RFRisk, predicted_risk
 
 __all__ = ["Eigenstructure", "estimate_eigenstructure", "fit_powerlaw"]
@@ -107,9 +108,11 @@ def fit_powerlaw(values: ArrayLike, start: int = 1, stop: int | None = None) -> 
     >>> print(f"{exponent:.6f} {prefactor:.6f}")
     1.500000 3.000000
     """
-    values = np.asarray(values, dtype=np.float64)
+    values = _as_real(values, "values")
     if values.ndim != 1 or not np.all(np.isfinite(values)):
         raise ValueError(f"values must be a finite 1-D array; got shape {values.shape}")
+    if values.size == 0:
+        raise ValueError("values must hold at least one value; got an empty array")
     stop = values.size if stop is None else stop
     if not (_is_integer(start) and _is_integer(stop) and 1 <= start <= stop):
         raise ValueError(f"need integers 1 <= start <= stop; got start={start}, stop={stop}")
@@ -188,7 +191,9 @@ def estimate_eigenstructure(
     >>> print(f"{eig.eigenvalues.sum():.6f}", parseval)
     1.000000 True
     """
-    inputs, labels = check_X_y(X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+    with naming_X_y(lambda: check_array(X, dtype=np.float64)):
+        inputs, labels = check_X_y(X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+    labels = finite_targets(labels)
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {sorted(KERNELS)}; got {kernel!r}")
     if n is not None:
@@ -210,8 +215,15 @@ def estimate_eigenstructure(
     mu, U = np.linalg.eigh(K)
     eigenvalues = np.clip(mu[::-1], 0.0, None) / size
     target_coeffs = U[:, ::-1].T @ labels / np.sqrt(size)
-    weights = target_coeffs**2 if labels.ndim == 1 else (target_coeffs**2).sum(axis=1)
+    # The exponent of the tail does not depend on the scale of y: squares of the
+    # coefficients relative to the largest neither overflow (y ~ 1e300) nor underflow.
+    relative = target_coeffs / (np.max(np.abs(target_coeffs)) or 1.0)
+    weights = relative**2 if labels.ndim == 1 else (relative**2).sum(axis=1)
     tail = np.cumsum(weights[::-1])[::-1]
-    alpha, _ = fit_powerlaw(eigenvalues, 10, size // 4)
-    tail_exponent, _ = fit_powerlaw(tail, 10, size // 4)
+    # Too few positive values to fit: a degenerate kernel matrix of X (such as that of
+    # X ~ 1e-300, whose distances underflow), or a y with nothing in those modes.
+    with naming("X"):
+        alpha, _ = fit_powerlaw(eigenvalues, 10, size // 4)
+    with naming("y"):
+        tail_exponent, _ = fit_powerlaw(tail, 10, size // 4)
     return Eigenstructure(eigenvalues, target_coeffs, alpha, 1.0 + tail_exponent)
