@@ -13,7 +13,10 @@ CG fit 4200 rows (3 product tasks).
 Each thread count of ``THREADS`` runs in a fresh interpreter with
 ``RAYON_NUM_THREADS`` set: the core's shared pool is built once per process, and an
 explicit ``n_jobs`` is capped at the number of cores (2 on the project's machine), so
-3 and 5 threads can only come from the environment. The interpreter runs this file
+3 and 5 threads can only come from the environment. (The eigendecomposition also
+splits its work by the shared pool's size, read when a path is built, whatever
+``n_jobs`` says: in one process ``n_jobs=1`` and ``n_jobs=2`` give the same bits, so
+only fresh processes can show its rounding change.) The interpreter runs this file
 as a script, which makes every fit below and saves its arrays to one ``.npz``; the
 tests compare every run with the one-thread run.
 
