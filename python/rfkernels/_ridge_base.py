@@ -238,6 +238,7 @@ class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
         X, Y, sample_weight, y_was_1d = self._prepare(*rows.head(), reset=True)
         features = FeatureArrays.of(self._fit_features(X, sample_weight, gamma))
         shift = target_shift(Y, sample_weight)
+        del X, sample_weight  # the first batch: not held through the passes
         with threadpool_limits(limits=1, user_api="blas"):
             path = batched_primal_path(
                 rows,
