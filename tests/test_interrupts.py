@@ -74,9 +74,10 @@ INTERRUPT_SCRIPT = textwrap.dedent(
         X, y = regression(48_000, 32)
         return lambda: ridge(1024).fit(X, y).coef_
 
-    def dual():  # n < D: Z, Z Z^T, the n x n eigendecomposition
-        X, y = regression(2000, 32)
-        return lambda: ridge(8192).fit(X, y).coef_
+    def dual():  # n < D: Z, then Z Z^T (most of the time), the n x n eigendecomposition
+        # Z Z^T as one numpy call (before it was tiled) raised 1.7 s after the signal.
+        X, y = regression(1500, 32)
+        return lambda: ridge(32_768).fit(X, y).coef_
 
     def partial():
         X, y = regression(100_000, 32)
@@ -87,14 +88,14 @@ INTERRUPT_SCRIPT = textwrap.dedent(
         return lambda: ridge(1024).fit(RowBatches.from_arrays(X, y, batch_rows=4096)).coef_
 
     def memmap():
-        X, y = regression(48_000, 32)
+        X, y = regression(64_000, 32)
         np.save(os.path.join(folder, "X.npy"), X)
         mapped = np.load(os.path.join(folder, "X.npy"), mmap_mode="r")
         return lambda: ridge(1024).fit(mapped, y).coef_
 
     def dask():  # the threaded scheduler, dask's default for arrays
         import dask.array as da
-        X, y = regression(40_000, 32)
+        X, y = regression(56_000, 32)
         X, y = da.from_array(X, chunks=(5000, 32)), da.from_array(y, chunks=5000)
         return lambda: ridge(1024).fit(X, y).coef_
 
