@@ -62,16 +62,16 @@ INTERRUPT_SCRIPT = textwrap.dedent(
         return RandomFeatureRidge(n_components=D, random_state=0)
 
     def transform():
-        X = rng.standard_normal((24_000, 1024), dtype=np.float32)
+        X = rng.standard_normal((28_000, 1024), dtype=np.float32)
         features = RandomFeatures(n_components=4096, random_state=0).fit(X[:2])
         return lambda: features.transform(X)
 
     def kernel():
-        X, Y = rng.standard_normal((4000, 1024)), rng.standard_normal((2000, 1024))
+        X, Y = rng.standard_normal((6000, 1024)), rng.standard_normal((2000, 1024))
         return lambda: kernel_matrix(X, Y, kernel="laplacian")
 
     def primal():  # n > D: the Gram pass, its eigendecomposition, the LOO pass
-        X, y = regression(48_000, 32)
+        X, y = regression(56_000, 32)
         return lambda: ridge(1024).fit(X, y).coef_
 
     def dual():  # n < D: Z, then Z Z^T (most of the time), the n x n eigendecomposition
@@ -80,11 +80,11 @@ INTERRUPT_SCRIPT = textwrap.dedent(
         return lambda: ridge(32_768).fit(X, y).coef_
 
     def partial():
-        X, y = regression(100_000, 32)
+        X, y = regression(140_000, 32)
         return lambda: ridge(1024).partial_fit(X, y).coef_
 
     def batches():
-        X, y = regression(40_000, 32)
+        X, y = regression(48_000, 32)
         return lambda: ridge(1024).fit(RowBatches.from_arrays(X, y, batch_rows=4096)).coef_
 
     def memmap():
@@ -100,7 +100,7 @@ INTERRUPT_SCRIPT = textwrap.dedent(
         return lambda: ridge(1024).fit(X, y).coef_
 
     def conjugate():
-        X, y = regression(25_000, 16)
+        X, y = regression(30_000, 16)
         return lambda: KernelRidge(n_centers=512, solver="cg", random_state=0).fit(X, y).dual_coef_
 
     def exact():  # almost all of it one eigendecomposition, which the wait polls
@@ -155,10 +155,14 @@ INTERRUPT_SCRIPT = textwrap.dedent(
         outcome, seconds, latency, send_delay = interrupted(run, signal_at)
         busy = busy_windows(wait == "wait")
         again, refit = timed(run)
+        seconds_of = lambda value: None if value is None else round(value, 3)
         print(json.dumps({
-            "case": name, "full": full, "outcome": outcome, "seconds": seconds,
-            "latency": latency, "send_delay": send_delay, "busy_windows": busy,
-            "refit": refit, "equal": bool(np.array_equal(clean, again)),
+            "case": name, "outcome": outcome, "busy_windows": busy,
+            "equal": bool(np.array_equal(clean, again)),
+            **{key: seconds_of(value) for key, value in [
+                ("full", full), ("seconds", seconds), ("latency", latency),
+                ("send_delay", send_delay), ("refit", refit),
+            ]},
         }), flush=True)
     """
 )
@@ -186,7 +190,6 @@ BUSY_WINDOWS = {"dask": 10, "exact": None}
 @pytest.fixture(scope="module")
 def reports() -> dict[str, dict]:
     """Every case's report, from one interpreter that runs them in turn."""
-    pytest.importorskip("dask.array")
     result = subprocess.run(
         [
             sys.executable,
@@ -204,9 +207,9 @@ def reports() -> dict[str, dict]:
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     for report in lines:
         print(
-            "{case}: full {full:.2f} s, KeyboardInterrupt {latency:.3f} s after the signal "
-            "(sent {send_delay:.3f} s late), others busy for {busy_windows} x 0.1 s, "
-            "refit {refit:.2f} s".format(**report)
+            "{case}: clean {full} s, {outcome} {latency} s after the signal (sent "
+            "{send_delay} s late), others busy for {busy_windows} x 0.1 s, refit {refit} s, "
+            "equal {equal}".format(**report)
         )
     return {report["case"]: report for report in lines}
 
