@@ -84,7 +84,7 @@ INTERRUPT_SCRIPT = textwrap.dedent(
         return lambda: ridge(1024).partial_fit(X, y).coef_
 
     def batches():
-        X, y = regression(48_000, 32)
+        X, y = regression(56_000, 32)
         return lambda: ridge(1024).fit(RowBatches.from_arrays(X, y, batch_rows=4096)).coef_
 
     def memmap():
