@@ -1,12 +1,11 @@
-"""The compiled core as Python sees it: GIL release, Ctrl-C, SIMD level, version, threads."""
+"""The compiled core as Python sees it: GIL release, SIMD level, version, threads.
+
+Ctrl-C during long calls is tested in test_interrupts.py.
+"""
 
 import importlib.metadata
-import json
 import pickle
 import re
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -51,85 +50,6 @@ def test_gil_is_released_during_transform():
     # The counter shares the GIL with nothing else, so it keeps most of its idle
     # rate; a quarter leaves room for a loaded machine.
     assert during > 0.25 * idle_rate * seconds, (during, idle_rate, seconds)
-
-
-# Run in a fresh interpreter so that the SIGINT cannot reach pytest. It times a
-# run on 1/SCALE of the rows (SCALE > 1 where the work is linear in the rows, 1
-# where it is not), then starts the full run and sends itself SIGINT after 0.5 s.
-INTERRUPT_SCRIPT = textwrap.dedent(
-    """
-    import json, os, signal, sys, threading, time
-    import numpy as np
-    from rfkernels import KernelRidge, RandomFeatureRidge, RandomFeatures
-    from rfkernels.kernels import kernel_matrix
-
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    what, n_rows, scale = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    rng = np.random.default_rng(0)
-    if what == "transform":
-        X = rng.standard_normal((n_rows, 1024), dtype=np.float32)
-        run = RandomFeatures(n_components=8192, random_state=0).fit(X[:2]).transform
-    elif what == "fit":
-        X = rng.standard_normal((n_rows, 32))
-        y = X[:, 0] + rng.standard_normal(n_rows)
-        model = RandomFeatureRidge(n_components=2048, random_state=0)
-        run = lambda X: model.fit(X, y[: len(X)])
-    elif what == "kernel_ridge":
-        X = rng.standard_normal((n_rows, 32))
-        y = X[:, 0] + rng.standard_normal(n_rows)
-        run = lambda X: KernelRidge(alphas=[1.0]).fit(X, y)
-    else:
-        X = rng.standard_normal((n_rows, 1024))
-        Y = rng.standard_normal((2000, 1024))
-        run = lambda X: kernel_matrix(X, Y, kernel="laplacian")
-    start = time.perf_counter()
-    run(X[: n_rows // scale])
-    small_seconds = time.perf_counter() - start
-    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
-    start = time.perf_counter()
-    try:
-        run(X)
-        outcome = "finished"
-    except KeyboardInterrupt:
-        outcome = "KeyboardInterrupt"
-    seconds = time.perf_counter() - start
-    print(json.dumps({"outcome": outcome, "seconds": seconds, "small_seconds": small_seconds}))
-    """
-)
-
-
-@pytest.mark.parametrize(
-    ("what", "n_rows", "scale"),
-    [
-        # 50_000 x 1024 -> 8192 float32 features: ~6 s on 2 cores, 1.6 GB out.
-        ("transform", 50_000, 8),
-        # laplacian 14_000 x 2000, 1024 features: ~6 s on 2 cores, 220 MB out.
-        ("kernel_matrix", 14_000, 8),
-        # RandomFeatureRidge, 60_000 x 32 -> 2048 features, LOO: ~8 s on 2 cores.
-        ("fit", 60_000, 8),
-        # KernelRidge on 4000 rows: ~4.5 s on 2 cores (3000 rows took 1.9 to 4 s,
-        # at times too short to tell), almost all of it one eigendecomposition,
-        # which cannot poll; the wait for it polls instead.
-        ("kernel_ridge", 4000, 1),
-    ],
-)
-def test_ctrl_c_interrupts_a_long_call(what, n_rows, scale):
-    result = subprocess.run(
-        [sys.executable, "-c", INTERRUPT_SCRIPT, what, str(n_rows), str(scale)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
-    full_seconds = scale * report["small_seconds"]
-    assert report["outcome"] == "KeyboardInterrupt", report
-    # The signal came at 0.5 s; the call must stop at the next batch of chunks (or
-    # poll of the wait), well before the end (not raise after finishing, as
-    # unpolled code would).
-    assert full_seconds > 2.0, f"the full run (~{full_seconds:.1f} s) is too short to tell"
-    assert 0.4 < report["seconds"] < 0.5 * full_seconds, (report, full_seconds)
 
 
 def test_simd_isa():

@@ -339,7 +339,8 @@ RowBatches or dask.array.Array
             self.gamma_ = gamma_from_moments(self.kernel, *entry_moments(rows))
         else:
             self.gamma_ = float(self.gamma)
-        _, Y, head_weights, y_was_1d = self._prepare(*rows.head(), reset=True)
+        # Not the first batch's X: it would be held through the passes.
+        Y, head_weights, y_was_1d = self._prepare(*rows.head(), reset=True)[1:]
         rng = check_random_state(self.random_state)
         nystroem = self._nystroem(min(self.n_centers, n_rows), rng)
         indices = draw_centers(n_rows, nystroem.n_components, nystroem.random_state)

@@ -12,6 +12,7 @@ streamed statistics and re-solves the path after each one.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from numbers import Integral
 from typing import ClassVar
@@ -54,6 +55,10 @@ from .distributed import is_dask_array, map_rows
 from .random_features import RandomFeatures
 
 __all__ = ["RandomFeatureRidgeBase"]
+
+#: Multiply-adds per tile of the dual fit's ``Z Z^T`` (about 0.05 s on one core):
+#: Python runs its signal handlers between tiles, so Ctrl-C stops the product.
+KERNEL_TILE_MULTIPLY_ADDS = 2**31
 
 
 @dataclass
@@ -189,7 +194,7 @@ class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
         check_fits_in_memory((X.shape[0], self.n_components), np.float64, "the features Z")
         Z = self.random_features_.transform(X).astype(np.float64, copy=False)
         with np.errstate(over="ignore", invalid="ignore"):  # the core reports overflow
-            K = Z @ Z.T
+            K = _features_kernel(Z)
         return DualPath(
             K,
             Y - shift,
@@ -234,6 +239,7 @@ class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
         X, Y, sample_weight, y_was_1d = self._prepare(*rows.head(), reset=True)
         features = FeatureArrays.of(self._fit_features(X, sample_weight, gamma))
         shift = target_shift(Y, sample_weight)
+        del X, sample_weight  # the first batch: not held through the passes
         with threadpool_limits(limits=1, user_api="blas"):
             path = batched_primal_path(
                 rows,
@@ -343,3 +349,26 @@ class RandomFeatureRidgeBase(MultiOutputMixin, BaseEstimator):
         )
         scores = scores.astype(X.dtype, copy=False)
         return scores[:, 0] if n_scores is None else scores
+
+
+def _features_kernel(Z: np.ndarray) -> np.ndarray:
+    """``Z Z^T``, exactly symmetric, in square tiles of the lower triangle, mirrored.
+
+    One product ``Z @ Z.T`` cannot be interrupted (numpy polls no signals), and at
+    ``n = 3000, D = 8192`` it takes 1.4 s on one core; between tiles of
+    :data:`KERNEL_TILE_MULTIPLY_ADDS` Python handles Ctrl-C. The tiles are as fast
+    as the single product (within 10%) and give its values (to rounding).
+    """
+    n, width = Z.shape
+    side = max(64, math.isqrt(KERNEL_TILE_MULTIPLY_ADDS // max(width, 1)))
+    K = np.empty((n, n))
+    for start in range(0, n, side):
+        rows = slice(start, min(start + side, n))
+        for first in range(0, start + 1, side):
+            columns = slice(first, min(first + side, n))
+            tile = Z[rows] @ Z[columns].T
+            if first == start:  # a diagonal tile: its lower triangle, mirrored
+                tile = np.tril(tile) + np.tril(tile, -1).T
+            K[rows, columns] = tile
+            K[columns, rows] = tile.T
+    return K

@@ -68,14 +68,20 @@ class RowBatches(SequentialRows):
         self.make_batches = make_batches
 
     def __iter__(self) -> Iterator[Batch]:
-        for number, batch in enumerate(self.make_batches()):
+        # No batch is kept while the next one is read (so no enumerate, whose
+        # result tuple holds the last batch until the next one exists).
+        number = 0
+        for batch in self.make_batches():
             if not isinstance(batch, tuple) or len(batch) not in (2, 3):
                 raise ValueError(
                     f"batch {number} must be a tuple (X, y) or (X, y, sample_weight), "
                     f"got {type(batch).__name__}"
                 )
             X, y, *weights = batch
+            del batch
             yield X, y, weights[0] if weights else None
+            del X, y, weights
+            number += 1
 
     @classmethod
     def from_arrays(

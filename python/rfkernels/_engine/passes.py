@@ -98,6 +98,7 @@ class SequentialRows:
         accumulated = init()
         for batch in self:
             accumulated = step(accumulated, batch)
+            del batch  # not held while the next batch is read
         return accumulated
 
     def reweighted(self, factor: np.ndarray) -> RowSource:
@@ -120,6 +121,7 @@ class _ReweightedRows(SequentialRows):
                     f"the batches hold more rows than the {len(self.factor)} of the first pass"
                 )
             yield X, y, scaled_weights(sample_weight, self.factor[start:stop])
+            del X, y, sample_weight  # not held while the next batch is read
             start = stop
 
 
