@@ -17,10 +17,13 @@ import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
+import dask
+import dask.array as da
 import joblib
 import numpy as np
 import pytest
 from rfkernels import RandomFeatureRidge, RandomFeatures, _core, _threads
+from rfkernels._engine.features import FeatureArrays
 from rfkernels._threads import resolve_n_jobs, task_threads
 from threadpoolctl import ThreadpoolController, threadpool_info, threadpool_limits
 
@@ -190,3 +193,41 @@ def test_four_python_threads_at_once_give_the_sequential_results() -> None:
     for alone, together in zip(sequential, concurrent, strict=True):
         for a, b in zip(alone, together, strict=True):
             assert np.array_equal(a, b)
+
+
+def spy_n_jobs(monkeypatch: pytest.MonkeyPatch, owner: object, name: str, calls: list) -> None:
+    """Record ``(name, in a worker thread, n_jobs)`` for each call of ``owner.name``."""
+    original = getattr(owner, name)
+
+    def spy(*args, **kwargs):
+        worker = threading.current_thread() is not threading.main_thread()
+        calls.append((name, worker, kwargs.get("n_jobs")))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, spy)
+
+
+@pytest.mark.timeout(120)
+def test_a_dask_fit_on_the_threaded_scheduler_finishes_within_its_budgets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fit's tasks share the pool the driver resolved (the process's); predictions'
+    tasks each ask for one thread."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((3000, 6))
+    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2]
+    kwargs = dict(n_components=128, random_state=0)
+    calls: list = []
+    for name in ("add_rows", "loo_error_sums"):
+        spy_n_jobs(monkeypatch, FeatureArrays, name, calls)
+    spy_n_jobs(monkeypatch, _core, "predict_linear", calls)
+    Xd = da.from_array(X, chunks=500)
+    with dask.config.set(scheduler="threads"):
+        model = RandomFeatureRidge(**kwargs).fit(Xd, da.from_array(y, chunks=500))
+        predicted = model.predict(Xd).compute()
+    tasks = {(name, n_jobs) for name, worker, n_jobs in calls if worker}
+    driver = resolve_n_jobs(None)
+    assert tasks == {("add_rows", driver), ("loo_error_sums", driver), ("predict_linear", 1)}
+    local = RandomFeatureRidge(**kwargs).fit(X, y)
+    np.testing.assert_allclose(model.coef_, local.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(predicted, local.predict(X), rtol=1e-9, atol=1e-12)
