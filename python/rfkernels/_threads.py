@@ -28,6 +28,7 @@ the count changes neither the results nor the cost of a call.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -129,6 +130,7 @@ def _limit_threads(threads: int) -> None:
     _BUDGET.set(None if threads == unlimited else threads)
 
 
+@functools.cache
 def _is_core_library(filepath: str | None) -> bool:
     """Whether ``filepath`` is this rfkernels' compiled core."""
     same = os.path.normcase(os.path.realpath(filepath or ""))
