@@ -21,9 +21,10 @@ change is not followed (Dask's ``LocalCluster`` sets ``OMP_NUM_THREADS=1`` in it
 driver's own environment when it starts worker processes).
 
 Budgets and explicit counts are capped at the number of cores (more threads cannot
-speed up CPU-bound work); a budget of every core is the shared pool. The core keeps
-one pool per thread count, built on first use, and splits work in fixed chunks, so
-the count changes neither the results nor the cost of a call.
+speed up CPU-bound work); a budget of every core is the shared pool. The core splits
+work in fixed chunks, so the count does not change the results, and keeps one pool per
+thread count, built on first use (a short call still costs some 70 us more on such a
+pool than on the shared one: the hand-over to the pool's threads).
 """
 
 from __future__ import annotations
