@@ -400,9 +400,7 @@ def _invalid() -> dict[str, Odd]:
 INVALID = _invalid()
 #: Values whose squares (or sums) overflow float64: a named ValueError, or finite output.
 OVERFLOWING = {
-    # kernel_matrix(X) refuses such X, but its message blames "Y" (the Rust core checks
-    # the columns' rows, X itself when Y is None, under the name Y): left to the core.
-    "X-times-1e300": Odd("X", scaled(1e300), skip=("kernel_matrix(X)",)),
+    "X-times-1e300": Odd("X", scaled(1e300)),
     "X-times-1e-300": Odd("X", scaled(1e-300)),
     "y-times-1e300": Odd("y", scaled(1e300), labels=False),
     "sample_weight-times-1e300": Odd("sample_weight", scaled(1e300)),
@@ -416,10 +414,11 @@ MAGNITUDES = {
     "y-times-1e150": Odd("y", scaled(1e150), labels=False),
     "y-times-1e-300": Odd("y", scaled(1e-300), labels=False),
     "sample_weight-times-1e150": Odd("sample_weight", scaled(1e150)),
-    # Not 1e-300: the Gram's eigenvalues are then ~1e-300 and the core's pseudo-inverse
-    # cut-off (top * D * eps) subnormal, so 1 / lambda overflows for the eigenvalues
-    # between it and 2.2e-308 and a GCV or partial_fit solve predicts NaN (a defect of
-    # the Rust core, src/ridge/mod.rs, left to it).
+    # 1e-300 too: the Gram's eigenvalues are then ~1e-300 and the core's pseudo-inverse
+    # cut-off (top * D * eps) was subnormal, so 1 / lambda overflowed for eigenvalues
+    # below 2.2e-308 and GCV or partial_fit solves predicted NaN (fixed in the core:
+    # the cut-off is at least the smallest normal number).
+    "sample_weight-times-1e-300": Odd("sample_weight", scaled(1e-300)),
     "sample_weight-times-1e-150": Odd("sample_weight", scaled(1e-150)),
     "eigenvalues-times-1e150": Odd("eigenvalues", scaled(1e150)),
     "eigenvalues-times-1e-150": Odd("eigenvalues", scaled(1e-150)),
@@ -626,6 +625,11 @@ DEFECTS = {
     "kernel_matrix-nan-names-X": (
         lambda: kernel_matrix(_with_entry(X12, (1, 1), np.nan)),
         r"Input X contains NaN",
+    ),
+    # The core checked the columns' rows (X itself when Y is None) under the name Y.
+    "kernel_matrix-overflow-names-X": (
+        lambda: kernel_matrix(X12 * 1e300),
+        r"\bX\b",
     ),
     "kernel_matrix-nan-names-Y": (
         lambda: kernel_matrix(X12, _with_entry(X12, (1, 1), np.nan)),

@@ -52,7 +52,8 @@ def test_each_budget_overrides_the_ones_below(no_budgets: pytest.MonkeyPatch) ->
     with threadpool_limits(limits=2):
         assert resolve_n_jobs(None) == 2
         no_budgets.setattr(_threads, "_RAYON_THREADS", 5)
-        assert resolve_n_jobs(None) == 5
+        assert resolve_n_jobs(None) is None  # the shared pool, which rayon sized to 5
+        assert rfkernels_info()[0]["num_threads"] == 5
         with task_threads(1):
             assert resolve_n_jobs(None) == 1
             assert resolve_n_jobs(4) == 4  # an explicit count wins over all of them
@@ -92,7 +93,8 @@ def test_budgets_are_capped_at_the_cores_but_rayon_num_threads_is_not(
         assert resolve_n_jobs(None) is None
         assert rfkernels_info()[0]["num_threads"] == CORES
     no_budgets.setattr(_threads, "_RAYON_THREADS", 2 * CORES)  # as rayon itself would start
-    assert resolve_n_jobs(None) == 2 * CORES
+    assert resolve_n_jobs(None) is None  # the shared pool, of 2 * CORES threads
+    assert rfkernels_info()[0]["num_threads"] == 2 * CORES
     assert resolve_n_jobs(2 * CORES) == CORES
 
 
@@ -105,7 +107,7 @@ def test_threadpool_info_lists_rfkernels_once(tmp_path) -> None:
     assert lib["user_api"] == "openmp"
     assert os.path.samefile(lib["filepath"], _core.__file__)
     assert lib["version"] == _core.__version__
-    assert lib["num_threads"] == (resolve_n_jobs(None) or os.cpu_count())
+    assert lib["num_threads"] == _threads._current_threads()
 
 
 def test_threadpool_limits_by_user_api_and_by_selection(no_budgets: pytest.MonkeyPatch) -> None:

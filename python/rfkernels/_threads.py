@@ -3,7 +3,8 @@
 An explicit ``n_jobs`` always wins. ``n_jobs=None`` resolves, in order, to
 
 1. the threads of the current Dask task (:func:`task_threads`: one);
-2. ``RAYON_NUM_THREADS``, when it is a positive integer (as rayon reads it);
+2. ``RAYON_NUM_THREADS``, when it is a positive integer (as rayon reads it): the
+   shared pool, which rayon itself sizes from it (``None`` returned);
 3. the limit of :func:`threadpoolctl.threadpool_limits` in the calling thread:
    rfkernels registers its pool as a threadpoolctl controller of ``user_api``
    ``"openmp"`` (a pool of CPU threads, as joblib and scikit-learn limit OpenMP
@@ -87,7 +88,10 @@ def resolve_n_jobs(n_jobs: int | None) -> int | None:
     most the number of cores; ``-1`` means all cores and ``-2`` all but one.
     """
     if n_jobs is None:
-        return _masking_threads() or _budget_threads(_BUDGET.get())
+        task = _DEFAULT_THREADS.get()
+        if task is not None or _RAYON_THREADS is not None:
+            return task  # RAYON_NUM_THREADS: the shared pool rayon sized from it
+        return _budget_threads(_BUDGET.get())
     if n_jobs == 0:
         raise ValueError("n_jobs == 0 has no meaning; use None, a positive count or -1")
     cores = _cores()
@@ -114,7 +118,7 @@ def _budget_threads(budget: int | None) -> int | None:
 
 def _current_threads() -> int:
     """The threads ``n_jobs=None`` uses in the calling thread now."""
-    return resolve_n_jobs(None) or _cores()
+    return _masking_threads() or resolve_n_jobs(None) or _cores()
 
 
 def _limit_threads(threads: int) -> None:

@@ -35,11 +35,12 @@ pub fn kernel_matrix(
     ctx: &Context,
 ) -> Result<()> {
     let same = y.is_none();
+    // X first: for y = None the columns are X's rows, and an error must name X.
+    checked_norms(x, 0, "X")?;
     let columns = KernelColumns::new(kernel, y.unwrap_or(x))?;
     columns.check_input(x.ncols())?;
     let m = columns.len();
     check_output_len(out.len(), x.nrows(), m)?;
-    checked_norms(x, 0, "X")?;
     ctx.for_each_row_chunk(out, m, ROWS_PER_CHUNK, |first, rows| {
         let n_rows = rows.len() / m.max(1);
         // For y = x, a chunk stops at the column of its last row: the entries

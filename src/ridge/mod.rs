@@ -109,10 +109,12 @@ impl SymmetricEigen {
     /// so that null directions are treated as null at every alpha; returns the
     /// cut-off. `scale` is the size of the entries the matrix was computed from
     /// (before centering): when centering cancels them, what is left is rounding
-    /// of that size, not a spectrum.
+    /// of that size, not a spectrum. The cut-off is at least the smallest normal
+    /// number, so that `1 / lambda` is finite for every eigenvalue kept (data of a tiny
+    /// scale, such as weights ~1e-300, would otherwise put it among the subnormals).
     pub fn truncate(&mut self, dim: usize, scale: f64) -> f64 {
         let top = self.values.last().copied().unwrap_or(0.0);
-        let cutoff = top.max(scale) * dim.max(1) as f64 * f64::EPSILON;
+        let cutoff = (top.max(scale) * dim.max(1) as f64 * f64::EPSILON).max(f64::MIN_POSITIVE);
         for v in self.values.iter_mut().filter(|v| **v <= cutoff) {
             *v = 0.0;
         }

@@ -446,3 +446,26 @@ fn blocked_dual_loo_is_thread_invariant_and_equals_the_single_product() {
         }
     }
 }
+
+#[test]
+fn truncation_keeps_reciprocals_finite_for_tiny_spectra() {
+    // A Gram of data ~1e-300 (weights 1e-300): top * dim * eps is subnormal, and an
+    // eigenvalue kept below 2.2e-308 would have an infinite reciprocal.
+    let a = Mat::from_fn(3, 3, |i, j| {
+        if i == j {
+            [1e-300, 1e-309, 0.0][i]
+        } else {
+            0.0
+        }
+    });
+    let mut eigen = SymmetricEigen::new(a.as_ref(), Par::Seq).unwrap();
+    let cutoff = eigen.truncate(3, 0.0);
+    assert_eq!(cutoff, f64::MIN_POSITIVE);
+    for &lambda in &eigen.values {
+        assert!(
+            shrinkage(lambda, 0.0, cutoff).is_finite(),
+            "lambda = {lambda:e}"
+        );
+    }
+    assert_eq!(eigen.values.iter().filter(|&&v| v > 0.0).count(), 1);
+}
