@@ -168,6 +168,26 @@ def test_a_transform_in_a_joblib_worker_keeps_to_its_budget() -> None:
     assert set(started.values()) == {1}  # each worker's one-thread pool, nothing more
 
 
+def _draw_in_worker(X: np.ndarray) -> tuple:
+    """A joblib task: its process, the threads drawing the weights started, the weights."""
+    before = set(os.listdir("/proc/self/task"))
+    model = RandomFeatures(n_components=512, random_state=0).fit(X)
+    return os.getpid(), len(set(os.listdir("/proc/self/task")) - before), model.random_weights_
+
+
+def test_drawing_the_weights_in_a_joblib_worker_keeps_to_its_budget() -> None:
+    """The draws run on the worker's 1-thread pool (they ran on the pool of every core)."""
+    X = np.random.default_rng(1).standard_normal((3000, 16))
+    expected = RandomFeatures(n_components=512, random_state=0).fit(X).random_weights_
+    with joblib.parallel_config(backend="loky", inner_max_num_threads=1, idle_worker_timeout=43):
+        results = joblib.Parallel(n_jobs=2)(joblib.delayed(_draw_in_worker)(X) for _ in range(4))
+    started: dict[int, int] = defaultdict(int)
+    for pid, new_threads, weights in results:
+        started[pid] += new_threads
+        np.testing.assert_array_equal(weights, expected)
+    assert set(started.values()) == {1}
+
+
 def fit_and_transform(data: tuple[np.ndarray, np.ndarray], n_jobs: int | None) -> tuple:
     """A fit's coefficients, intercept and alpha, and its features of the training rows."""
     X, y = data

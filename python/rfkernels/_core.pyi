@@ -53,6 +53,7 @@ def draw_frequencies(
     seed: int,
     dtype: str,
     sampling: str = "iid",
+    n_jobs: int | None = None,
 ) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.floating]]:
     """Draw the frequencies (projection weights) of ``n_frequencies`` random features.
 
@@ -63,7 +64,8 @@ def draw_frequencies(
     comes from the block's stream, orthogonalized. With ``"structured"``, ``w``
     holds the diagonals, shape (ceil(n_frequencies / P), 3, P) with ``P`` the
     power of two ``>= n_features_in``. ``dtype`` ("float32" or "float64") is the
-    type the draws are made in.
+    type the draws are made in. ``n_jobs`` threads draw them (None: the shared
+    pool); the draws do not depend on it.
     """
 
 def transform(

@@ -262,7 +262,6 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def _draw(self, X, sample_weight, gamma: float | str) -> RandomFeatures:
         """Draw the weights for the columns of ``X`` (and its scale, for ``"scale"``)."""
         X = validate_X(self, X)
-        resolve_n_jobs(self.n_jobs)  # reject n_jobs=0 at fit, not at the first transform
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X)
         paired = is_paired(self.kernel, self.fourier)
@@ -295,6 +294,7 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             seed=self.seed_,
             dtype=X.dtype.name,
             sampling=self.sampling,
+            n_jobs=resolve_n_jobs(self.n_jobs),
         )
         self.random_weights_ = weights if self.sampling == "structured" else weights.T
         self.random_offset_ = offsets

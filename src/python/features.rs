@@ -63,7 +63,7 @@ type WeightsAndOffsets<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>);
 fn weights_and_offsets<'py, T: numpy::Element>(
     py: Python<'py>,
     shape: &[usize],
-    drawn: crate::Result<(Vec<T>, Vec<T>)>,
+    drawn: PyResult<(Vec<T>, Vec<T>)>,
 ) -> PyResult<WeightsAndOffsets<'py>> {
     let (w, b) = drawn?;
     let w = PyArray1::from_vec(py, w).reshape(shape)?;
@@ -73,7 +73,8 @@ fn weights_and_offsets<'py, T: numpy::Element>(
 /// Draws the frequencies (projection weights) of random features; see `_core.pyi`.
 #[pyfunction(name = "draw_frequencies")]
 #[pyo3(signature = (
-    kernel, *, gamma, bias, paired, n_features_in, n_frequencies, seed, dtype, sampling="iid"
+    kernel, *, gamma, bias, paired, n_features_in, n_frequencies, seed, dtype, sampling="iid",
+    n_jobs=None
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn draw_frequencies_py<'py>(
@@ -87,6 +88,7 @@ pub(super) fn draw_frequencies_py<'py>(
     seed: u64,
     dtype: &str,
     sampling: &str,
+    n_jobs: Option<usize>,
 ) -> PyResult<WeightsAndOffsets<'py>> {
     let kernel = Kernel::new(kernel, gamma, bias)?;
     let sampling = Sampling::new(sampling)?;
@@ -96,14 +98,18 @@ pub(super) fn draw_frequencies_py<'py>(
     let shape = sampling.weights_shape(d, m);
     match dtype {
         "float64" => {
-            let drawn = py.detach(|| {
-                features::draw_frequencies::<f64>(&kernel, sampling, seed, d, m, with_offsets)
+            let drawn = run_detached(py, n_jobs, |ctx| {
+                ctx.install(|| {
+                    features::draw_frequencies::<f64>(&kernel, sampling, seed, d, m, with_offsets)
+                })
             });
             weights_and_offsets(py, &shape, drawn)
         }
         "float32" => {
-            let drawn = py.detach(|| {
-                features::draw_frequencies::<f32>(&kernel, sampling, seed, d, m, with_offsets)
+            let drawn = run_detached(py, n_jobs, |ctx| {
+                ctx.install(|| {
+                    features::draw_frequencies::<f32>(&kernel, sampling, seed, d, m, with_offsets)
+                })
             });
             weights_and_offsets(py, &shape, drawn)
         }
