@@ -88,9 +88,9 @@ def resolve_n_jobs(n_jobs: int | None) -> int | None:
     most the number of cores; ``-1`` means all cores and ``-2`` all but one.
     """
     if n_jobs is None:
-        task = _DEFAULT_THREADS.get()
-        if task is not None or _RAYON_THREADS is not None:
-            return task  # RAYON_NUM_THREADS: the shared pool rayon sized from it
+        if _masking_threads() is not None:
+            # A Dask task's count, or None: the shared pool rayon sized from RAYON_NUM_THREADS.
+            return _DEFAULT_THREADS.get()
         return _budget_threads(_BUDGET.get())
     if n_jobs == 0:
         raise ValueError("n_jobs == 0 has no meaning; use None, a positive count or -1")
