@@ -22,9 +22,17 @@ import dask.array as da
 import joblib
 import numpy as np
 import pytest
-from rfkernels import RandomFeatureRidge, RandomFeatures, _core, _threads
+from rfkernels import (
+    KernelRidge,
+    RandomFeatureRidge,
+    RandomFeatureRidgeClassifier,
+    RandomFeatures,
+    _core,
+    _threads,
+)
 from rfkernels._engine.features import FeatureArrays
 from rfkernels._threads import resolve_n_jobs, task_threads
+from sklearn.base import is_classifier
 from threadpoolctl import ThreadpoolController, threadpool_info, threadpool_limits
 
 #: Cores as rfkernels sees them in the resolution tests, so that budgets below it apply.
@@ -168,23 +176,55 @@ def test_a_transform_in_a_joblib_worker_keeps_to_its_budget() -> None:
     assert set(started.values()) == {1}  # each worker's one-thread pool, nothing more
 
 
-def _draw_in_worker(X: np.ndarray) -> tuple:
-    """A joblib task: its process, the threads drawing the weights started, the weights."""
+def _budgeted_models() -> list:
+    """One model per path a fit can take: the draw alone, primal with LOO, dual, the
+    classifier, exact kernel ridge and Nystrom with the conjugate-gradient solver."""
+    return [
+        RandomFeatures(n_components=512, random_state=0),
+        RandomFeatureRidge(n_components=512, random_state=0),
+        RandomFeatureRidge(n_components=2048, random_state=0),
+        RandomFeatureRidgeClassifier(n_components=512, random_state=0),
+        KernelRidge(alphas=[1e-3, 1e-1]),
+        KernelRidge(alphas=[1e-3], n_centers=256, solver="cg", random_state=0),
+    ]
+
+
+def _outputs(model, X: np.ndarray) -> np.ndarray:
+    """What a fitted model gives for ``X``: its features, or its predictions."""
+    return model.transform(X) if isinstance(model, RandomFeatures) else model.predict(X)
+
+
+def _fit_in_worker(X: np.ndarray, y: np.ndarray) -> tuple:
+    """A joblib task: its process, the threads its fits started, their outputs."""
     before = set(os.listdir("/proc/self/task"))
-    model = RandomFeatures(n_components=512, random_state=0).fit(X)
-    return os.getpid(), len(set(os.listdir("/proc/self/task")) - before), model.random_weights_
+    outputs = []
+    for model in _budgeted_models():
+        target = (y > 0).astype(int) if is_classifier(model) else y
+        outputs.append(_outputs(model.fit(X, target), X))
+    return os.getpid(), len(set(os.listdir("/proc/self/task")) - before), outputs
 
 
-def test_drawing_the_weights_in_a_joblib_worker_keeps_to_its_budget() -> None:
-    """The draws run on the worker's 1-thread pool (they ran on the pool of every core)."""
-    X = np.random.default_rng(1).standard_normal((3000, 16))
-    expected = RandomFeatures(n_components=512, random_state=0).fit(X).random_weights_
+def test_whole_fits_in_a_joblib_worker_keep_to_its_budget() -> None:
+    """Every fit of a 1-thread worker (draw, Gram, eigendecomposition, solutions,
+    LOO, predictions, CG) runs on its one-thread pool: each worker starts 1 thread.
+
+    Before, the draw and the products of the eigenvectors ran on the shared pool of
+    every core. The n = 800 rows give several Gram tiles and LOO blocks, and a dual
+    path for the 2048-wide model.
+    """
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((800, 8)), rng.standard_normal(800)
+    expected = [
+        _outputs(model.fit(X, (y > 0).astype(int) if is_classifier(model) else y), X)
+        for model in _budgeted_models()
+    ]
     with joblib.parallel_config(backend="loky", inner_max_num_threads=1, idle_worker_timeout=43):
-        results = joblib.Parallel(n_jobs=2)(joblib.delayed(_draw_in_worker)(X) for _ in range(4))
+        results = joblib.Parallel(n_jobs=2)(joblib.delayed(_fit_in_worker)(X, y) for _ in range(4))
     started: dict[int, int] = defaultdict(int)
-    for pid, new_threads, weights in results:
+    for pid, new_threads, outputs in results:
         started[pid] += new_threads
-        np.testing.assert_array_equal(weights, expected)
+        for got, want in zip(outputs, expected, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
     assert set(started.values()) == {1}
 
 

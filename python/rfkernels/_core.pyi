@@ -312,7 +312,7 @@ class RidgePath:
     def gcv_errors(self, alphas: list[float]) -> _F64:
         """Generalized cross-validation errors, shape (n_alphas, t)."""
 
-    def coef(self, alpha: float) -> tuple[_F64, _F64]:
+    def coef(self, alpha: float, *, n_jobs: int | None = None) -> tuple[_F64, _F64]:
         """Coefficients and intercepts (t,) at ridge ``alpha`` (0: minimum norm).
 
         The coefficients the fit is linear in: of the features, (D, t), for a

@@ -12,6 +12,7 @@ use super::features::feature_map;
 use super::run_detached;
 use super::stats::GramStatisticsPy;
 use crate::features::FeatureMap;
+use crate::parallel::Context;
 use crate::real::Real;
 use crate::ridge::{DualPath, PrimalPath, SpectralParts, SpectralPath, SymmetricEigen};
 use faer::Mat;
@@ -91,7 +92,7 @@ trait PickledPath: SpectralPath + Send + Sync + 'static {
 
     /// The solution at ridge `alpha`: the coefficients the path's fit is linear in
     /// (of the features for the primal path, dual for the dual one) and intercepts.
-    fn solution(&self, alpha: f64) -> crate::Result<(Mat<f64>, Vec<f64>)>;
+    fn solution(&self, alpha: f64, ctx: &Context) -> crate::Result<(Mat<f64>, Vec<f64>)>;
 }
 
 impl PickledPath for PrimalPath {
@@ -100,8 +101,8 @@ impl PickledPath for PrimalPath {
         PyTuple::new(py, means.map(|m| PyArray1::from_slice(py, m)))
     }
 
-    fn solution(&self, alpha: f64) -> crate::Result<(Mat<f64>, Vec<f64>)> {
-        self.coef(alpha)
+    fn solution(&self, alpha: f64, ctx: &Context) -> crate::Result<(Mat<f64>, Vec<f64>)> {
+        self.coef(alpha, ctx)
     }
 }
 
@@ -118,8 +119,8 @@ impl PickledPath for DualPath {
         state.into_pyobject(py)
     }
 
-    fn solution(&self, alpha: f64) -> crate::Result<(Mat<f64>, Vec<f64>)> {
-        self.dual_coef(alpha)
+    fn solution(&self, alpha: f64, ctx: &Context) -> crate::Result<(Mat<f64>, Vec<f64>)> {
+        self.dual_coef(alpha, ctx)
     }
 }
 
@@ -178,8 +179,14 @@ impl RidgePathPy {
         errors(py, self.path.gcv_errors(&alphas))
     }
 
-    fn coef<'py>(&self, py: Python<'py>, alpha: f64) -> PyResult<CoefAndIntercept<'py>> {
-        let (coef, intercept) = self.path.solution(alpha)?;
+    #[pyo3(signature = (alpha, *, n_jobs=None))]
+    fn coef<'py>(
+        &self,
+        py: Python<'py>,
+        alpha: f64,
+        n_jobs: Option<usize>,
+    ) -> PyResult<CoefAndIntercept<'py>> {
+        let (coef, intercept) = run_detached(py, n_jobs, |ctx| self.path.solution(alpha, ctx))?;
         Ok((to_numpy(py, &coef)?, PyArray1::from_vec(py, intercept)))
     }
 

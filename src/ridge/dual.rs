@@ -156,7 +156,7 @@ impl DualPath {
             return Err(Error::NonFinite(TARGETS_OVERFLOW.into()));
         }
         let scale = (0..n).fold(0.0, |top: f64, i| top.max(s[i] * kernel[(i, i)].abs()));
-        let (eigen, cutoff) = SymmetricEigen::decompose(centered, n, scale, Par::rayon(0), ctx)?;
+        let (eigen, cutoff) = SymmetricEigen::decompose(centered, n, scale, true, ctx)?;
         let projected_targets = ctx.install(|| eigen.vectors.transpose() * &scaled_targets);
         let projected_cross = Mat::from_fn(n, t, |j, k| {
             eigen.values[j].sqrt() * projected_targets[(j, k)]
@@ -185,7 +185,7 @@ impl DualPath {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for a negative or non-finite `alpha`.
-    pub fn dual_coef(&self, alpha: f64) -> Result<(Mat<f64>, Vec<f64>)> {
+    pub fn dual_coef(&self, alpha: f64, ctx: &Context) -> Result<(Mat<f64>, Vec<f64>)> {
         check_alpha(alpha)?;
         let SpectralParts { eigen, cutoff, .. } = &self.spectrum;
         let (n, t) = (
@@ -195,7 +195,7 @@ impl DualPath {
         let scaled = Mat::from_fn(n, t, |j, k| {
             shrinkage(eigen.values[j], alpha, *cutoff) * self.projected_targets[(j, k)]
         });
-        let mut beta = &eigen.vectors * scaled;
+        let mut beta = ctx.install(|| &eigen.vectors * scaled);
         // With an intercept the fit lies in the range of the centered kernel, which
         // is orthogonal to the intercept direction v (zero without intercept). The
         // eigenvectors of tiny eigenvalues carry a rounding-size component along v,

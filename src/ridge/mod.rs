@@ -86,8 +86,9 @@ impl SymmetricEigen {
         Ok(Self { values, vectors })
     }
 
-    /// Decomposes the symmetric `a` (consumed, freed when done) on `ctx`'s pool
-    /// with the parallelism `par` while polling its interrupt, then truncates it
+    /// Decomposes the symmetric `a` (consumed, freed when done) on `ctx`'s pool,
+    /// on all its threads if `parallel` (else with `Par::Seq`), while polling its
+    /// interrupt, then truncates it
     /// as [`SymmetricEigen::truncate`]; returns the decomposition and the cut-off.
     ///
     /// # Errors
@@ -96,10 +97,15 @@ impl SymmetricEigen {
         a: Mat<f64>,
         dim: usize,
         scale: f64,
-        par: Par,
+        parallel: bool,
         ctx: &Context,
     ) -> Result<(Self, f64)> {
-        let mut eigen = ctx.run_interruptible(move || Self::new(a.as_ref(), par))?;
+        // `Par::rayon(0)` reads the thread count of the pool it is made on: made
+        // here, on the caller's thread, it would start rayon's shared pool.
+        let mut eigen = ctx.run_interruptible(move || {
+            let par = if parallel { Par::rayon(0) } else { Par::Seq };
+            Self::new(a.as_ref(), par)
+        })?;
         let cutoff = eigen.truncate(dim, scale);
         Ok((eigen, cutoff))
     }

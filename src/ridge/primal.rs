@@ -85,13 +85,8 @@ impl PrimalPath {
             feature_means,
             target_means,
         } = acc.centered(fit_intercept);
-        let (eigen, cutoff) = SymmetricEigen::decompose(
-            stats.gram,
-            n_samples.max(n_components),
-            scale,
-            Par::rayon(0),
-            ctx,
-        )?;
+        let (eigen, cutoff) =
+            SymmetricEigen::decompose(stats.gram, n_samples.max(n_components), scale, true, ctx)?;
         let projected_cross = ctx.install(|| eigen.vectors.transpose() * &stats.cross);
         Ok(Self {
             spectrum: SpectralParts {
@@ -113,7 +108,7 @@ impl PrimalPath {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for a negative or non-finite `alpha`.
-    pub fn coef(&self, alpha: f64) -> Result<(Mat<f64>, Vec<f64>)> {
+    pub fn coef(&self, alpha: f64, ctx: &Context) -> Result<(Mat<f64>, Vec<f64>)> {
         check_alpha(alpha)?;
         let SpectralParts {
             eigen,
@@ -125,7 +120,7 @@ impl PrimalPath {
         let scaled = Mat::from_fn(d, t, |j, k| {
             shrinkage(eigen.values[j], alpha, *cutoff) * projected_cross[(j, k)]
         });
-        let coef = &eigen.vectors * scaled;
+        let coef = ctx.install(|| &eigen.vectors * scaled);
         let intercept = (0..t)
             .map(|k| {
                 let offset: f64 = (0..d).map(|j| self.feature_means[j] * coef[(j, k)]).sum();
@@ -153,7 +148,7 @@ impl PrimalPath {
         alphas: &[f64],
         ctx: &Context,
     ) -> Result<Mat<f64>> {
-        let pass = self.loo_pass(x.nrows(), y, alphas)?;
+        let pass = self.loo_pass(x.nrows(), y, alphas, ctx)?;
         let d = self.spectrum.rank();
         if features.n_components() != d {
             return Err(Error::Shape(format!(
@@ -195,7 +190,7 @@ impl PrimalPath {
             )));
         }
         let pass = self
-            .loo_pass(x.nrows(), y, alphas)?
+            .loo_pass(x.nrows(), y, alphas, ctx)?
             .lifted(lift, &self.feature_means, ctx);
         pass.sums(self, y, sample_weight, ctx, |start, rows, u| {
             let out = MatMut::from_column_major_slice_mut(u, rows, m);
@@ -224,8 +219,8 @@ impl PrimalPath {
                 z.nrows(),
             )));
         }
-        let pass = self.loo_pass(z.nrows(), y, alphas)?;
         let global = Context::global();
+        let pass = self.loo_pass(z.nrows(), y, alphas, &global)?;
         let sums = pass.sums(self, y, sample_weight, &global, |start, rows, dst| {
             dst.copy_from_slice(&crate::linalg::column_major(z.subrows(start, rows)));
             Ok(())
@@ -233,7 +228,13 @@ impl PrimalPath {
         Ok(sums / (n_samples as f64))
     }
 
-    fn loo_pass(&self, n: usize, y: MatRef<'_, f64>, alphas: &[f64]) -> Result<LooPass> {
+    fn loo_pass(
+        &self,
+        n: usize,
+        y: MatRef<'_, f64>,
+        alphas: &[f64],
+        ctx: &Context,
+    ) -> Result<LooPass> {
         check_alphas(alphas)?;
         let SpectralParts {
             eigen,
@@ -258,14 +259,16 @@ impl PrimalPath {
         let mut projector = Mat::<f64>::zeros(d, d + t * n_alphas);
         projector.subcols_mut(0, d).copy_from(&eigen.vectors);
         let coefficients = projector.subcols_mut(d, t * n_alphas);
-        matmul(
-            coefficients,
-            Accum::Replace,
-            &eigen.vectors,
-            &fitted,
-            1.0,
-            Par::rayon(0),
-        );
+        ctx.install(|| {
+            matmul(
+                coefficients,
+                Accum::Replace,
+                &eigen.vectors,
+                &fitted,
+                1.0,
+                Par::rayon(0),
+            )
+        });
         Ok(LooPass {
             shrink,
             projector,

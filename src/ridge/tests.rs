@@ -73,7 +73,7 @@ fn coefficients_solve_the_normal_equations() {
         let path = PrimalPath::new(acc.clone(), intercept, &Context::global()).unwrap();
         let c = acc.clone().centered(intercept).stats;
         for alpha in ALPHAS {
-            let (coef, _) = path.coef(alpha).unwrap();
+            let (coef, _) = path.coef(alpha, &Context::global()).unwrap();
             let lhs = &c.gram * &coef + alpha * &coef;
             for j in 0..p.d {
                 for k in 0..t {
@@ -110,7 +110,7 @@ fn loo_and_train_errors_equal_brute_force_refits() {
         let loo = loo_on_inputs(&path, &p, t, w, &ALPHAS);
         let train = path.train_errors(&ALPHAS).unwrap();
         for (a, &alpha) in ALPHAS.iter().enumerate() {
-            let (coef, b) = path.coef(alpha).unwrap();
+            let (coef, b) = path.coef(alpha, &Context::global()).unwrap();
             for k in 0..t {
                 let (mut brute_loo, mut brute_train) = (0.0, 0.0);
                 for i in 0..p.n {
@@ -121,7 +121,7 @@ fn loo_and_train_errors_equal_brute_force_refits() {
                         &Context::global(),
                     )
                     .unwrap()
-                    .coef(alpha)
+                    .coef(alpha, &Context::global())
                     .unwrap();
                     let s_i = if weighted { p.s[i] } else { 1.0 };
                     let row = &p.x[i * p.d..(i + 1) * p.d];
@@ -190,8 +190,8 @@ fn dual_equals_primal() {
         let primal_loo = loo_on_inputs(&path, &p, t, w, &ALPHAS);
         let dual_loo = dual.loo_errors(&ALPHAS, &Context::global()).unwrap();
         for (a, &alpha) in ALPHAS.iter().enumerate() {
-            let (coef, b) = path.coef(alpha).unwrap();
-            let (d, b_dual) = dual.dual_coef(alpha).unwrap();
+            let (coef, b) = path.coef(alpha, &Context::global()).unwrap();
+            let (d, b_dual) = dual.dual_coef(alpha, &Context::global()).unwrap();
             for k in 0..t {
                 assert!(
                     (b[k] - b_dual[k]).abs() < 1e-8 * (1.0 + b[k].abs()),
@@ -319,10 +319,13 @@ fn coefficients_refuse_a_bad_alpha() {
         let want = Err(Error::InvalidParameter(format!(
             "alpha must be a non-negative finite number, got {alpha}"
         )));
-        assert_eq!(primal.coef(alpha).map(|_| ()), want);
-        assert_eq!(dual.dual_coef(alpha).map(|_| ()), want);
+        assert_eq!(primal.coef(alpha, &Context::global()).map(|_| ()), want);
+        assert_eq!(dual.dual_coef(alpha, &Context::global()).map(|_| ()), want);
     }
-    assert!(primal.coef(0.0).is_ok() && dual.dual_coef(0.0).is_ok());
+    assert!(
+        primal.coef(0.0, &Context::global()).is_ok()
+            && dual.dual_coef(0.0, &Context::global()).is_ok()
+    );
 }
 
 /// `X X^T` of the problem's inputs.

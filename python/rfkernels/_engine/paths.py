@@ -116,7 +116,7 @@ class PrimalPath(_Path):
 
     def coef(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
         """Coefficients ``(D, n_targets)`` and intercepts ``(n_targets,)`` at ``alpha``."""
-        coef, intercept = self.core.coef(alpha)
+        coef, intercept = self.core.coef(alpha, n_jobs=self.n_jobs)
         return coef, intercept + self.shift
 
     def loo_errors(self, alphas: np.ndarray) -> np.ndarray:
@@ -145,7 +145,7 @@ class PrimalPath(_Path):
             fold = _core.PrimalRidgePath(
                 train_stats, fit_intercept=self.fit_intercept, n_jobs=self.n_jobs
             )
-            solutions = [fold.coef(float(alpha)) for alpha in alphas]
+            solutions = [fold.coef(float(alpha), n_jobs=self.n_jobs) for alpha in alphas]
             coef = np.concatenate([c for c, _ in solutions], axis=1)
             intercept = np.concatenate([b for _, b in solutions])
             targets = np.tile(np.arange(n_targets), len(alphas))
@@ -318,7 +318,7 @@ class DualPath(_Path):
 
     def coef(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
         """Coefficients at ``alpha``: dual ``(n, t)``, or of the features ``(D, t)``."""
-        dual, intercept = self.core.coef(alpha)
+        dual, intercept = self.core.coef(alpha, n_jobs=self.n_jobs)
         coef = dual if self.features is None else self.features.T @ dual
         return coef, intercept + self.shift
 
@@ -338,7 +338,7 @@ class DualPath(_Path):
             fold = self._decompose(train)
             cross_kernel = self.K[np.ix_(test, train)]
             for a, alpha in enumerate(alphas):
-                dual, intercept = fold.coef(float(alpha))
+                dual, intercept = fold.coef(float(alpha), n_jobs=self.n_jobs)
                 residuals = self.Y[test] - (cross_kernel @ dual + intercept)
                 errors[a] += weights[test] @ np.square(residuals)
             test_weight += weights[test].sum()
