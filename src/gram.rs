@@ -17,7 +17,7 @@
 
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureSource};
-use crate::linalg::column_major;
+use crate::linalg::{column_major, pool_matmul, pool_product};
 use crate::parallel::Context;
 use crate::real::Real;
 use faer::linalg::matmul::matmul;
@@ -319,8 +319,9 @@ impl GramAccumulator {
         }
         let gram = Mat::from_fn(d, d, |i, j| self.gram[(i.max(j), i.min(j))]);
         let (gram, cross) = ctx.install(|| {
-            let half = &gram * p;
-            (p.transpose() * &half, p.transpose() * &self.cross)
+            let half = pool_matmul(gram.as_ref(), p);
+            let cross = pool_matmul(p.transpose(), self.cross.as_ref());
+            (pool_matmul(p.transpose(), half.as_ref()), cross)
         });
         let feature_sums = (0..p.ncols())
             .map(|c| (0..d).map(|i| p[(i, c)] * self.feature_sums[i]).sum())
@@ -394,16 +395,7 @@ impl GramAccumulator {
         }
         let gram = Mat::from_fn(d, d, |i, j| self.gram[(i.max(j), i.min(j))]);
         let mut products = Mat::<f64>::zeros(d, m);
-        ctx.install(|| {
-            matmul(
-                products.as_mut(),
-                Accum::Replace,
-                &gram,
-                coef,
-                1.0,
-                Par::rayon(0),
-            )
-        });
+        ctx.install(|| pool_product(products.as_mut(), Accum::Replace, gram.as_ref(), coef));
         Ok((0..m)
             .map(|c| {
                 let (k, b) = (target[c], intercept[c]);

@@ -18,6 +18,32 @@ pub fn matmul_into<T: Real>(dst: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>) {
     faer::linalg::matmul::matmul(dst, Accum::Replace, a, b, T::one(), Par::Seq);
 }
 
+/// `dst = a @ b` (`Accum::Replace`) or `dst += a @ b` (`Accum::Add`) on the threads
+/// of the current pool, with bits that do not depend on how many there are.
+///
+/// faer shares a product of several rows and columns among threads by blocks of
+/// rows and columns, never splitting an inner sum; a matrix-vector product it
+/// shares by its inner sum, whose rounding then follows the thread count, so a
+/// product with one row or one column runs sequentially (it is memory-bound).
+///
+/// # Panics
+/// If the shapes do not match.
+pub fn pool_product(dst: MatMut<'_, f64>, accum: Accum, a: MatRef<'_, f64>, b: MatRef<'_, f64>) {
+    let par = if a.nrows() == 1 || b.ncols() == 1 {
+        Par::Seq
+    } else {
+        Par::rayon(0)
+    };
+    faer::linalg::matmul::matmul(dst, accum, a, b, 1.0, par);
+}
+
+/// `a @ b` as [`pool_product`] computes it.
+pub fn pool_matmul(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
+    let mut out = Mat::zeros(a.nrows(), b.ncols());
+    pool_product(out.as_mut(), Accum::Replace, a, b);
+    out
+}
+
 /// A row-major `nrows x ncols` slice as a faer view.
 ///
 /// # Panics

@@ -51,7 +51,7 @@ impl NystroemBasis {
         let mut k = vec![0.0; m * m];
         kernel_matrix(centers, None, kernel, &mut k, ctx)?;
         let k = Mat::from_fn(m, m, |i, j| k[i * m + j]);
-        let (eigen, cutoff) = SymmetricEigen::decompose(k, m, 0.0, false, ctx)?;
+        let (eigen, cutoff) = SymmetricEigen::decompose(k, m, 0.0, ctx)?;
         // Ascending values: the kept ones are the last, taken in descending order.
         let kept: Vec<usize> = (0..m).rev().filter(|&j| eigen.values[j] > 0.0).collect();
         let eigenvalues: Vec<f64> = kept.iter().map(|&j| eigen.values[j]).collect();

@@ -20,6 +20,7 @@
 use super::spectrum::{SpectralParts, SpectralPath};
 use super::{SymmetricEigen, TARGETS_OVERFLOW, check_alpha, check_alphas, loo_squared, shrinkage};
 use crate::error::{Error, Result};
+use crate::linalg::pool_matmul;
 use crate::parallel::Context;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
@@ -156,8 +157,9 @@ impl DualPath {
             return Err(Error::NonFinite(TARGETS_OVERFLOW.into()));
         }
         let scale = (0..n).fold(0.0, |top: f64, i| top.max(s[i] * kernel[(i, i)].abs()));
-        let (eigen, cutoff) = SymmetricEigen::decompose(centered, n, scale, true, ctx)?;
-        let projected_targets = ctx.install(|| eigen.vectors.transpose() * &scaled_targets);
+        let (eigen, cutoff) = SymmetricEigen::decompose(centered, n, scale, ctx)?;
+        let projected_targets =
+            ctx.install(|| pool_matmul(eigen.vectors.transpose(), scaled_targets.as_ref()));
         let projected_cross = Mat::from_fn(n, t, |j, k| {
             eigen.values[j].sqrt() * projected_targets[(j, k)]
         });
@@ -195,7 +197,7 @@ impl DualPath {
         let scaled = Mat::from_fn(n, t, |j, k| {
             shrinkage(eigen.values[j], alpha, *cutoff) * self.projected_targets[(j, k)]
         });
-        let mut beta = ctx.install(|| &eigen.vectors * scaled);
+        let mut beta = ctx.install(|| pool_matmul(eigen.vectors.as_ref(), scaled.as_ref()));
         // With an intercept the fit lies in the range of the centered kernel, which
         // is orthogonal to the intercept direction v (zero without intercept). The
         // eigenvectors of tiny eigenvalues carry a rounding-size component along v,

@@ -16,6 +16,7 @@ use super::{SymmetricEigen, TARGETS_OVERFLOW, check_alpha, check_alphas, loo_squ
 use crate::error::{Error, Result};
 use crate::features::FeatureSource;
 use crate::gram::{CenteredStats, GramAccumulator};
+use crate::linalg::{pool_matmul, pool_product};
 use crate::parallel::Context;
 use crate::real::Real;
 use faer::linalg::matmul::matmul;
@@ -86,8 +87,9 @@ impl PrimalPath {
             target_means,
         } = acc.centered(fit_intercept);
         let (eigen, cutoff) =
-            SymmetricEigen::decompose(stats.gram, n_samples.max(n_components), scale, true, ctx)?;
-        let projected_cross = ctx.install(|| eigen.vectors.transpose() * &stats.cross);
+            SymmetricEigen::decompose(stats.gram, n_samples.max(n_components), scale, ctx)?;
+        let projected_cross =
+            ctx.install(|| pool_matmul(eigen.vectors.transpose(), stats.cross.as_ref()));
         Ok(Self {
             spectrum: SpectralParts {
                 eigen,
@@ -120,7 +122,7 @@ impl PrimalPath {
         let scaled = Mat::from_fn(d, t, |j, k| {
             shrinkage(eigen.values[j], alpha, *cutoff) * projected_cross[(j, k)]
         });
-        let coef = ctx.install(|| &eigen.vectors * scaled);
+        let coef = ctx.install(|| pool_matmul(eigen.vectors.as_ref(), scaled.as_ref()));
         let intercept = (0..t)
             .map(|k| {
                 let offset: f64 = (0..d).map(|j| self.feature_means[j] * coef[(j, k)]).sum();
@@ -260,13 +262,11 @@ impl PrimalPath {
         projector.subcols_mut(0, d).copy_from(&eigen.vectors);
         let coefficients = projector.subcols_mut(d, t * n_alphas);
         ctx.install(|| {
-            matmul(
+            pool_product(
                 coefficients,
                 Accum::Replace,
-                &eigen.vectors,
-                &fitted,
-                1.0,
-                Par::rayon(0),
+                eigen.vectors.as_ref(),
+                fitted.as_ref(),
             )
         });
         Ok(LooPass {
@@ -308,7 +308,7 @@ impl LooPass {
                     .sum()
             })
             .collect();
-        let projector = ctx.install(|| lift * &self.projector);
+        let projector = ctx.install(|| pool_matmul(lift, self.projector.as_ref()));
         Self {
             shrink: self.shrink,
             projector,
