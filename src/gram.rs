@@ -318,11 +318,9 @@ impl GramAccumulator {
             )));
         }
         let gram = Mat::from_fn(d, d, |i, j| self.gram[(i.max(j), i.min(j))]);
-        let (gram, cross) = ctx.install(|| {
-            let half = pool_matmul(gram.as_ref(), p);
-            let cross = pool_matmul(p.transpose(), self.cross.as_ref());
-            (pool_matmul(p.transpose(), half.as_ref()), cross)
-        });
+        let half = pool_matmul(gram.as_ref(), p, ctx);
+        let cross = pool_matmul(p.transpose(), self.cross.as_ref(), ctx);
+        let gram = pool_matmul(p.transpose(), half.as_ref(), ctx);
         let feature_sums = (0..p.ncols())
             .map(|c| (0..d).map(|i| p[(i, c)] * self.feature_sums[i]).sum())
             .collect();
@@ -395,7 +393,7 @@ impl GramAccumulator {
         }
         let gram = Mat::from_fn(d, d, |i, j| self.gram[(i.max(j), i.min(j))]);
         let mut products = Mat::<f64>::zeros(d, m);
-        ctx.install(|| pool_product(products.as_mut(), Accum::Replace, gram.as_ref(), coef));
+        pool_product(products.as_mut(), Accum::Replace, gram.as_ref(), coef, ctx);
         Ok((0..m)
             .map(|c| {
                 let (k, b) = (target[c], intercept[c]);

@@ -1,5 +1,7 @@
-//! Dense products on row-major buffers, through faer's GEMM.
+//! Dense products through faer's GEMM: sequential ones on row-major buffers, and
+//! products on a [`Context`]'s pool whose bits do not depend on its thread count.
 
+use crate::parallel::Context;
 use crate::real::Real;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::{householder, qr::no_pivoting::factor as qr};
@@ -19,7 +21,7 @@ pub fn matmul_into<T: Real>(dst: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>) {
 }
 
 /// `dst = a @ b` (`Accum::Replace`) or `dst += a @ b` (`Accum::Add`) on the threads
-/// of the current pool, with bits that do not depend on how many there are.
+/// of `ctx`'s pool, with bits that do not depend on how many there are.
 ///
 /// faer shares a product of several rows and columns among threads by blocks of
 /// rows and columns, never splitting an inner sum; a matrix-vector product it
@@ -28,19 +30,25 @@ pub fn matmul_into<T: Real>(dst: &mut [T], a: MatRef<'_, T>, b: MatRef<'_, T>) {
 ///
 /// # Panics
 /// If the shapes do not match.
-pub fn pool_product(dst: MatMut<'_, f64>, accum: Accum, a: MatRef<'_, f64>, b: MatRef<'_, f64>) {
-    let par = if a.nrows() == 1 || b.ncols() == 1 {
-        Par::Seq
+pub fn pool_product(
+    dst: MatMut<'_, f64>,
+    accum: Accum,
+    a: MatRef<'_, f64>,
+    b: MatRef<'_, f64>,
+    ctx: &Context,
+) {
+    if a.nrows() == 1 || b.ncols() == 1 {
+        faer::linalg::matmul::matmul(dst, accum, a, b, 1.0, Par::Seq);
     } else {
-        Par::rayon(0)
-    };
-    faer::linalg::matmul::matmul(dst, accum, a, b, 1.0, par);
+        // `Par::rayon(0)` takes the size of the pool it is made on: made inside.
+        ctx.install(|| faer::linalg::matmul::matmul(dst, accum, a, b, 1.0, Par::rayon(0)));
+    }
 }
 
 /// `a @ b` as [`pool_product`] computes it.
-pub fn pool_matmul(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
+pub fn pool_matmul(a: MatRef<'_, f64>, b: MatRef<'_, f64>, ctx: &Context) -> Mat<f64> {
     let mut out = Mat::zeros(a.nrows(), b.ncols());
-    pool_product(out.as_mut(), Accum::Replace, a, b);
+    pool_product(out.as_mut(), Accum::Replace, a, b, ctx);
     out
 }
 

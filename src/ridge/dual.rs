@@ -159,7 +159,7 @@ impl DualPath {
         let scale = (0..n).fold(0.0, |top: f64, i| top.max(s[i] * kernel[(i, i)].abs()));
         let (eigen, cutoff) = SymmetricEigen::decompose(centered, n, scale, ctx)?;
         let projected_targets =
-            ctx.install(|| pool_matmul(eigen.vectors.transpose(), scaled_targets.as_ref()));
+            pool_matmul(eigen.vectors.transpose(), scaled_targets.as_ref(), ctx);
         let projected_cross = Mat::from_fn(n, t, |j, k| {
             eigen.values[j].sqrt() * projected_targets[(j, k)]
         });
@@ -197,7 +197,7 @@ impl DualPath {
         let scaled = Mat::from_fn(n, t, |j, k| {
             shrinkage(eigen.values[j], alpha, *cutoff) * self.projected_targets[(j, k)]
         });
-        let mut beta = ctx.install(|| pool_matmul(eigen.vectors.as_ref(), scaled.as_ref()));
+        let mut beta = pool_matmul(eigen.vectors.as_ref(), scaled.as_ref(), ctx);
         // With an intercept the fit lies in the range of the centered kernel, which
         // is orthogonal to the intercept direction v (zero without intercept). The
         // eigenvectors of tiny eigenvalues carry a rounding-size component along v,

@@ -95,8 +95,8 @@ impl SymmetricEigen {
 
     /// Decomposes the symmetric `a` (consumed, freed when done) on `ctx`'s pool,
     /// its work split [`EIGEN_PARTS`] ways whatever the pool, while polling its
-    /// interrupt, then truncates it
-    /// as [`SymmetricEigen::truncate`]; returns the decomposition and the cut-off.
+    /// interrupt, then truncates it as [`SymmetricEigen::truncate`]; returns the
+    /// decomposition and the cut-off.
     ///
     /// # Errors
     /// [`Error::NoConvergence`]; [`Error::Interrupted`] if the interrupt fires.

@@ -88,8 +88,7 @@ impl PrimalPath {
         } = acc.centered(fit_intercept);
         let (eigen, cutoff) =
             SymmetricEigen::decompose(stats.gram, n_samples.max(n_components), scale, ctx)?;
-        let projected_cross =
-            ctx.install(|| pool_matmul(eigen.vectors.transpose(), stats.cross.as_ref()));
+        let projected_cross = pool_matmul(eigen.vectors.transpose(), stats.cross.as_ref(), ctx);
         Ok(Self {
             spectrum: SpectralParts {
                 eigen,
@@ -122,7 +121,7 @@ impl PrimalPath {
         let scaled = Mat::from_fn(d, t, |j, k| {
             shrinkage(eigen.values[j], alpha, *cutoff) * projected_cross[(j, k)]
         });
-        let coef = ctx.install(|| pool_matmul(eigen.vectors.as_ref(), scaled.as_ref()));
+        let coef = pool_matmul(eigen.vectors.as_ref(), scaled.as_ref(), ctx);
         let intercept = (0..t)
             .map(|k| {
                 let offset: f64 = (0..d).map(|j| self.feature_means[j] * coef[(j, k)]).sum();
@@ -261,14 +260,8 @@ impl PrimalPath {
         let mut projector = Mat::<f64>::zeros(d, d + t * n_alphas);
         projector.subcols_mut(0, d).copy_from(&eigen.vectors);
         let coefficients = projector.subcols_mut(d, t * n_alphas);
-        ctx.install(|| {
-            pool_product(
-                coefficients,
-                Accum::Replace,
-                eigen.vectors.as_ref(),
-                fitted.as_ref(),
-            )
-        });
+        let vectors = eigen.vectors.as_ref();
+        pool_product(coefficients, Accum::Replace, vectors, fitted.as_ref(), ctx);
         Ok(LooPass {
             shrink,
             projector,
@@ -308,7 +301,7 @@ impl LooPass {
                     .sum()
             })
             .collect();
-        let projector = ctx.install(|| pool_matmul(lift, self.projector.as_ref()));
+        let projector = pool_matmul(lift, self.projector.as_ref(), ctx);
         Self {
             shrink: self.shrink,
             projector,
