@@ -363,6 +363,26 @@ pub fn exp_nonpositive_in_place(isa: Isa, values: &mut [f64]) {
     exp_nonpositive_generic(isa, values);
 }
 
+multiversion! {
+    fn rbf_row_generic<T: Real>(row: &mut [T], x_norm: T, y_norms: &[T], gamma: T) {
+        let two = T::from_f64(2.0);
+        for (v, &y_norm) in row.iter_mut().zip(y_norms) {
+            let exponent = -gamma * (x_norm + y_norm - two * *v).max(T::zero());
+            *v = T::from_f64(exp_nonpositive_one(exponent.to_f64()));
+        }
+    }
+}
+
+/// `row[j] = exp(-gamma max(x_norm + y_norms[j] - 2 row[j], 0))` in place: a row of
+/// the RBF kernel from the inner products `row[j] = x . y_j` and the squared norms.
+///
+/// # Panics
+/// If `y_norms` is shorter than `row`.
+pub fn rbf_row_in_place(isa: Isa, row: &mut [f64], x_norm: f64, y_norms: &[f64], gamma: f64) {
+    assert!(y_norms.len() >= row.len(), "one norm per entry of the row");
+    rbf_row_generic(isa, row, x_norm, y_norms, gamma);
+}
+
 /// Terms of the Taylor series `asin s = s (1 + z R(z))`, `z = s^2`, kept for
 /// `z <= 1/4`: `R(z) = sum_k a_(k+1) z^k` with `a_k = C(2k, k) / (4^k (2k + 1))`.
 /// The first omitted term is below `2^-56` of `asin s`.
@@ -560,6 +580,13 @@ mod tests {
             reference.copy_from_slice(&neg);
             exp_nonpositive_in_place(Isa::detect(), &mut fast);
             exp_nonpositive_in_place(Isa::scalar(), &mut reference);
+            assert_eq!(fast, reference);
+            // RBF rows from inner products around the norms' sum: every clamp.
+            let y_norms: Vec<f64> = b.iter().map(|v| v * v).collect();
+            fast.copy_from_slice(&x);
+            reference.copy_from_slice(&x);
+            rbf_row_in_place(Isa::detect(), &mut fast, 30.0, &y_norms, 0.7);
+            rbf_row_in_place(Isa::scalar(), &mut reference, 30.0, &y_norms, 0.7);
             assert_eq!(fast, reference);
             // Inner products with norms from 0 up to parallel: every branch.
             let norms: Vec<f64> = b.iter().map(|v| 20.0 * v.abs()).collect();

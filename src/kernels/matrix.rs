@@ -12,7 +12,9 @@ use crate::error::{Error, Result, check_output_len};
 use crate::linalg::row_norms_squared;
 use crate::parallel::Context;
 use crate::real::Real;
-use crate::simd::{ArcCosineOrder, Isa, arc_cosine_in_place, exp_nonpositive_in_place};
+use crate::simd::{
+    ArcCosineOrder, Isa, arc_cosine_in_place, exp_nonpositive_in_place, rbf_row_in_place,
+};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
@@ -198,13 +200,10 @@ impl<'a> KernelColumns<'a> {
                 self.dots(x, cols, out, stride);
                 for (i, row) in rows_of(out, stride, n_rows).enumerate() {
                     let row = &mut row[..cols];
-                    for (v, &y_norm) in row.iter_mut().zip(y_norms) {
-                        *v = -gamma * (x_norms[i] + y_norm - 2.0 * *v).max(0.0);
-                    }
+                    rbf_row_in_place(isa, row, x_norms[i], y_norms, gamma);
                     if let Some(j) = diagonal_of(i) {
-                        row[j] = 0.0;
+                        row[j] = 1.0;
                     }
-                    exp_nonpositive_in_place(isa, row);
                 }
             }
             Kernel::Laplacian { gamma } => {
