@@ -20,6 +20,7 @@ use crate::features::{self, FeatureSource};
 use crate::linalg::{column_major, pool_matmul, pool_product};
 use crate::parallel::Context;
 use crate::real::Real;
+use crate::simd::{self, Isa};
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
@@ -42,6 +43,10 @@ pub struct GramAccumulator {
     pub weight_sum: f64,
     /// Number of rows accumulated.
     pub n_samples: usize,
+    /// The relative rounding of the products: `f64::EPSILON`, or `f32::EPSILON`
+    /// once any rows were computed in float32 (it sets the noise floor of the
+    /// spectrum, [`crate::ridge::SymmetricEigen::truncate`]).
+    pub rounding: f64,
 }
 
 /// The statistics of the rows minus their weighted means (for a fit with
@@ -68,6 +73,7 @@ impl GramAccumulator {
             target_squares: vec![0.0; n_targets],
             weight_sum: 0.0,
             n_samples: 0,
+            rounding: f64::EPSILON,
         }
     }
 
@@ -158,6 +164,7 @@ impl GramAccumulator {
         add(&mut self.target_squares, &other.target_squares);
         self.weight_sum += other.weight_sum;
         self.n_samples += other.n_samples;
+        self.rounding = self.rounding.max(other.rounding);
         Ok(())
     }
 
@@ -165,7 +172,8 @@ impl GramAccumulator {
     ///
     /// # Errors
     /// [`Error::Shape`] if `gram` is not `D x D`, `cross` not `D x t`,
-    /// `feature_sums` not `D` long or the target sums not `t` long.
+    /// `feature_sums` not `D` long or the target sums not `t` long;
+    /// [`Error::InvalidParameter`] unless `rounding` is float64's or float32's epsilon.
     #[allow(clippy::too_many_arguments)]
     pub fn from_parts(
         gram: Mat<f64>,
@@ -175,8 +183,16 @@ impl GramAccumulator {
         target_squares: Vec<f64>,
         weight_sum: f64,
         n_samples: usize,
+        rounding: f64,
     ) -> Result<Self> {
         let (d, t) = (gram.nrows(), cross.ncols());
+        let roundings = [f64::EPSILON, f64::from(f32::EPSILON)];
+        if !roundings.contains(&rounding) {
+            return Err(Error::InvalidParameter(format!(
+                "the statistics' rounding is {rounding}; it must be float64's or float32's \
+                 epsilon, {roundings:?}"
+            )));
+        }
         let consistent = gram.ncols() == d
             && cross.nrows() == d
             && feature_sums.len() == d
@@ -203,12 +219,15 @@ impl GramAccumulator {
             target_squares,
             weight_sum,
             n_samples,
+            rounding,
         })
     }
 
     /// Adds the rows of `x` with targets `y` and weights `sample_weight` (ones when
     /// `None`): computes their random features `chunk_rows` rows at a time (as
-    /// [`features::transform`]) and adds their products and sums.
+    /// [`features::transform`]) in the compute type `C` and adds their products
+    /// and sums ([`add_products`]; float32 rows raise
+    /// [`GramAccumulator::rounding`]).
     ///
     /// Peak memory is `O(chunk_rows x (d + D))` beyond the statistics: no `n x D`
     /// matrix is formed. On an error the statistics are left partly updated.
@@ -216,7 +235,7 @@ impl GramAccumulator {
     /// # Errors
     /// As [`features::transform`]; [`Error::Shape`] if `y`, `sample_weight` or the
     /// features do not fit `x` and the statistics.
-    pub fn add_rows<T: Real>(
+    pub fn add_rows<T: Real, C: Real>(
         &mut self,
         x: MatRef<'_, T>,
         y: MatRef<'_, f64>,
@@ -245,7 +264,7 @@ impl GramAccumulator {
         }
         let (mut gram, mut cross) = (self.gram.as_mut(), self.cross.as_mut());
         let feature_sums = &mut self.feature_sums;
-        features::for_each_chunk_f64(x, features, chunk_rows, ctx, |start, z| {
+        features::for_each_chunk(x, features, chunk_rows, ctx, |start, z: &mut [C]| {
             let rows = z.len() / n_components.max(1);
             let w = sample_weight.map(|s| &s[start..start + rows]);
             let (g, c, y) = (gram.as_mut(), cross.as_mut(), y.subrows(start, rows));
@@ -253,6 +272,7 @@ impl GramAccumulator {
             Ok(())
         })?;
         self.add_target_sums(y, sample_weight);
+        self.rounding = self.rounding.max(C::epsilon().to_f64());
         Ok(())
     }
 
@@ -271,6 +291,7 @@ impl GramAccumulator {
         sub(&mut self.target_squares, &other.target_squares);
         self.weight_sum -= other.weight_sum;
         self.n_samples -= other.n_samples.min(self.n_samples);
+        self.rounding = self.rounding.max(other.rounding);
         Ok(())
     }
 
@@ -299,6 +320,7 @@ impl GramAccumulator {
             target_squares: self.target_squares.clone(),
             weight_sum: self.weight_sum,
             n_samples: self.n_samples,
+            rounding: self.rounding,
         })
     }
 
@@ -332,6 +354,7 @@ impl GramAccumulator {
             target_squares: self.target_squares.clone(),
             weight_sum: self.weight_sum,
             n_samples: self.n_samples,
+            rounding: self.rounding,
         })
     }
 
@@ -469,17 +492,21 @@ impl GramAccumulator {
 }
 
 /// Adds `G += Z^T S Z` (lower triangle), `B += Z^T S Y` and `z_sum += Z^T s` for
-/// the column-major rows `z` (`rows x D`, consumed: scaled by `sqrt(s_i)` in place),
-/// targets `y` and weights `sample_weight` (`S = diag(s)`, all ones when `None`),
-/// parallel inside the products with `par`.
+/// the column-major rows `z` (`rows x D` of the compute type `C`, consumed: scaled
+/// by `sqrt(s_i)` in place for `G`), targets `y` and weights `sample_weight`
+/// (`S = diag(s)`, all ones when `None`), parallel inside the products with `par`.
+///
+/// The Gram runs in `C` tile by tile, each tile's product added to `G` in float64
+/// ([`add_lower_gram`]); `B` and `z_sum` are float64 sums (the features widened as
+/// they are read, [`simd::dot_widened`]), so that targets keep their precision.
 ///
 /// # Panics
 /// If the shapes disagree.
-pub fn add_products(
+pub fn add_products<C: Real>(
     gram: MatMut<'_, f64>,
     mut cross: MatMut<'_, f64>,
     feature_sums: &mut [f64],
-    z: &mut [f64],
+    z: &mut [C],
     y: MatRef<'_, f64>,
     sample_weight: Option<&[f64]>,
     par: Par,
@@ -487,48 +514,65 @@ pub fn add_products(
     let (rows, d, t) = (y.nrows(), gram.nrows(), y.ncols());
     assert!(gram.ncols() == d && cross.nrows() == d && cross.ncols() == t);
     assert!(z.len() == rows * d && feature_sums.len() == d);
-    let sqrt_weight = |i: usize| sample_weight.map_or(1.0, |s| s[i].sqrt());
+    // B and z_sum first, from the features as computed: `Z^T [S Y | s]` in float64,
+    // feature column by column (each read once, widened on the fly).
+    let weight = |i: usize| sample_weight.map_or(1.0, |s| s[i]);
+    let yw: Vec<Vec<f64>> = (0..=t)
+        .map(|k| {
+            (0..rows)
+                .map(|i| weight(i) * if k < t { y[(i, k)] } else { 1.0 })
+                .collect()
+        })
+        .collect();
+    let isa = Isa::detect();
+    let column_products = |column: &[C]| -> Vec<f64> {
+        yw.iter()
+            .map(|yw_k| simd::dot_widened(isa, column, yw_k))
+            .collect()
+    };
+    let products: Vec<Vec<f64>> = match par {
+        Par::Seq => z.chunks_exact(rows.max(1)).map(column_products).collect(),
+        Par::Rayon(_) => z
+            .par_chunks_exact(rows.max(1))
+            .map(column_products)
+            .collect(),
+    };
+    if rows > 0 {
+        for (j, column) in products.iter().enumerate() {
+            for (k, &c) in column[..t].iter().enumerate() {
+                cross[(j, k)] += c;
+            }
+            feature_sums[j] += column[t];
+        }
+    }
+    // Then G from the rows scaled by sqrt(s_i) in place.
     if let Some(s) = sample_weight {
-        let sqrt_weights: Vec<f64> = s.iter().map(|v| v.sqrt()).collect();
+        let sqrt_weights: Vec<C> = s.iter().map(|v| C::from_f64(v.sqrt())).collect();
         for column in z.chunks_exact_mut(rows.max(1)) {
             column
                 .iter_mut()
                 .zip(&sqrt_weights)
-                .for_each(|(v, w)| *v *= w);
+                .for_each(|(v, &w)| *v *= w);
         }
     }
-    let zw = MatRef::from_column_major_slice(z, rows, d);
-    // The extra column of y' (sqrt(s_i)) gives z_sum in the same product.
-    let yw = Mat::from_fn(rows, t + 1, |i, k| {
-        sqrt_weight(i) * if k < t { y[(i, k)] } else { 1.0 }
-    });
-    add_lower_gram(gram, zw, par);
-    let mut products = Mat::<f64>::zeros(d, t + 1);
-    matmul(
-        products.as_mut(),
-        Accum::Replace,
-        zw.transpose(),
-        &yw,
-        1.0,
-        par,
-    );
-    cross += products.subcols(0, t);
-    for (sum, &c) in feature_sums.iter_mut().zip(products.col(t).iter()) {
-        *sum += c;
-    }
+    add_lower_gram(gram, MatRef::from_column_major_slice(z, rows, d), par);
 }
 
 /// Width of the column panels (and height of the tiles) of [`add_lower_gram`].
 const GRAM_TILE: usize = 256;
+/// Rows whose products a tile sums in its compute type before adding them to the
+/// float64 Gram: float32 rounding then grows with 512 terms, not with the chunk.
+const SUM_ROWS: usize = 512;
 
-/// `G += Z^T Z` on the lower triangle of `G`, a symmetric rank-`rows` update.
+/// `G += Z^T Z` on the lower triangle of `G`, a symmetric rank-`rows` update: each
+/// tile's product in `Z`'s type, added to `G` in float64.
 ///
 /// The lower triangle is cut into `GRAM_TILE`-wide column panels, each into a
 /// triangular diagonal tile and rectangular tiles below it; every tile is one
 /// sequential product and the tiles run in parallel. Each entry of `G` is thus
 /// computed by one fixed sequence of operations whatever the thread count, so
 /// the bits of `G` do not depend on it.
-fn add_lower_gram(gram: MatMut<'_, f64>, z: MatRef<'_, f64>, par: Par) {
+fn add_lower_gram<C: Real>(gram: MatMut<'_, f64>, z: MatRef<'_, C>, par: Par) {
     let d = gram.nrows();
     let mut tiles = Vec::new();
     let mut right = gram;
@@ -548,23 +592,41 @@ fn add_lower_gram(gram: MatMut<'_, f64>, z: MatRef<'_, f64>, par: Par) {
         }
         start += width;
     }
-    let add_tile = |(tile, row, col): (MatMut<'_, f64>, usize, usize)| {
-        let lhs = z.subcols(row, tile.nrows()).transpose();
-        let rhs = z.subcols(col, tile.ncols());
-        if row == col {
-            triangular::matmul(
-                tile,
-                BlockStructure::TriangularLower,
-                Accum::Add,
-                lhs,
-                BlockStructure::Rectangular,
-                rhs,
-                BlockStructure::Rectangular,
-                1.0,
-                Par::Seq,
-            );
-        } else {
-            matmul(tile, Accum::Add, lhs, rhs, 1.0, Par::Seq);
+    let add_tile = |(mut tile, row, col): (MatMut<'_, f64>, usize, usize)| {
+        let mut product = Mat::<C>::zeros(tile.nrows(), tile.ncols());
+        for first in (0..z.nrows()).step_by(SUM_ROWS) {
+            let rows = SUM_ROWS.min(z.nrows() - first);
+            let block = z.subrows(first, rows);
+            let lhs = block.subcols(row, tile.nrows()).transpose();
+            let rhs = block.subcols(col, tile.ncols());
+            if row == col {
+                triangular::matmul(
+                    product.as_mut(),
+                    BlockStructure::TriangularLower,
+                    Accum::Replace,
+                    lhs,
+                    BlockStructure::Rectangular,
+                    rhs,
+                    BlockStructure::Rectangular,
+                    C::one(),
+                    Par::Seq,
+                );
+            } else {
+                matmul(
+                    product.as_mut(),
+                    Accum::Replace,
+                    lhs,
+                    rhs,
+                    C::one(),
+                    Par::Seq,
+                );
+            }
+            // The upper triangle of a diagonal tile's product stays 0.
+            for (dst, src) in tile.as_mut().col_iter_mut().zip(product.col_iter()) {
+                dst.iter_mut()
+                    .zip(src.iter())
+                    .for_each(|(g, &p)| *g += Real::to_f64(p));
+            }
         }
     };
     match par {
@@ -711,7 +773,7 @@ mod tests {
             let mut streamed = GramAccumulator::new(m, 1);
             let ctx = Context::global();
             streamed
-                .add_rows(x, y, None, &drawn.features(), chunk, &ctx)
+                .add_rows::<f64, f64>(x, y, None, &drawn.features(), chunk, &ctx)
                 .unwrap();
             assert!(close(
                 &flat(streamed.gram.as_ref(), true),
@@ -719,7 +781,56 @@ mod tests {
                 1e-12
             ));
             assert!(close(&streamed.feature_sums, &direct.feature_sums, 1e-12));
+            assert_eq!(streamed.rounding, f64::EPSILON);
         }
+    }
+
+    #[test]
+    fn float32_rows_accumulate_float32_tiles_in_float64() {
+        // 700 rows of float32 data, 300 features: two Gram panels, a partial tile.
+        let (n, d, m) = (700, 4, 300);
+        let x32: Vec<f32> = data(n, d, 2).iter().map(|&v| v as f32).collect();
+        let y = data(n, 2, 3);
+        let s: Vec<f64> = (0..n).map(|i| 0.5 + (i % 4) as f64).collect();
+        let kernel = Kernel::Rbf { gamma: 0.3 };
+        let drawn = Drawn::<f32>::new(&kernel, false, features::Sampling::Iid, 3, d, m);
+        let (x, y) = (row_major(&x32, n, d), row_major(&y, n, 2));
+        let ctx = Context::global();
+        let run = |widen: bool| {
+            let mut acc = GramAccumulator::new(m, 2);
+            let features = drawn.features();
+            if widen {
+                acc.add_rows::<f32, f64>(x, y, Some(&s), &features, 256, &ctx)
+            } else {
+                acc.add_rows::<f32, f32>(x, y, Some(&s), &features, 256, &ctx)
+            }
+            .unwrap();
+            acc
+        };
+        let (single, wide) = (run(false), run(true));
+        assert_eq!(single.rounding, f64::from(f32::EPSILON));
+        assert_eq!(wide.rounding, f64::EPSILON);
+        // The same float32 features: the float32 Gram within float32 rounding of
+        // the float64 sums, the target products (in float64) within far less.
+        assert!(close(
+            &flat(single.gram.as_ref(), true),
+            &flat(wide.gram.as_ref(), true),
+            1e-5
+        ));
+        assert!(!close(
+            &flat(single.gram.as_ref(), true),
+            &flat(wide.gram.as_ref(), true),
+            1e-12
+        ));
+        assert!(close(
+            &flat(single.cross.as_ref(), false),
+            &flat(wide.cross.as_ref(), false),
+            1e-12
+        ));
+        assert!(close(&single.feature_sums, &wide.feature_sums, 1e-12));
+        let mut merged = wide.clone();
+        merged.merge(&single).unwrap();
+        assert_eq!(merged.rounding, f64::from(f32::EPSILON));
     }
 
     fn stats_of(
@@ -837,8 +948,15 @@ mod tests {
                 vec![0.0; 2],
                 0.0,
                 0,
+                f64::EPSILON,
             );
             assert_eq!(parts.is_ok(), consistent);
         }
+        let parts = |rounding| {
+            let (g, c) = (Mat::zeros(1, 1), Mat::zeros(1, 1));
+            GramAccumulator::from_parts(g, c, vec![0.0], vec![0.0], vec![0.0], 0.0, 0, rounding)
+        };
+        assert!(parts(f64::from(f32::EPSILON)).is_ok());
+        assert!(matches!(parts(1e-3), Err(Error::InvalidParameter(_))));
     }
 }

@@ -135,7 +135,7 @@ mod tests {
     fn orthonormal_factor_is_gram_schmidt() {
         for n in [0, 1, 2, 7, 33, 100] {
             let mut rng = crate::rng::feature_stream(1, n as u64);
-            let a = Mat::<f64>::from_fn(n, n, |_, _| f64::standard_normal(&mut rng));
+            let a = Mat::<f64>::from_fn(n, n, |_, _| crate::rng::standard_normal(&mut rng));
             let q = orthonormal_factor(a.clone());
             // Modified Gram-Schmidt of the columns of a, the oracle.
             let mut g = a.clone();

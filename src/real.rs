@@ -1,15 +1,13 @@
 //! [`Real`]: the two float types the core computes in (`f32`, `f64`), with the
-//! constants of the polynomial kernels in [`crate::simd`] and native sampling.
+//! constants of the polynomial kernels in [`crate::simd`].
 
 use faer::traits::ComplexField;
 use num_traits::Float;
-use rand_core::Rng;
-use rand_distr::{Cauchy, Distribution, StandardNormal, StandardUniform};
 
 /// A float type the core computes in: `f32` or `f64`.
 ///
-/// Random weights are drawn natively in this type (float32 features come from
-/// float32 draws, not from float64 draws cast down).
+/// Random weights are drawn in float64 whatever the type and rounded to it
+/// ([`crate::rng`]), so both types compute the same features.
 pub trait Real: Float + ComplexField + Default + Send + Sync + std::fmt::Debug + 'static {
     /// Name of the type as numpy spells it.
     const NAME: &'static str;
@@ -34,44 +32,6 @@ pub trait Real: Float + ComplexField + Default + Send + Sync + std::fmt::Debug +
 
     /// Converts to `f64` (exactly).
     fn to_f64(self) -> f64;
-
-    /// The slice itself when this type is `f64` (lets float64 callers skip a copy).
-    fn as_f64_mut(values: &mut [Self]) -> Option<&mut [f64]>;
-
-    /// A draw from N(0, 1), sampled natively in this type.
-    fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> Self;
-
-    /// A draw from U[0, 1), sampled natively in this type.
-    fn standard_uniform<R: Rng + ?Sized>(rng: &mut R) -> Self;
-
-    /// A draw from the standard Cauchy distribution (median 0, scale 1).
-    fn standard_cauchy<R: Rng + ?Sized>(rng: &mut R) -> Self;
-
-    /// A draw from the standard Laplace distribution (density `exp(-|x|) / 2`): an
-    /// exponential draw `-ln(1 - u)` with a random sign, from two uniforms.
-    fn standard_laplace<R: Rng + ?Sized>(rng: &mut R) -> Self;
-}
-
-macro_rules! impl_sampling {
-    ($t:ty) => {
-        fn standard_uniform<R: Rng + ?Sized>(rng: &mut R) -> Self {
-            StandardUniform.sample(rng)
-        }
-        fn standard_cauchy<R: Rng + ?Sized>(rng: &mut R) -> Self {
-            Cauchy::<$t>::new(0.0, 1.0)
-                .expect("unit scale is valid")
-                .sample(rng)
-        }
-        fn standard_laplace<R: Rng + ?Sized>(rng: &mut R) -> Self {
-            // 1 - u is in (0, 1]: the logarithm is finite.
-            let exponential = -(1.0 - Self::standard_uniform(rng)).ln();
-            if Self::standard_uniform(rng) < 0.5 {
-                exponential
-            } else {
-                -exponential
-            }
-        }
-    };
 }
 
 macro_rules! taylor {
@@ -104,14 +64,6 @@ impl Real for f64 {
     fn to_f64(self) -> f64 {
         self
     }
-    fn as_f64_mut(values: &mut [Self]) -> Option<&mut [f64]> {
-        Some(values)
-    }
-    /// rand_distr's ziggurat.
-    fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> Self {
-        StandardNormal.sample(rng)
-    }
-    impl_sampling!(f64);
 }
 
 impl Real for f32 {
@@ -132,23 +84,6 @@ impl Real for f32 {
     fn to_f64(self) -> f64 {
         f64::from(self)
     }
-    fn as_f64_mut(_: &mut [Self]) -> Option<&mut [f64]> {
-        None
-    }
-    /// Marsaglia's polar method in f32 arithmetic (rand_distr's f32 normal is an
-    /// f64 draw cast down); the second variate of each accepted pair is dropped so
-    /// that every draw depends only on the stream position.
-    fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> Self {
-        loop {
-            let u = 2.0 * f32::standard_uniform(rng) - 1.0;
-            let v = 2.0 * f32::standard_uniform(rng) - 1.0;
-            let s = u * u + v * v;
-            if s > 0.0 && s < 1.0 {
-                return u * (-2.0 * s.ln() / s).sqrt();
-            }
-        }
-    }
-    impl_sampling!(f32);
 }
 
 #[cfg(test)]
@@ -161,35 +96,6 @@ mod tests {
         assert_eq!(sum, std::f64::consts::FRAC_PI_2);
         let sum32: f64 = f32::PIO2_PARTS.iter().map(|&p| f64::from(p)).sum();
         assert!((sum32 - std::f64::consts::FRAC_PI_2).abs() < 1e-14);
-    }
-
-    #[test]
-    fn float32_normals_have_unit_moments() {
-        let mut rng = crate::rng::feature_stream(3, 0);
-        let n = 200_000;
-        let draws: Vec<f64> = (0..n)
-            .map(|_| f64::from(f32::standard_normal(&mut rng)))
-            .collect();
-        let mean = draws.iter().sum::<f64>() / n as f64;
-        let var = draws.iter().map(|v| v * v).sum::<f64>() / n as f64 - mean * mean;
-        let kurtosis = draws.iter().map(|v| v.powi(4)).sum::<f64>() / n as f64;
-        // Standard errors: 1/sqrt(n) = 0.0022, sqrt(2/n) = 0.0032, sqrt(96/n) = 0.022.
-        assert!(mean.abs() < 0.01 && (var - 1.0).abs() < 0.015 && (kurtosis - 3.0).abs() < 0.1);
-    }
-
-    #[test]
-    fn laplace_draws_have_the_laplace_moments() {
-        // E|x| = 1, E x^2 = 2, E x^4 = 24 (standard errors over n draws: 1/sqrt(n),
-        // sqrt(20/n), sqrt(40320 - 576)/sqrt(n)).
-        let mut rng = crate::rng::feature_stream(5, 0);
-        let n = 200_000;
-        let draws: Vec<f64> = (0..n).map(|_| f64::standard_laplace(&mut rng)).collect();
-        let moment = |p: i32| draws.iter().map(|v| v.abs().powi(p)).sum::<f64>() / n as f64;
-        let mean = draws.iter().sum::<f64>() / n as f64;
-        assert!(mean.abs() < 0.02 && (moment(1) - 1.0).abs() < 0.015);
-        assert!((moment(2) - 2.0).abs() < 0.05 && (moment(4) - 24.0).abs() < 2.5);
-        let mut rng = crate::rng::feature_stream(5, 1);
-        assert!((0..1000).all(|_| f32::standard_laplace(&mut rng).is_finite()));
     }
 
     #[test]

@@ -11,11 +11,13 @@
 //! products for `|x| < FAST_TRIG_LIMIT`) and Taylor polynomials on `[-pi/4, pi/4]`;
 //! beyond that range a slice falls back to the standard library.
 
+use crate::error::Error;
 use crate::real::Real;
 use std::sync::OnceLock;
 
-/// The instruction set a kernel runs with. Only [`Isa::detect`] can select a
-/// vector ISA, so a value of this type is always safe to run on this CPU.
+/// The instruction set a kernel runs with. Only [`Isa::supported`] (through
+/// [`Isa::detect`] and [`Isa::from_name`]) makes a vector ISA, and only one this CPU
+/// has, so a value of this type is always safe to run here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Isa(pub(crate) Level);
 
@@ -29,22 +31,93 @@ pub(crate) enum Level {
     Avx512,
 }
 
+/// The environment variable that forces the instruction set of the kernels:
+/// `auto` (the default: the widest this CPU supports), `scalar`, `avx2` or `avx512`.
+pub const ISA_VARIABLE: &str = "RFKERNELS_ISA";
+
+/// The names [`ISA_VARIABLE`] accepts.
+pub const ISA_NAMES: [&str; 4] = ["auto", "scalar", "avx2", "avx512"];
+
 impl Isa {
-    /// The widest instruction set this CPU supports (detected once, then cached).
+    /// The instruction set the kernels run with: the one [`ISA_VARIABLE`] names,
+    /// or the widest this CPU supports when it is unset, `auto` or invalid (the
+    /// Python module refuses to import with an invalid value, through
+    /// [`Isa::configured`]). Read once, then cached.
     pub fn detect() -> Isa {
-        static DETECTED: OnceLock<Isa> = OnceLock::new();
-        *DETECTED.get_or_init(|| {
-            #[cfg(target_arch = "x86_64")]
-            {
-                if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512dq") {
-                    return Isa(Level::Avx512);
-                }
-                if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-                    return Isa(Level::Avx2);
-                }
+        Isa::configured().unwrap_or_else(|_| Isa::widest())
+    }
+
+    /// The instruction set [`ISA_VARIABLE`] asks for (cached).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] if the variable is not one of [`ISA_NAMES`] or
+    /// names an instruction set this CPU lacks.
+    pub fn configured() -> crate::error::Result<Isa> {
+        static CONFIGURED: OnceLock<crate::error::Result<Isa>> = OnceLock::new();
+        CONFIGURED
+            .get_or_init(|| match std::env::var(ISA_VARIABLE) {
+                Ok(name) => Isa::from_name(&name),
+                Err(std::env::VarError::NotPresent) => Ok(Isa::widest()),
+                Err(std::env::VarError::NotUnicode(_)) => Err(Error::InvalidParameter(format!(
+                    "{ISA_VARIABLE} is not valid unicode; it must be one of {}",
+                    ISA_NAMES.join(", ")
+                ))),
+            })
+            .clone()
+    }
+
+    /// The instruction set called `name` (one of [`ISA_NAMES`]; empty is `auto`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] if `name` is unknown or this CPU lacks it.
+    pub fn from_name(name: &str) -> crate::error::Result<Isa> {
+        let name = name.trim().to_ascii_lowercase();
+        if name.is_empty() || name == "auto" {
+            return Ok(Isa::widest());
+        }
+        if !ISA_NAMES.contains(&name.as_str()) {
+            return Err(Error::InvalidParameter(format!(
+                "{ISA_VARIABLE}='{name}' is not an instruction set; it must be one of {}",
+                ISA_NAMES.join(", ")
+            )));
+        }
+        let supported = Isa::supported();
+        supported
+            .iter()
+            .copied()
+            .find(|isa| isa.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = supported.iter().map(|isa| isa.name()).collect();
+                Error::InvalidParameter(format!(
+                    "{ISA_VARIABLE}='{name}' is not supported by this CPU, which runs {}",
+                    names.join(", ")
+                ))
+            })
+    }
+
+    /// Every instruction set this CPU supports, narrowest first (scalar is always
+    /// among them).
+    pub fn supported() -> Vec<Isa> {
+        #[allow(unused_mut)]
+        let mut isas = vec![Isa(Level::Scalar)];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                isas.push(Isa(Level::Avx2));
             }
-            Isa(Level::Scalar)
-        })
+            if is_x86_feature_detected!("avx512f")
+                && is_x86_feature_detected!("avx512dq")
+                && is_x86_feature_detected!("avx512vl")
+            {
+                isas.push(Isa(Level::Avx512));
+            }
+        }
+        isas
+    }
+
+    /// The widest instruction set this CPU supports.
+    fn widest() -> Isa {
+        *Isa::supported().last().expect("scalar is always supported")
     }
 
     /// The baseline target with no runtime-detected extensions (the tests'
@@ -83,7 +156,7 @@ macro_rules! multiversion {
             fn avx2<T: Real>($($arg: $ty),*) $(-> $ret)? { generic($($arg),*) }
 
             match isa.0 {
-                // SAFETY: an `Isa` other than scalar comes only from `Isa::detect`,
+                // SAFETY: an `Isa` other than scalar comes only from `Isa::supported`,
                 // which checked that this CPU has the enabled features.
                 #[cfg(target_arch = "x86_64")]
                 $crate::simd::Level::Avx512 => unsafe { avx512($($arg),*) },
@@ -383,6 +456,35 @@ pub fn rbf_row_in_place(isa: Isa, row: &mut [f64], x_norm: f64, y_norms: &[f64],
     rbf_row_generic(isa, row, x_norm, y_norms, gamma);
 }
 
+multiversion! {
+    fn dot_widened_generic<T: Real>(x: &[T], y: &[f64]) -> f64 {
+        // Eight running sums (one vector) in a fixed order, then added in order.
+        let mut sums = [0.0f64; 8];
+        let (x_chunks, y_chunks) = (x.chunks_exact(8), y.chunks_exact(8));
+        let (x_rest, y_rest) = (x_chunks.remainder(), y_chunks.remainder());
+        for (xs, ys) in x_chunks.zip(y_chunks) {
+            for ((sum, &a), &b) in sums.iter_mut().zip(xs).zip(ys) {
+                *sum += a.to_f64() * b;
+            }
+        }
+        let rest = x_rest.iter().zip(y_rest).fold(0.0, |acc, (&a, &b)| acc + a.to_f64() * b);
+        sums.iter().fold(0.0, |acc, &s| acc + s) + rest
+    }
+}
+
+/// `sum_i x_i y_i` in float64 for `x` of either float type (widened as it is read).
+///
+/// # Panics
+/// If the lengths differ.
+pub fn dot_widened<T: Real>(isa: Isa, x: &[T], y: &[f64]) -> f64 {
+    assert_eq!(
+        x.len(),
+        y.len(),
+        "dot product of slices of different lengths"
+    );
+    dot_widened_generic(isa, x, y)
+}
+
 /// Terms of the Taylor series `asin s = s (1 + z R(z))`, `z = s^2`, kept for
 /// `z <= 1/4`: `R(z) = sum_k a_(k+1) z^k` with `a_k = C(2k, k) / (4^k (2k + 1))`.
 /// The first omitted term is below `2^-56` of `asin s`.
@@ -484,7 +586,7 @@ mod tests {
     fn random_values(n: usize, spread: f64, seed: u64) -> Vec<f64> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         (0..n)
-            .map(|_| spread * (2.0 * f64::standard_uniform(&mut rng) - 1.0))
+            .map(|_| spread * (2.0 * crate::rng::standard_uniform(&mut rng) - 1.0))
             .collect()
     }
 
@@ -567,25 +669,28 @@ mod tests {
 
     #[test]
     fn every_isa_gives_the_scalar_bits() {
-        for n in [0, 1, 2, 7, 33, 1000] {
+        for (isa, n) in Isa::supported()
+            .into_iter()
+            .flat_map(|isa| [0, 1, 2, 7, 33, 1000].map(|n| (isa, n)))
+        {
             let x = random_values(n, 50.0, 3);
             let b = random_values(n, 3.0, 4);
             let (mut fast, mut reference) = (vec![0.0; n], vec![0.0; n]);
-            affine(Isa::detect(), Affine::Cos, &x, &b, 0.5, &mut fast).unwrap();
+            affine(isa, Affine::Cos, &x, &b, 0.5, &mut fast).unwrap();
             affine(Isa::scalar(), Affine::Cos, &x, &b, 0.5, &mut reference).unwrap();
             assert_eq!(fast, reference);
             let (mut fast, mut reference) = (vec![0.0; n], vec![0.0; n]);
             let neg: Vec<f64> = x.iter().map(|v| -v.abs()).collect();
             fast.copy_from_slice(&neg);
             reference.copy_from_slice(&neg);
-            exp_nonpositive_in_place(Isa::detect(), &mut fast);
+            exp_nonpositive_in_place(isa, &mut fast);
             exp_nonpositive_in_place(Isa::scalar(), &mut reference);
             assert_eq!(fast, reference);
             // RBF rows from inner products around the norms' sum: every clamp.
             let y_norms: Vec<f64> = b.iter().map(|v| v * v).collect();
             fast.copy_from_slice(&x);
             reference.copy_from_slice(&x);
-            rbf_row_in_place(Isa::detect(), &mut fast, 30.0, &y_norms, 0.7);
+            rbf_row_in_place(isa, &mut fast, 30.0, &y_norms, 0.7);
             rbf_row_in_place(Isa::scalar(), &mut reference, 30.0, &y_norms, 0.7);
             assert_eq!(fast, reference);
             // Inner products with norms from 0 up to parallel: every branch.
@@ -593,11 +698,31 @@ mod tests {
             for order in [ArcCosineOrder::Zero, ArcCosineOrder::One] {
                 fast.copy_from_slice(&x);
                 reference.copy_from_slice(&x);
-                arc_cosine_in_place(Isa::detect(), order, &mut fast, &norms);
+                arc_cosine_in_place(isa, order, &mut fast, &norms);
                 arc_cosine_in_place(Isa::scalar(), order, &mut reference, &norms);
                 assert_eq!(fast, reference);
             }
         }
+    }
+
+    #[test]
+    fn instruction_sets_are_chosen_by_name() {
+        let supported = Isa::supported();
+        assert_eq!(supported[0], Isa::scalar());
+        for isa in &supported {
+            assert_eq!(Isa::from_name(isa.name()).unwrap(), *isa);
+        }
+        let widest = *supported.last().unwrap();
+        assert_eq!(Isa::from_name("auto").unwrap(), widest);
+        assert_eq!(Isa::from_name(" AVX2 ").ok(), supported.get(1).copied());
+        assert_eq!(Isa::from_name("").unwrap(), widest);
+        let Err(Error::InvalidParameter(msg)) = Isa::from_name("sse9") else {
+            panic!("sse9 was accepted");
+        };
+        assert!(
+            msg.contains("RFKERNELS_ISA") && msg.contains("avx512"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -102,14 +102,16 @@ def targets(Y: np.ndarray, n_targets: int) -> np.ndarray:
     return Y if n_targets == 2 else Y[:, 0]
 
 
-def random_feature_ridge(shape: tuple[int, int], cv, n_targets: int = 2) -> Callable[[], dict]:
-    """A weighted ``RandomFeatureRidge`` fit of ``shape`` (rows, features)."""
+def random_feature_ridge(
+    shape: tuple[int, int], cv, n_targets: int = 2, dtype=np.float64
+) -> Callable[[], dict]:
+    """A weighted ``RandomFeatureRidge`` fit of ``shape`` (rows, features) on ``dtype`` rows."""
 
     def fit() -> dict:
         X, Y, w = training_data(shape[0])
         Y = targets(Y, n_targets)
         model = RandomFeatureRidge(n_components=shape[1], cv=cv, random_state=0)
-        return fitted_arrays(model.fit(X, Y, sample_weight=w))
+        return fitted_arrays(model.fit(X.astype(dtype), Y, sample_weight=w))
 
     return fit
 
@@ -165,6 +167,9 @@ FITS: dict[str, Callable[[], dict]] = {
     "dual-3-fold": random_feature_ridge(DUAL, 3),
     "primal-loo-1-target": random_feature_ridge(PRIMAL, None, n_targets=1),
     "dual-loo-1-target": random_feature_ridge(DUAL, None, n_targets=1),
+    # float32 rows: features, Gram tiles and the leave-one-out pass in float32.
+    "primal-loo-float32": random_feature_ridge(PRIMAL, None, dtype=np.float32),
+    "dual-loo-float32": random_feature_ridge(DUAL, None, dtype=np.float32),
     "kernel-exact": kernel_ridge(PRIMAL[0]),
     "kernel-eigen": kernel_ridge(PRIMAL[0], n_centers=N_CENTERS, solver="eigen"),
     "kernel-eigen-1-target": kernel_ridge(

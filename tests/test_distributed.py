@@ -187,6 +187,7 @@ def test_the_ridge_path_pickles():
         np.array([y @ y]),
         300.0,
         300,
+        np.finfo(np.float64).eps,
     )
     path = _core.PrimalRidgePath(statistics, fit_intercept=True)
     restored = pickle.loads(pickle.dumps(path))

@@ -27,6 +27,8 @@ __all__ = [
     "kernel_matrix",
     "predict_linear",
     "simd_isa",
+    "supported_isas",
+    "symmetric_eigh",
     "transform",
 ]
 
@@ -103,7 +105,24 @@ def kernel_matrix(
     """
 
 def simd_isa() -> str:
-    """The SIMD instruction set the kernels use on this CPU: avx512, avx2 or scalar."""
+    """The SIMD instruction set the kernels use: avx512, avx2 or scalar.
+
+    The widest this CPU supports, unless the environment variable ``RFKERNELS_ISA``
+    (read once, at import) forces a narrower one.
+    """
+
+def symmetric_eigh(
+    a: npt.NDArray[np.float64], *, n_jobs: int | None = None
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The eigenvalues (ascending) and eigenvectors (columns) of the symmetric ``a``.
+
+    The eigensolver of every ridge path (faer's, its work split 8 ways whatever the
+    thread count, so the bits do not depend on it); only the lower triangle of
+    ``a`` is read. Releases the GIL; Ctrl-C abandons it.
+    """
+
+def supported_isas() -> list[str]:
+    """The SIMD instruction sets this CPU supports, narrowest first."""
 
 def predict_linear(
     x: _Floats,
@@ -135,6 +154,9 @@ class GramStatistics:
     n_targets: Final[int]
     n_samples: Final[int]
     weight_sum: Final[float]
+    #: Relative rounding of the products: float64's eps, or float32's once float32
+    #: rows (whose features and Gram tiles are computed in float32) were added.
+    rounding: Final[float]
     gram: Final[_F64]
     cross: Final[_F64]
     feature_sums: Final[_F64]
@@ -200,6 +222,7 @@ class GramStatistics:
         target_squares: npt.ArrayLike,
         weight_sum: float,
         n_samples: int,
+        rounding: float,
     ) -> GramStatistics:
         """The statistics rebuilt from the state ``__reduce__`` gives (unpickling)."""
 

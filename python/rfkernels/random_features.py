@@ -102,7 +102,8 @@ class RandomFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     random_weights_ : ndarray of shape (n_features_in_, n_frequencies) or (n_blocks, 3, P)
         The weight vectors ``w_j`` as columns (``n_frequencies`` is
         ``n_components``, or ``n_components / 2`` for ``fourier="sincos"``).
-        float32 when fitted on float32 data: then drawn natively in float32.
+        float32 when fitted on float32 data: the float64 draws rounded, so the
+        same ``random_state`` gives the same features in either precision.
         With ``sampling="structured"``, the three random diagonals of each block
         of ``P`` frequencies (``P`` is ``n_features_in_`` rounded up to a power of
         two, ``n_blocks = ceil(n_frequencies / P)``; see Notes).

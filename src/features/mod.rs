@@ -68,12 +68,17 @@ pub trait FeatureSource<T: Real>: Sync {
     ) -> Result<()>;
 
     /// Writes the features of the rows `x` (the first is row `first`) into the
-    /// column-major `x.nrows() x D` float64 `out`, with the bits of
-    /// [`FeatureSource::write_rows`].
+    /// column-major `x.nrows() x D` `out` of the compute type `C`, with the bits of
+    /// [`FeatureSource::write_rows`] (rounded when `C` is narrower).
     ///
     /// # Errors
     /// As [`FeatureSource::write_rows`].
-    fn write_columns(&self, x: MatRef<'_, T>, first: usize, out: MatMut<'_, f64>) -> Result<()>;
+    fn write_columns<C: Real>(
+        &self,
+        x: MatRef<'_, T>,
+        first: usize,
+        out: MatMut<'_, C>,
+    ) -> Result<()>;
 }
 
 /// The nonlinearity applied to the random projections.
@@ -257,12 +262,17 @@ impl<T: Real> FeatureSource<T> for RandomFeatures<'_, T> {
     ///
     /// # Panics
     /// If `out` is not column-major with `x.nrows()` rows and `D` columns.
-    fn write_columns(&self, x: MatRef<'_, T>, first: usize, out: MatMut<'_, f64>) -> Result<()> {
+    fn write_columns<C: Real>(
+        &self,
+        x: MatRef<'_, T>,
+        first: usize,
+        out: MatMut<'_, C>,
+    ) -> Result<()> {
         let per = self.map.components_per_frequency();
         let m = self.projection.n_frequencies();
         let block_width = self.projection.block_width();
         let scale = self.map.scale::<T>(m * per);
-        let mut columns: Vec<&mut [f64]> = out
+        let mut columns: Vec<&mut [C]> = out
             .col_iter_mut()
             .map(|c| {
                 c.try_as_col_major_mut()
@@ -282,7 +292,7 @@ impl<T: Real> FeatureSource<T> for RandomFeatures<'_, T> {
             // columns loaded; the writes are contiguous.
             for (c, column) in block_columns.iter_mut().enumerate() {
                 for (v, &f) in column.iter_mut().zip(values[c..].iter().step_by(len)) {
-                    *v = f.to_f64();
+                    *v = C::from_f64(f.to_f64());
                 }
             }
         }
@@ -316,27 +326,28 @@ pub fn transform<T: Real>(
 }
 
 /// Streams the features of `x`, `chunk_rows` rows at a time, as column-major
-/// float64 buffers: calls `consume(first_row, z)` with each chunk's `rows x D`
-/// features, column `j` at `z[j * rows..(j + 1) * rows]` (the buffer is reused).
+/// buffers of the compute type `C`: calls `consume(first_row, z)` with each chunk's
+/// `rows x D` features, column `j` at `z[j * rows..(j + 1) * rows]` (the buffer is
+/// reused).
 ///
 /// Column-major chunks are what the Gram and projection products run fastest
 /// on. Each parallel task computes its rows with
-/// [`FeatureSource::write_columns`] (same bits as [`transform`]).
+/// [`FeatureSource::write_columns`] (same bits as [`transform`], rounded to `C`).
 ///
 /// # Errors
 /// As [`transform`], and whatever `consume` returns.
-pub fn for_each_chunk_f64<T: Real>(
+pub fn for_each_chunk<T: Real, C: Real>(
     x: MatRef<'_, T>,
     features: &impl FeatureSource<T>,
     chunk_rows: usize,
     ctx: &Context,
-    mut consume: impl FnMut(usize, &mut [f64]) -> Result<()>,
+    mut consume: impl FnMut(usize, &mut [C]) -> Result<()>,
 ) -> Result<()> {
     features.check_input(x.ncols())?;
     let n = x.nrows();
     let n_components = features.n_components();
     let chunk_rows = chunk_rows.max(1);
-    let mut z = vec![0.0; chunk_rows.min(n) * n_components];
+    let mut z = vec![C::zero(); chunk_rows.min(n) * n_components];
     for start in (0..n).step_by(chunk_rows) {
         let rows = chunk_rows.min(n - start);
         let z = &mut z[..rows * n_components];
@@ -350,6 +361,7 @@ pub fn for_each_chunk_f64<T: Real>(
     Ok(())
 }
 
+/// The error of a non-finite projection in row `row`.
 fn non_finite_error(row: usize) -> Error {
     Error::NonFinite(format!(
         "the random projection W^T x + b of row {row} is not finite: the input holds NaN or \
@@ -544,13 +556,14 @@ mod tests {
         }
     }
 
-    /// The features of the `d`-column rows `x` by [`for_each_chunk_f64`], row-major.
-    fn streamed<T: Real>(drawn: &Drawn<T>, x: &[T], d: usize) -> Vec<f64> {
+    /// The features of the `d`-column rows `x` by [`for_each_chunk`] in the
+    /// compute type `C`, row-major.
+    fn streamed<T: Real, C: Real>(drawn: &Drawn<T>, x: &[T], d: usize) -> Vec<C> {
         let (n, n_components) = (x.len() / d, drawn.features().n_components());
-        let mut out = vec![f64::NAN; n * n_components];
+        let mut out = vec![C::nan(); n * n_components];
         let ctx = Context::global();
         let x = row_major(x, n, d);
-        for_each_chunk_f64(x, &drawn.features(), 150, &ctx, |start, z| {
+        for_each_chunk(x, &drawn.features(), 150, &ctx, |start, z: &mut [C]| {
             let rows = z.len() / n_components;
             for (j, column) in z.chunks_exact(rows).enumerate() {
                 for (i, &v) in column.iter().enumerate() {
@@ -571,11 +584,13 @@ mod tests {
             // 300 frequencies: more than one block of either projection.
             let x = data::<f64>(333, 3);
             let drawn = Drawn::new(&kernel, paired, sampling, 42, 3, 300);
-            assert_eq!(streamed(&drawn, &x, 3), drawn.transform(&x));
+            assert_eq!(streamed::<f64, f64>(&drawn, &x, 3), drawn.transform(&x));
             let x = data::<f32>(333, 3);
             let drawn = Drawn::new(&kernel, paired, sampling, 42, 3, 300);
-            let expected: Vec<f64> = drawn.transform(&x).iter().map(|v| v.to_f64()).collect();
-            assert_eq!(streamed(&drawn, &x, 3), expected);
+            let features = drawn.transform(&x);
+            assert_eq!(streamed::<f32, f32>(&drawn, &x, 3), features);
+            let widened: Vec<f64> = features.iter().map(|v| v.to_f64()).collect();
+            assert_eq!(streamed::<f32, f64>(&drawn, &x, 3), widened);
         }
     }
 
@@ -706,15 +721,6 @@ mod tests {
                 assert_eq!(paired, Err(Error::InvalidParameter(msg)));
             }
         }
-    }
-
-    #[test]
-    fn float32_weights_are_drawn_in_float32() {
-        let kernel = Kernel::Rbf { gamma: 0.5 };
-        let (w32, _) = draw_frequencies::<f32>(&kernel, Sampling::Iid, 1, 3, 4, true).unwrap();
-        let (w64, _) = draw_frequencies::<f64>(&kernel, Sampling::Iid, 1, 3, 4, true).unwrap();
-        let cast: Vec<f32> = w64.iter().map(|&v| v as f32).collect();
-        assert_ne!(w32, cast);
     }
 
     #[test]

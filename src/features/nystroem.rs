@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::kernels::{Kernel, KernelColumns, kernel_matrix};
 use crate::parallel::Context;
 use crate::real::Real;
-use crate::ridge::SymmetricEigen;
+use crate::ridge::{NoiseFloor, SymmetricEigen};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
@@ -48,10 +48,13 @@ impl NystroemBasis {
                 "Nystrom features need at least one center".into(),
             ));
         }
-        let mut k = vec![0.0; m * m];
-        kernel_matrix(centers, None, kernel, &mut k, ctx)?;
-        let k = Mat::from_fn(m, m, |i, j| k[i * m + j]);
-        let (eigen, cutoff) = SymmetricEigen::decompose(k, m, 0.0, ctx)?;
+        // The row-major kernel is freed once copied: at M = 8192 each copy is 512 MiB.
+        let k = {
+            let mut rows = vec![0.0; m * m];
+            kernel_matrix(centers, None, kernel, &mut rows, ctx)?;
+            Mat::from_fn(m, m, |i, j| rows[i * m + j])
+        };
+        let (eigen, cutoff) = SymmetricEigen::decompose(k, NoiseFloor::float64(m, 0.0), ctx)?;
         // Ascending values: the kept ones are the last, taken in descending order.
         let kept: Vec<usize> = (0..m).rev().filter(|&j| eigen.values[j] > 0.0).collect();
         let eigenvalues: Vec<f64> = kept.iter().map(|&j| eigen.values[j]).collect();
@@ -126,7 +129,7 @@ impl<T: Real> FeatureSource<T> for NystroemFeatures<'_> {
     ) -> Result<()> {
         let (rows, r) = (x.nrows(), FeatureSource::<T>::n_components(self));
         let mut z = Mat::<f64>::zeros(rows, r);
-        self.write_columns(x, first, z.as_mut())?;
+        FeatureSource::<T>::write_columns(self, x, first, z.as_mut())?;
         for (i, out_row) in out.chunks_exact_mut(r.max(1)).take(rows).enumerate() {
             for (j, v) in out_row.iter_mut().enumerate() {
                 *v = T::from_f64(z[(i, j)]);
@@ -135,19 +138,28 @@ impl<T: Real> FeatureSource<T> for NystroemFeatures<'_> {
         Ok(())
     }
 
-    fn write_columns(
+    /// The kernel block and its projection in float64, then rounded to `C`.
+    fn write_columns<C: Real>(
         &self,
         x: MatRef<'_, T>,
         first: usize,
-        mut out: MatMut<'_, f64>,
+        out: MatMut<'_, C>,
     ) -> Result<()> {
         let (rows, m) = (x.nrows(), self.columns.len());
         let mut block = Vec::new();
         self.columns.tile(x, first, &mut block)?;
         let block = MatRef::from_row_major_slice(&block, rows, m);
+        let mut z = Mat::<f64>::zeros(rows, out.ncols());
         match self.projection {
-            Some(projection) => matmul(out, Accum::Replace, block, projection, 1.0, Par::Seq),
-            None => out.copy_from(block),
+            Some(projection) => {
+                matmul(z.as_mut(), Accum::Replace, block, projection, 1.0, Par::Seq)
+            }
+            None => z.copy_from(block),
+        }
+        for (dst, src) in out.col_iter_mut().zip(z.col_iter()) {
+            dst.iter_mut()
+                .zip(src.iter())
+                .for_each(|(d, &v)| *d = C::from_f64(v));
         }
         Ok(())
     }

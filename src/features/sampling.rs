@@ -37,7 +37,9 @@ use crate::features::padded_dimension;
 use crate::kernels::{Kernel, KernelTraits};
 use crate::linalg::orthonormal_factor;
 use crate::real::Real;
-use crate::rng::feature_stream;
+use crate::rng::{
+    feature_stream, standard_cauchy, standard_laplace, standard_normal, standard_uniform,
+};
 use faer::Mat;
 use rand_chacha::ChaCha8Rng;
 use rand_core::Rng;
@@ -153,11 +155,11 @@ enum WeightLaw {
 }
 
 impl WeightLaw {
-    fn draw<T: Real>(self, rng: &mut ChaCha8Rng) -> T {
+    fn draw(self, rng: &mut ChaCha8Rng) -> f64 {
         match self {
-            WeightLaw::Normal => T::standard_normal(rng),
-            WeightLaw::Cauchy => T::standard_cauchy(rng),
-            WeightLaw::Laplace => T::standard_laplace(rng),
+            WeightLaw::Normal => standard_normal(rng),
+            WeightLaw::Cauchy => standard_cauchy(rng),
+            WeightLaw::Laplace => standard_laplace(rng),
         }
     }
 }
@@ -165,30 +167,30 @@ impl WeightLaw {
 /// A kernel's spectral measure: `w = scale * g` with `g`'s coordinates iid
 /// draws of `law` (times `sqrt(k / u)`, `u ~ chi^2(k)`, for a Student-t
 /// mixture with `k = mixture_dof > 0`), and the offsets.
-struct SpectralMeasure<T> {
+struct SpectralMeasure {
     law: WeightLaw,
-    scale: T,
+    scale: f64,
     /// Degrees of freedom of the chi-square mixture (0: none).
     mixture_dof: usize,
     /// `b = offset_scale * U[0, 1)` (`uniform_offsets`) or `offset_scale * N(0, 1)`.
-    offset_scale: T,
+    offset_scale: f64,
     uniform_offsets: bool,
 }
 
-impl<T: Real> SpectralMeasure<T> {
-    fn of(kernel: &Kernel) -> SpectralMeasure<T> {
+impl SpectralMeasure {
+    fn of(kernel: &Kernel) -> SpectralMeasure {
         let normal = |scale: f64, offset_scale: f64, uniform_offsets| SpectralMeasure {
             law: WeightLaw::Normal,
-            scale: T::from_f64(scale),
+            scale,
             mixture_dof: 0,
-            offset_scale: T::from_f64(offset_scale),
+            offset_scale,
             uniform_offsets,
         };
         match *kernel {
             Kernel::Rbf { gamma } => normal((2.0 * gamma).sqrt(), TAU, true),
             Kernel::Laplacian { gamma } => SpectralMeasure {
                 law: WeightLaw::Cauchy,
-                scale: T::from_f64(gamma),
+                scale: gamma,
                 ..normal(0.0, TAU, true)
             },
             Kernel::Matern { gamma, nu } => SpectralMeasure {
@@ -211,22 +213,22 @@ impl<T: Real> SpectralMeasure<T> {
 
     /// The Student-t mixing factor `sqrt(k / u)`, `u ~ chi^2(k)` as a sum of `k`
     /// squared normals (1 without a mixture).
-    fn mixture(&self, rng: &mut ChaCha8Rng) -> T {
+    fn mixture(&self, rng: &mut ChaCha8Rng) -> f64 {
         if self.mixture_dof == 0 {
-            return T::one();
+            return 1.0;
         }
-        let u = (0..self.mixture_dof).fold(T::zero(), |acc, _| {
-            let z = T::standard_normal(rng);
+        let u = (0..self.mixture_dof).fold(0.0, |acc, _| {
+            let z = standard_normal(rng);
             acc + z * z
         });
-        (T::from_f64(self.mixture_dof as f64) / u).sqrt()
+        (self.mixture_dof as f64 / u).sqrt()
     }
 
-    fn offset(&self, rng: &mut ChaCha8Rng) -> T {
+    fn offset(&self, rng: &mut ChaCha8Rng) -> f64 {
         let draw = if self.uniform_offsets {
-            T::standard_uniform(rng)
+            standard_uniform(rng)
         } else {
-            T::standard_normal(rng)
+            standard_normal(rng)
         };
         self.offset_scale * draw
     }
@@ -286,14 +288,36 @@ pub fn draw_frequencies<T: Real>(
     with_offsets: bool,
 ) -> Result<(Vec<T>, Vec<T>)> {
     sampling.check_kernel(kernel)?;
-    if sampling == Sampling::Structured {
-        let d = n_features_in;
-        return draw_structured_frequencies(kernel, seed, d, n_frequencies, with_offsets);
-    }
-    let measure = SpectralMeasure::<T>::of(kernel);
     let d = n_features_in;
-    let mut w = try_zeros::<T>(n_frequencies, d)?;
-    let mut b = try_zeros::<T>(n_frequencies, 1)?;
+    let (w, b) = if sampling == Sampling::Structured {
+        draw_structured_frequencies(kernel, seed, d, n_frequencies, with_offsets)?
+    } else {
+        draw_dense_f64(kernel, sampling, seed, d, n_frequencies, with_offsets)?
+    };
+    Ok((rounded(w)?, rounded(b)?))
+}
+
+/// `values` rounded to `T` (the same vector for float64).
+fn rounded<T: Real>(values: Vec<f64>) -> Result<Vec<T>> {
+    let mut out = try_zeros::<T>(values.len(), 1)?;
+    out.iter_mut()
+        .zip(&values)
+        .for_each(|(o, &v)| *o = T::from_f64(v));
+    Ok(out)
+}
+
+/// The dense frequencies of [`draw_frequencies`] (iid or orthogonal), in float64.
+fn draw_dense_f64(
+    kernel: &Kernel,
+    sampling: Sampling,
+    seed: u64,
+    d: usize,
+    n_frequencies: usize,
+    with_offsets: bool,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let measure = SpectralMeasure::of(kernel);
+    let mut w = try_zeros::<f64>(n_frequencies, d)?;
+    let mut b = try_zeros::<f64>(n_frequencies, 1)?;
     match sampling {
         Sampling::Iid => w
             .par_chunks_mut(d.max(1))
@@ -302,7 +326,7 @@ pub fn draw_frequencies<T: Real>(
             .for_each(|(j, (w_j, b_j))| {
                 let mut rng = feature_stream(seed, j as u64);
                 for v in w_j.iter_mut() {
-                    *v = measure.scale * measure.law.draw::<T>(&mut rng);
+                    *v = measure.scale * measure.law.draw(&mut rng);
                 }
                 let mixture = measure.mixture(&mut rng);
                 if measure.mixture_dof > 0 {
@@ -318,19 +342,19 @@ pub fn draw_frequencies<T: Real>(
             .enumerate()
             .for_each(|(block, (w_block, b_block))| {
                 let mut rng = feature_stream(seed, block as u64);
-                let mut g = Mat::<T>::zeros(d, d);
+                let mut g = Mat::<f64>::zeros(d, d);
                 for i in 0..d {
                     for k in 0..d {
-                        g[(k, i)] = T::standard_normal(&mut rng);
+                        g[(k, i)] = standard_normal(&mut rng);
                     }
                 }
-                let offsets: Vec<T> = (0..d).map(|_| measure.offset(&mut rng)).collect();
+                let offsets: Vec<f64> = (0..d).map(|_| measure.offset(&mut rng)).collect();
                 // The radius: the Gaussian column's norm, times the Student-t
                 // factor for the Matern kernels (1 and no draws otherwise).
-                let norms: Vec<T> = (0..d)
+                let norms: Vec<f64> = (0..d)
                     .map(|i| {
                         let norm = (0..d)
-                            .fold(T::zero(), |acc, k| acc + g[(k, i)] * g[(k, i)])
+                            .fold(0.0, |acc, k| acc + g[(k, i)] * g[(k, i)])
                             .sqrt();
                         norm * measure.mixture(&mut rng)
                     })
@@ -358,26 +382,26 @@ pub fn draw_frequencies<T: Real>(
 /// of length `P = padded_dimension(n_features_in)`, in the order they apply
 /// (block-major), and `n_frequencies` offsets (zeros when `with_offsets` is
 /// false). Block `b` is drawn from stream `b`: `3 P` random signs (one 32-bit draw
-/// each, so they do not depend on `T`), then its `P` offsets. The first diagonal
-/// carries the scale, `+-sigma / P` (`sigma` as in [`draw_frequencies`]), the other
-/// two are `+-1`.
+/// each), then its `P` offsets. The first diagonal carries the scale, `+-sigma / P`
+/// (`sigma` as in [`draw_frequencies`]), the other two are `+-1`. In float64;
+/// [`draw_frequencies`] rounds them for float32.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] if `kernel`'s weights are not Gaussian.
-pub fn draw_structured_frequencies<T: Real>(
+pub fn draw_structured_frequencies(
     kernel: &Kernel,
     seed: u64,
     n_features_in: usize,
     n_frequencies: usize,
     with_offsets: bool,
-) -> Result<(Vec<T>, Vec<T>)> {
+) -> Result<(Vec<f64>, Vec<f64>)> {
     Sampling::Structured.check_kernel(kernel)?;
-    let measure = SpectralMeasure::<T>::of(kernel);
+    let measure = SpectralMeasure::of(kernel);
     let p = padded_dimension(n_features_in);
     let n_blocks = n_frequencies.div_ceil(p);
-    let first_scale = measure.scale / T::from_f64(p as f64);
-    let mut diagonals = try_zeros::<T>(n_blocks, 3 * p)?;
-    let mut b = try_zeros::<T>(n_frequencies, 1)?;
+    let first_scale = measure.scale / p as f64;
+    let mut diagonals = try_zeros::<f64>(n_blocks, 3 * p)?;
+    let mut b = try_zeros::<f64>(n_frequencies, 1)?;
     diagonals
         .par_chunks_mut(3 * p)
         .zip(b.par_chunks_mut(p))
@@ -385,14 +409,14 @@ pub fn draw_structured_frequencies<T: Real>(
         .for_each(|(block, (signs, b_block))| {
             let mut rng = feature_stream(seed, block as u64);
             for (i, v) in signs.iter_mut().enumerate() {
-                let magnitude = if i < p { first_scale } else { T::one() };
+                let magnitude = if i < p { first_scale } else { 1.0 };
                 *v = if rng.next_u32() & 1 == 0 {
                     magnitude
                 } else {
                     -magnitude
                 };
             }
-            let offsets: Vec<T> = (0..p).map(|_| measure.offset(&mut rng)).collect();
+            let offsets: Vec<f64> = (0..p).map(|_| measure.offset(&mut rng)).collect();
             if with_offsets {
                 b_block.copy_from_slice(&offsets[..b_block.len()]);
             }
@@ -426,12 +450,12 @@ mod tests {
     fn orthogonal_blocks_are_orthogonal_with_the_gaussian_norms() {
         let (d, m) = (5, 13); // two full blocks and a partial one
         for kernel in gaussian_kernels() {
-            let scale = SpectralMeasure::<f64>::of(&kernel).scale;
+            let scale = SpectralMeasure::of(&kernel).scale;
             let (w, _) =
                 draw_frequencies::<f64>(&kernel, Sampling::Orthogonal, 3, d, m, true).unwrap();
             for block in 0..3 {
                 let mut rng = feature_stream(3, block);
-                let g: Vec<f64> = (0..d * d).map(|_| f64::standard_normal(&mut rng)).collect();
+                let g: Vec<f64> = (0..d * d).map(|_| standard_normal(&mut rng)).collect();
                 for i in 0..d.min(m - block as usize * d) {
                     let j = block as usize * d + i;
                     let w_j = &w[j * d..(j + 1) * d];
@@ -502,7 +526,7 @@ mod tests {
             let moment: f64 = w.chunks_exact(d).map(|w_j| w_j[a] * w_j[a]).sum::<f64>() / m as f64;
             assert!((moment - 5.0 / 3.0).abs() < 0.2, "{a}: {moment}");
         }
-        let structured = draw_structured_frequencies::<f64>(&kernel, 0, d, 8, true);
+        let structured = draw_structured_frequencies(&kernel, 0, d, 8, true);
         assert!(
             matches!(structured, Err(Error::InvalidParameter(msg)) if msg.contains("Gaussian"))
         );
@@ -533,9 +557,8 @@ mod tests {
         use crate::linalg::row_major;
         let (d, p, m) = (5, 8, 20);
         for kernel in gaussian_kernels() {
-            let sigma = SpectralMeasure::<f64>::of(&kernel).scale;
-            let (diagonals, b) =
-                draw_structured_frequencies::<f64>(&kernel, 4, d, m, true).unwrap();
+            let sigma = SpectralMeasure::of(&kernel).scale;
+            let (diagonals, b) = draw_structured_frequencies(&kernel, 4, d, m, true).unwrap();
             assert_eq!((diagonals.len(), b.len()), (3 * 3 * p, m));
             assert!(
                 diagonals[..p]
@@ -554,26 +577,49 @@ mod tests {
             assert!((total - sigma * sigma * d as f64).abs() < 0.5 * sigma * sigma * d as f64);
         }
         let laplacian = Kernel::Laplacian { gamma: 1.0 };
-        assert!(draw_structured_frequencies::<f64>(&laplacian, 0, 3, 3, true).is_err());
+        assert!(draw_structured_frequencies(&laplacian, 0, 3, 3, true).is_err());
         let rbf = Kernel::Rbf { gamma: 1.0 };
         assert_eq!(
             draw_frequencies::<f64>(&rbf, Sampling::Structured, 0, 3, 9, true),
-            draw_structured_frequencies::<f64>(&rbf, 0, 3, 9, true)
+            draw_structured_frequencies(&rbf, 0, 3, 9, true)
         );
         assert_eq!(Sampling::Structured.weights_shape(3, 9), [3, 3, 4]);
         assert_eq!(Sampling::Orthogonal.weights_shape(3, 9), [9, 3]);
     }
 
     #[test]
-    fn structured_draws_are_nested_and_dtype_independent_in_sign() {
+    fn structured_draws_are_nested() {
         let kernel = Kernel::Rbf { gamma: 0.3 };
-        let (wide, wide_b) = draw_structured_frequencies::<f64>(&kernel, 9, 6, 40, true).unwrap();
-        let (narrow, b) = draw_structured_frequencies::<f64>(&kernel, 9, 6, 11, true).unwrap();
+        let (wide, wide_b) = draw_structured_frequencies(&kernel, 9, 6, 40, true).unwrap();
+        let (narrow, b) = draw_structured_frequencies(&kernel, 9, 6, 11, true).unwrap();
         assert_eq!(narrow[..], wide[..narrow.len()]);
         assert_eq!(b[..], wide_b[..11]);
-        let (single, _) = draw_structured_frequencies::<f32>(&kernel, 9, 6, 40, true).unwrap();
-        for (a, c) in wide.iter().zip(&single) {
-            assert_eq!(a.signum(), f64::from(c.signum()));
+    }
+
+    #[test]
+    fn float32_frequencies_are_the_float64_ones_rounded() {
+        let kernels = [
+            Kernel::Rbf { gamma: 0.3 },
+            Kernel::Laplacian { gamma: 0.7 },
+            Kernel::Cauchy { gamma: 1.5 },
+            Kernel::Matern {
+                gamma: 0.4,
+                nu: crate::kernels::MaternNu::ThreeHalves,
+            },
+        ];
+        for kernel in kernels {
+            for sampling in Sampling::ALL
+                .into_iter()
+                .filter(|s| s.check_kernel(&kernel).is_ok())
+            {
+                let (w64, b64) =
+                    draw_frequencies::<f64>(&kernel, sampling, 5, 6, 13, true).unwrap();
+                let (w32, b32) =
+                    draw_frequencies::<f32>(&kernel, sampling, 5, 6, 13, true).unwrap();
+                let round = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+                assert_eq!(w32, round(&w64), "{kernel:?} {sampling:?}");
+                assert_eq!(b32, round(&b64), "{kernel:?} {sampling:?}");
+            }
         }
     }
 
@@ -591,7 +637,7 @@ mod tests {
             // Orthogonal blocks keep a normal direction times an independent radius,
             // for frequencies drawn independently of each other (not ntk's pairs);
             // structured blocks have Gaussian norms only.
-            let measure = SpectralMeasure::<f64>::of(&kernel);
+            let measure = SpectralMeasure::of(&kernel);
             let isotropic = measure.law == WeightLaw::Normal && !traits.paired_columns;
             assert_eq!(traits.isotropic, isotropic, "{name}");
             assert_eq!(
@@ -606,7 +652,7 @@ mod tests {
                 let drawn = draw_frequencies::<f64>(&kernel, sampling, 0, 3, 3, true);
                 assert_eq!(drawn.is_ok(), accepts, "{name} {sampling:?}");
             }
-            let drawn = draw_structured_frequencies::<f64>(&kernel, 0, 3, 3, true);
+            let drawn = draw_structured_frequencies(&kernel, 0, 3, 3, true);
             assert_eq!(drawn.is_ok(), traits.gaussian, "{name}");
         }
         let cauchy = Kernel::Cauchy { gamma: 1.0 };

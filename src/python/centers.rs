@@ -173,7 +173,9 @@ impl KernelCentersPy {
         dispatch_rows!(x, x => {
             let x = view(&x);
             run_detached(py, n_jobs, |ctx| {
-                stats.add_rows(faer_view(&x), y, sample_weight, &map, chunk_rows, ctx)
+                // Nystrom features compute in float64 whatever the data: their basis
+                // amplifies rounding by 1 / sqrt(lambda).
+                stats.add_rows::<_, f64>(faer_view(&x), y, sample_weight, &map, chunk_rows, ctx)
             })
         })
     }

@@ -227,8 +227,15 @@ pub(super) fn kernel_matrix_py<'py>(
     Ok(out)
 }
 
-/// The SIMD instruction set the kernels dispatch to on this CPU.
+/// The SIMD instruction set the kernels dispatch to: the widest this CPU
+/// supports, or the one `RFKERNELS_ISA` forces.
 #[pyfunction(name = "simd_isa")]
 pub(super) fn simd_isa_py() -> &'static str {
     Isa::detect().name()
+}
+
+/// The SIMD instruction sets this CPU supports, narrowest first.
+#[pyfunction(name = "supported_isas")]
+pub(super) fn supported_isas_py() -> Vec<&'static str> {
+    Isa::supported().into_iter().map(Isa::name).collect()
 }

@@ -100,16 +100,19 @@ mod _core {
     #[pymodule_export]
     use super::features::{
         check_feature_params_py, draw_frequencies_py, kernel_matrix_py, predict_linear_py,
-        simd_isa_py, transform_py,
+        simd_isa_py, supported_isas_py, transform_py,
     };
     #[pymodule_export]
-    use super::ridge::{DualRidgePathPy, PrimalRidgePathPy, RidgePathPy};
+    use super::ridge::{DualRidgePathPy, PrimalRidgePathPy, RidgePathPy, symmetric_eigh_py};
     #[pymodule_export]
     use super::stats::GramStatisticsPy;
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
         use pyo3::types::PyModuleMethods;
+        // A mistyped or unsupported RFKERNELS_ISA stops the import (ValueError)
+        // rather than silently running another instruction set.
+        crate::simd::Isa::configured()?;
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         m.add("TARGETS_OVERFLOW", crate::ridge::TARGETS_OVERFLOW)?;
         super::features::add_registry(m)

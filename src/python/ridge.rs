@@ -11,10 +11,13 @@ use super::convert::{
 use super::features::feature_map;
 use super::run_detached;
 use super::stats::GramStatisticsPy;
+use crate::error::Error;
 use crate::features::FeatureMap;
 use crate::parallel::Context;
 use crate::real::Real;
-use crate::ridge::{DualPath, PrimalPath, SpectralParts, SpectralPath, SymmetricEigen};
+use crate::ridge::{
+    DualPath, PrimalPath, SpectralParts, SpectralPath, SymmetricEigen, pooled_eigh,
+};
 use faer::Mat;
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::PyClass;
@@ -289,7 +292,7 @@ impl PrimalRidgePathPy {
         run_detached(py, n_jobs, |ctx| {
             let x = views.rows();
             self.path
-                .loo_error_sums(x, y, sample_weight, &features, alphas, ctx)
+                .loo_error_sums::<T, T>(x, y, sample_weight, &features, alphas, ctx)
         })
     }
 }
@@ -353,4 +356,30 @@ impl DualRidgePathPy {
         let loo = run_detached(py, n_jobs, |ctx| self.path.loo_errors(&alphas, ctx))?;
         to_numpy(py, &loo)
     }
+}
+
+/// Eigenvalues (ascending) and eigenvectors (columns) returned to Python.
+type Eigenpairs<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray2<f64>>);
+
+/// The eigenvalues (ascending) and eigenvectors of the symmetric `a` (its lower
+/// triangle is read) by the eigensolver of every ridge path; see `_core.pyi`.
+#[pyfunction(name = "symmetric_eigh")]
+#[pyo3(signature = (a, *, n_jobs=None))]
+pub(super) fn symmetric_eigh_py<'py>(
+    py: Python<'py>,
+    a: PyReadonlyArray2<'py, f64>,
+    n_jobs: Option<usize>,
+) -> PyResult<Eigenpairs<'py>> {
+    let matrix = to_faer(&a);
+    let (rows, cols) = (matrix.nrows(), matrix.ncols());
+    if rows != cols {
+        return Err(Error::Shape(format!("a must be square; got {rows} x {cols}")).into());
+    }
+    let finite = (0..cols).all(|j| matrix.col(j).iter().skip(j).all(|v| v.is_finite()));
+    if !finite {
+        let msg = "a contains NaN or infinity in its lower triangle".to_string();
+        return Err(Error::NonFinite(msg).into());
+    }
+    let (values, vectors) = run_detached(py, n_jobs, |ctx| pooled_eigh(matrix, ctx))?;
+    Ok((PyArray1::from_vec(py, values), to_numpy(py, &vectors)?))
 }

@@ -36,8 +36,10 @@ impl GramStatisticsPy {
         let features = views.features(map)?;
         let (y, sample_weight) = (targets.y(), targets.sample_weight());
         let stats = &mut self.stats;
+        // Random features compute in the data's precision (float32 Gram tiles for
+        // float32 rows).
         run_detached(py, n_jobs, |ctx| {
-            stats.add_rows(views.rows(), y, sample_weight, &features, chunk_rows, ctx)
+            stats.add_rows::<T, T>(views.rows(), y, sample_weight, &features, chunk_rows, ctx)
         })
     }
 
@@ -81,6 +83,13 @@ impl GramStatisticsPy {
     #[getter]
     fn n_samples(&self) -> usize {
         self.stats.n_samples
+    }
+
+    /// The relative rounding of the products: float64's epsilon, or float32's once
+    /// float32 rows were added.
+    #[getter]
+    fn rounding(&self) -> f64 {
+        self.stats.rounding
     }
 
     /// The total weight of the rows added.
@@ -204,6 +213,7 @@ impl GramStatisticsPy {
         target_squares: Vec<f64>,
         weight_sum: f64,
         n_samples: usize,
+        rounding: f64,
     ) -> PyResult<Self> {
         let stats = GramAccumulator::from_parts(
             to_faer(&gram),
@@ -213,6 +223,7 @@ impl GramStatisticsPy {
             target_squares,
             weight_sum,
             n_samples,
+            rounding,
         )?;
         Ok(Self { stats })
     }
@@ -232,6 +243,7 @@ impl GramStatisticsPy {
             this.target_squares(py),
             stats.weight_sum,
             stats.n_samples,
+            stats.rounding,
         );
         Ok((
             slf.get_type().getattr("_from_parts")?,

@@ -18,7 +18,9 @@
 //! the ridgeless limit the weights of `DualPath`'s `complement_weights`.
 
 use super::spectrum::{SpectralParts, SpectralPath};
-use super::{SymmetricEigen, TARGETS_OVERFLOW, check_alpha, check_alphas, loo_squared, shrinkage};
+use super::{
+    NoiseFloor, SymmetricEigen, TARGETS_OVERFLOW, check_alpha, check_alphas, loo_squared, shrinkage,
+};
 use crate::error::{Error, Result};
 use crate::linalg::pool_matmul;
 use crate::parallel::Context;
@@ -157,7 +159,8 @@ impl DualPath {
             return Err(Error::NonFinite(TARGETS_OVERFLOW.into()));
         }
         let scale = (0..n).fold(0.0, |top: f64, i| top.max(s[i] * kernel[(i, i)].abs()));
-        let (eigen, cutoff) = SymmetricEigen::decompose(centered, n, scale, ctx)?;
+        let (eigen, cutoff) =
+            SymmetricEigen::decompose(centered, NoiseFloor::float64(n, scale), ctx)?;
         let projected_targets =
             pool_matmul(eigen.vectors.transpose(), scaled_targets.as_ref(), ctx);
         let projected_cross = Mat::from_fn(n, t, |j, k| {

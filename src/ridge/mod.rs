@@ -64,60 +64,145 @@ pub struct SymmetricEigen {
 /// threads share it.
 pub const EIGEN_PARTS: usize = 8;
 
+/// The eigenvalues (ascending) and orthonormal eigenvectors (columns, in the same
+/// order) of the symmetric `a` (consumed), whose lower triangle is read, with the
+/// parallelism `par`. The bits depend on `par`'s degree, not on the pool that runs
+/// it: `Par::rayon(k)` gives the same bits on any pool for a given `k`.
+///
+/// The matrix is first scaled by the power of two that brings its largest entry
+/// near 1 (exact, so it changes no bit of a well-scaled problem): faer's solver
+/// does not scale, and entries far from 1 (below about `1e-150`, whose squares
+/// underflow) lost up to 7 digits of the eigenvalues.
+///
+/// # Errors
+/// [`Error::NoConvergence`] if the eigensolver does not converge.
+pub fn eigh(mut a: Mat<f64>, par: Par) -> Result<(Vec<f64>, Mat<f64>)> {
+    let n = a.nrows();
+    let largest = (0..n).fold(0.0f64, |m, j| {
+        a.col(j).iter().skip(j).fold(m, |m, v| m.max(v.abs()))
+    });
+    let scale = if largest > 0.0 && largest.is_finite() {
+        2f64.powi((-largest.log2().round()).clamp(-1000.0, 1000.0) as i32)
+    } else {
+        1.0
+    };
+    if scale != 1.0 {
+        for j in 0..n {
+            a.col_mut(j).iter_mut().skip(j).for_each(|v| *v *= scale);
+        }
+    }
+    let (mut vectors, mut values) = (Mat::zeros(n, n), Diag::zeros(n));
+    let scratch = evd::self_adjoint_evd_scratch::<f64>(
+        n,
+        evd::ComputeEigenvectors::Yes,
+        par,
+        Default::default(),
+    );
+    evd::self_adjoint_evd(
+        a.as_ref(),
+        values.as_mut(),
+        Some(vectors.as_mut()),
+        par,
+        MemStack::new(&mut MemBuffer::new(scratch)),
+        Default::default(),
+    )
+    .map_err(|_| Error::NoConvergence)?;
+    let values = values.column_vector().iter().map(|v| v / scale).collect();
+    Ok((values, vectors))
+}
+
+/// [`eigh`] of the symmetric `a` (consumed, freed when done) on `ctx`'s pool, its
+/// work split [`EIGEN_PARTS`] ways whatever the pool, while polling its interrupt:
+/// the eigendecomposition of every ridge path.
+///
+/// # Errors
+/// [`Error::NoConvergence`]; [`Error::Interrupted`] if the interrupt fires.
+pub fn pooled_eigh(a: Mat<f64>, ctx: &Context) -> Result<(Vec<f64>, Mat<f64>)> {
+    ctx.run_interruptible(move || eigh(a, Par::rayon(EIGEN_PARTS)))
+}
+
+/// Where a spectrum computed in floating point stops meaning anything: the
+/// eigenvalues at or below [`NoiseFloor::cutoff`] are rounding, treated as 0.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NoiseFloor {
+    /// The size of the entries the matrix was computed from (before centering):
+    /// when centering cancels them, what is left is rounding of that size, not a
+    /// spectrum.
+    pub scale: f64,
+    /// The cut-off relative to `max(top eigenvalue, scale)`.
+    pub relative: f64,
+}
+
+impl NoiseFloor {
+    /// The floor of a matrix formed in float64 from entries of size `scale`, for a
+    /// problem whose larger side is `dim`: the pseudo-inverse cut-off `dim eps`.
+    pub fn float64(dim: usize, scale: f64) -> Self {
+        Self {
+            scale,
+            relative: dim.max(1) as f64 * f64::EPSILON,
+        }
+    }
+
+    /// The floor of Gram statistics whose products had relative rounding
+    /// `rounding` ([`crate::gram::GramAccumulator::rounding`]) for `dim` =
+    /// `max(n, D)`: as [`NoiseFloor::float64`] for float64 products; for float32
+    /// ones `eps32` itself. Their Gram tiles sum 256 rows in float32 each
+    /// ([`crate::gram`]), whose error measured at most `0.08 eps32` times the top
+    /// eigenvalue (spectral norm; n = 4k to 50k, D = 256 to 1024), so the floor
+    /// keeps a margin of 12 or more while resolving the spectrum to `1.2e-7` of
+    /// its top.
+    pub fn of_statistics(dim: usize, scale: f64, rounding: f64) -> Self {
+        if rounding <= f64::EPSILON {
+            return Self::float64(dim, scale);
+        }
+        Self {
+            scale,
+            relative: rounding,
+        }
+    }
+
+    /// `max(top, scale) * relative`, and at least the smallest normal number, so
+    /// that `1 / lambda` is finite for every eigenvalue kept (data of a tiny scale,
+    /// such as weights ~1e-300, would otherwise put it among the subnormals).
+    pub fn cutoff(self, top: f64) -> f64 {
+        (top.max(self.scale) * self.relative).max(f64::MIN_POSITIVE)
+    }
+}
+
 impl SymmetricEigen {
-    /// Decomposes the symmetric `a` (its lower triangle is read) with the
-    /// parallelism `par`. The bits depend on `par`'s degree, not on the pool that
-    /// runs it: `Par::rayon(k)` gives the same bits on any pool for a given `k`.
+    /// Decomposes the symmetric positive semi-definite `a` (its lower triangle is
+    /// read) with the parallelism `par`, as [`eigh`], clipping the eigenvalues at 0.
     ///
     /// # Errors
     /// [`Error::NoConvergence`] if the eigensolver does not converge.
     pub fn new(a: MatRef<'_, f64>, par: Par) -> Result<Self> {
-        let n = a.nrows();
-        let (mut vectors, mut values) = (Mat::zeros(n, n), Diag::zeros(n));
-        let scratch = evd::self_adjoint_evd_scratch::<f64>(
-            n,
-            evd::ComputeEigenvectors::Yes,
-            par,
-            Default::default(),
-        );
-        evd::self_adjoint_evd(
-            a,
-            values.as_mut(),
-            Some(vectors.as_mut()),
-            par,
-            MemStack::new(&mut MemBuffer::new(scratch)),
-            Default::default(),
-        )
-        .map_err(|_| Error::NoConvergence)?;
-        let values = values.column_vector().iter().map(|&v| v.max(0.0)).collect();
-        Ok(Self { values, vectors })
+        Ok(Self::clipped(eigh(a.to_owned(), par)?))
     }
 
-    /// Decomposes the symmetric `a` (consumed, freed when done) on `ctx`'s pool,
-    /// its work split [`EIGEN_PARTS`] ways whatever the pool, while polling its
-    /// interrupt, then truncates it as [`SymmetricEigen::truncate`]; returns the
+    /// The decomposition `(values, vectors)` with its eigenvalues clipped at 0.
+    fn clipped((values, vectors): (Vec<f64>, Mat<f64>)) -> Self {
+        let values = values.into_iter().map(|v| v.max(0.0)).collect();
+        Self { values, vectors }
+    }
+
+    /// Decomposes the symmetric `a` as [`pooled_eigh`], clips its eigenvalues at 0,
+    /// then truncates them at `noise` ([`SymmetricEigen::truncate`]); returns the
     /// decomposition and the cut-off.
     ///
     /// # Errors
     /// [`Error::NoConvergence`]; [`Error::Interrupted`] if the interrupt fires.
-    pub fn decompose(a: Mat<f64>, dim: usize, scale: f64, ctx: &Context) -> Result<(Self, f64)> {
-        let par = Par::rayon(EIGEN_PARTS);
-        let mut eigen = ctx.run_interruptible(move || Self::new(a.as_ref(), par))?;
-        let cutoff = eigen.truncate(dim, scale);
+    pub fn decompose(a: Mat<f64>, noise: NoiseFloor, ctx: &Context) -> Result<(Self, f64)> {
+        let mut eigen = Self::clipped(pooled_eigh(a, ctx)?);
+        let cutoff = eigen.truncate(noise);
         Ok((eigen, cutoff))
     }
 
-    /// Sets the eigenvalues at or below `max(top eigenvalue, scale) * dim * eps` (the
-    /// pseudo-inverse cut-off for a problem whose larger side is `dim`) to exactly 0,
-    /// so that null directions are treated as null at every alpha; returns the
-    /// cut-off. `scale` is the size of the entries the matrix was computed from
-    /// (before centering): when centering cancels them, what is left is rounding
-    /// of that size, not a spectrum. The cut-off is at least the smallest normal
-    /// number, so that `1 / lambda` is finite for every eigenvalue kept (data of a tiny
-    /// scale, such as weights ~1e-300, would otherwise put it among the subnormals).
-    pub fn truncate(&mut self, dim: usize, scale: f64) -> f64 {
+    /// Sets the eigenvalues at or below the cut-off of `noise`
+    /// ([`NoiseFloor::cutoff`], from the top eigenvalue) to exactly 0, so that null
+    /// directions are treated as null at every alpha; returns the cut-off.
+    pub fn truncate(&mut self, noise: NoiseFloor) -> f64 {
         let top = self.values.last().copied().unwrap_or(0.0);
-        let cutoff = (top.max(scale) * dim.max(1) as f64 * f64::EPSILON).max(f64::MIN_POSITIVE);
+        let cutoff = noise.cutoff(top);
         for v in self.values.iter_mut().filter(|v| **v <= cutoff) {
             *v = 0.0;
         }

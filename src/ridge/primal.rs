@@ -3,7 +3,9 @@
 //! From the streamed statistics (`G_c = Z~^T Z~`, `B_c = Z~^T y~`,
 //! [`crate::gram`]), one eigendecomposition `G_c = Q diag(lambda) Q^T` gives every
 //! alpha's coefficients `beta = Q diag(g) Q^T B_c`, `g_j = shrinkage(lambda_j,
-//! alpha)`, and intercept `y_mean - z_mean . beta`.
+//! alpha)`, and intercept `y_mean - z_mean . beta`. Directions whose eigenvalue
+//! is below the noise floor ([`super::NoiseFloor`]) are dropped at every alpha
+//! (`g_j = 0`, and their share of `B_c` with them).
 //!
 //! Exact leave-one-out needs the leverages `H_ii = sum_j P_ij^2 g_j + s_i / s_sum`
 //! (the last term with intercept) with `P = Z~ Q`, which the statistics do not
@@ -12,7 +14,9 @@
 //! coefficients, so that the residuals `r_i = y~_i - F_i` come from the same product.
 
 use super::spectrum::{SpectralParts, SpectralPath};
-use super::{SymmetricEigen, TARGETS_OVERFLOW, check_alpha, check_alphas, loo_squared, shrinkage};
+use super::{
+    NoiseFloor, SymmetricEigen, TARGETS_OVERFLOW, check_alpha, check_alphas, loo_squared, shrinkage,
+};
 use crate::error::{Error, Result};
 use crate::features::FeatureSource;
 use crate::gram::{CenteredStats, GramAccumulator};
@@ -81,14 +85,19 @@ impl PrimalPath {
             return Err(Error::NonFinite(TARGETS_OVERFLOW.into()));
         }
         let scale = (0..n_components).fold(0.0, |top: f64, j| top.max(acc.gram[(j, j)]));
+        let noise = NoiseFloor::of_statistics(n_samples.max(n_components), scale, acc.rounding);
         let CenteredStats {
             stats,
             feature_means,
             target_means,
         } = acc.centered(fit_intercept);
-        let (eigen, cutoff) =
-            SymmetricEigen::decompose(stats.gram, n_samples.max(n_components), scale, ctx)?;
-        let projected_cross = pool_matmul(eigen.vectors.transpose(), stats.cross.as_ref(), ctx);
+        let (eigen, cutoff) = SymmetricEigen::decompose(stats.gram, noise, ctx)?;
+        let mut projected_cross = pool_matmul(eigen.vectors.transpose(), stats.cross.as_ref(), ctx);
+        // Directions below the noise floor are dropped at every alpha: their
+        // eigenvalue is rounding, so their share of the targets is too.
+        for (j, _) in eigen.values.iter().enumerate().filter(|(_, v)| **v == 0.0) {
+            projected_cross.row_mut(j).fill(0.0);
+        }
         Ok(Self {
             spectrum: SpectralParts {
                 eigen,
@@ -140,7 +149,7 @@ impl PrimalPath {
     /// # Errors
     /// As [`features::transform`]; [`Error::Shape`] if the shapes do not match
     /// the statistics; [`Error::InvalidParameter`] for a bad alpha.
-    pub fn loo_error_sums<T: Real>(
+    pub fn loo_error_sums<T: Real, C: Real>(
         &self,
         x: MatRef<'_, T>,
         y: MatRef<'_, f64>,
@@ -157,7 +166,7 @@ impl PrimalPath {
                 features.n_components()
             )));
         }
-        pass.sums(self, y, sample_weight, ctx, |start, rows, z| {
+        pass.sums(self, y, sample_weight, ctx, |start, rows, z: &mut [C]| {
             let out = MatMut::from_column_major_slice_mut(z, rows, d);
             features.write_columns(x.subrows(start, rows), start, out)
         })
@@ -193,7 +202,7 @@ impl PrimalPath {
         let pass = self
             .loo_pass(x.nrows(), y, alphas, ctx)?
             .lifted(lift, &self.feature_means, ctx);
-        pass.sums(self, y, sample_weight, ctx, |start, rows, u| {
+        pass.sums(self, y, sample_weight, ctx, |start, rows, u: &mut [f64]| {
             let out = MatMut::from_column_major_slice_mut(u, rows, m);
             features.write_columns(x.subrows(start, rows), start, out)
         })
@@ -222,10 +231,16 @@ impl PrimalPath {
         }
         let global = Context::global();
         let pass = self.loo_pass(z.nrows(), y, alphas, &global)?;
-        let sums = pass.sums(self, y, sample_weight, &global, |start, rows, dst| {
-            dst.copy_from_slice(&crate::linalg::column_major(z.subrows(start, rows)));
-            Ok(())
-        })?;
+        let sums = pass.sums(
+            self,
+            y,
+            sample_weight,
+            &global,
+            |start, rows, dst: &mut [f64]| {
+                dst.copy_from_slice(&crate::linalg::column_major(z.subrows(start, rows)));
+                Ok(())
+            },
+        )?;
         Ok(sums / (n_samples as f64))
     }
 
@@ -251,8 +266,14 @@ impl PrimalPath {
                 projected_cross.ncols()
             )));
         }
+        // Dropped directions (eigenvalue 0) have no leverage at any alpha.
         let shrink = Mat::from_fn(d, n_alphas, |j, a| {
-            shrinkage(eigen.values[j], alphas[a], *cutoff)
+            let lambda = eigen.values[j];
+            if lambda > 0.0 {
+                shrinkage(lambda, alphas[a], *cutoff)
+            } else {
+                0.0
+            }
         });
         let fitted = Mat::from_fn(d, t * n_alphas, |j, col| {
             projected_cross[(j, col / n_alphas)] * shrink[(j, col % n_alphas)]
@@ -311,30 +332,33 @@ impl LooPass {
 
     /// Squared leave-one-out residuals summed over all rows (`n_alphas x t`):
     /// `features(start, rows, z)` writes the column-major features of rows
-    /// `start..start + rows` into `z`. Runs in parallel blocks of
-    /// [`LOO_BLOCK_ROWS`] rows whose sums are added in order, so the result does
-    /// not depend on the thread count.
-    fn sums(
+    /// `start..start + rows` into `z`, in the compute type `C` of the projection.
+    /// Runs in parallel blocks of [`LOO_BLOCK_ROWS`] rows whose sums are added in
+    /// order, so the result does not depend on the thread count.
+    fn sums<C: Real>(
         &self,
         path: &PrimalPath,
         y: MatRef<'_, f64>,
         sample_weight: Option<&[f64]>,
         ctx: &Context,
-        features: impl Fn(usize, usize, &mut [f64]) -> Result<()> + Sync,
+        features: impl Fn(usize, usize, &mut [C]) -> Result<()> + Sync,
     ) -> Result<Mat<f64>> {
         let (n, d) = (y.nrows(), self.projector.nrows());
+        let projector = self.projector.as_ref();
+        let projector =
+            Mat::<C>::from_fn(d, projector.ncols(), |i, j| C::from_f64(projector[(i, j)]));
         let mut sums = vec![Mat::<f64>::zeros(0, 0); n.div_ceil(LOO_BLOCK_ROWS)];
         let blocks = sums.iter_mut().enumerate();
         ctx.for_each_task(blocks, |(block, sum)| {
             let start = block * LOO_BLOCK_ROWS;
             let rows = LOO_BLOCK_ROWS.min(n - start);
-            let mut z = vec![0.0; rows * d];
+            let mut z = vec![C::zero(); rows * d];
             features(start, rows, &mut z)?;
             let (y, s) = (
                 y.subrows(start, rows),
                 sample_weight.map(|s| &s[start..start + rows]),
             );
-            *sum = self.block_sums(path, &mut z, y, s);
+            *sum = self.block_sums(path, projector.as_ref(), &mut z, y, s);
             Ok(())
         })?;
         let mut total = Mat::<f64>::zeros(self.shrink.ncols(), y.ncols());
@@ -344,11 +368,14 @@ impl LooPass {
 
     /// Squared leave-one-out residuals summed over the column-major rows `z`
     /// (uncentered features, consumed) with targets `y` and weights `s`, for every
-    /// alpha and target: `[P | F] = Z~ [Q | C]`, leverages `(P o P) g`, fits `F`.
-    fn block_sums(
+    /// alpha and target: `[P | F] = Z~ [Q | C]` in the compute type `C` (`projector`
+    /// is `[Q | C]` rounded to it), then leverages `(P o P) g`, residuals and their
+    /// sums in float64.
+    fn block_sums<C: Real>(
         &self,
         path: &PrimalPath,
-        z: &mut [f64],
+        projector: MatRef<'_, C>,
+        z: &mut [C],
         y: MatRef<'_, f64>,
         s: Option<&[f64]>,
     ) -> Mat<f64> {
@@ -365,35 +392,38 @@ impl LooPass {
         };
         for (column, mean) in z.chunks_exact_mut(rows.max(1)).zip(means) {
             for (v, w) in column.iter_mut().zip(&sqrt_weights) {
-                *v = w * (*v - mean);
+                *v = C::from_f64(w * (v.to_f64() - mean));
             }
         }
-        let mut products = Mat::<f64>::zeros(rows, self.projector.ncols());
-        let mut leverage = Mat::<f64>::zeros(rows, n_alphas);
+        let mut products = Mat::<C>::zeros(rows, projector.ncols());
         let scaled = MatRef::from_column_major_slice(z, rows, width);
         matmul(
             products.as_mut(),
             Accum::Replace,
             scaled,
-            &self.projector,
-            1.0,
+            projector,
+            C::one(),
             Par::Seq,
         );
-        if let Some(offset) = &self.offset {
-            for (c, &o) in offset.iter().enumerate() {
-                for (v, w) in products.col_mut(c).iter_mut().zip(&sqrt_weights) {
-                    *v -= w * o;
-                }
+        // The rest in float64: the offsets, P o P, the leverages and the fits.
+        let mut widened = Mat::<f64>::zeros(rows, projector.ncols());
+        for (c, (dst, src)) in widened.col_iter_mut().zip(products.col_iter()).enumerate() {
+            let o = self.offset.as_ref().map_or(0.0, |o| o[c]);
+            for ((v, &p), w) in dst.iter_mut().zip(src.iter()).zip(&sqrt_weights) {
+                *v = Real::to_f64(p) - w * o;
             }
         }
-        let (mut p, predicted) = products.as_mut().split_at_col_mut(d);
-        p.as_mut()
+        drop(products);
+        let (mut squares, predicted) = widened.as_mut().split_at_col_mut(d);
+        squares
+            .as_mut()
             .col_iter_mut()
             .for_each(|c| c.iter_mut().for_each(|v| *v *= *v)); // P o P
+        let mut leverage = Mat::<f64>::zeros(rows, n_alphas);
         matmul(
             leverage.as_mut(),
             Accum::Replace,
-            &p,
+            &squares,
             &self.shrink,
             1.0,
             Par::Seq,

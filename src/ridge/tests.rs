@@ -7,13 +7,14 @@ use crate::gram::GramAccumulator;
 use crate::kernels::{Kernel, kernel_matrix};
 use crate::linalg::row_major;
 use crate::parallel::{Interrupt, NeverInterrupt};
-use crate::real::Real;
 use crate::testing::Drawn;
 use faer::Par;
 
 fn data(n: usize, d: usize, salt: u64) -> Vec<f64> {
     let mut rng = crate::rng::feature_stream(salt, 0);
-    (0..n * d).map(|_| f64::standard_normal(&mut rng)).collect()
+    (0..n * d)
+        .map(|_| crate::rng::standard_normal(&mut rng))
+        .collect()
 }
 
 struct Problem {
@@ -279,7 +280,7 @@ fn streaming_loo_pass_equals_the_in_memory_one() {
     let ctx = Context::global();
     let (xm, ym) = (row_major(&x, n, d), row_major(&y, n, 1));
     let mut acc = GramAccumulator::new(m, 1);
-    acc.add_rows(xm, ym, None, &drawn.features(), 32, &ctx)
+    acc.add_rows::<f64, f64>(xm, ym, None, &drawn.features(), 32, &ctx)
         .unwrap();
     let path = PrimalPath::new(acc, true, &Context::global()).unwrap();
     let z = drawn.transform(&x);
@@ -293,7 +294,7 @@ fn streaming_loo_pass_equals_the_in_memory_one() {
             .build()
             .unwrap();
         let ctx = Context::new(Some(&pool), &crate::parallel::NeverInterrupt);
-        let sums = path.loo_error_sums(xm, ym, None, &drawn.features(), &ALPHAS, &ctx);
+        let sums = path.loo_error_sums::<f64, f64>(xm, ym, None, &drawn.features(), &ALPHAS, &ctx);
         runs.push(sums.unwrap() / n as f64);
     }
     assert_eq!(runs[0], runs[1], "the thread count changed the sums");
@@ -462,7 +463,7 @@ fn truncation_keeps_reciprocals_finite_for_tiny_spectra() {
         }
     });
     let mut eigen = SymmetricEigen::new(a.as_ref(), Par::Seq).unwrap();
-    let cutoff = eigen.truncate(3, 0.0);
+    let cutoff = eigen.truncate(NoiseFloor::float64(3, 0.0));
     assert_eq!(cutoff, f64::MIN_POSITIVE);
     for &lambda in &eigen.values {
         assert!(
@@ -471,4 +472,49 @@ fn truncation_keeps_reciprocals_finite_for_tiny_spectra() {
         );
     }
     assert_eq!(eigen.values.iter().filter(|&&v| v > 0.0).count(), 1);
+}
+
+#[test]
+fn float32_fits_agree_with_float64_ones_to_float32_rounding() {
+    // The same float32 rows and features, the products in float32 or in float64.
+    let (n, d, m) = (1500, 4, 120);
+    let x: Vec<f32> = data(n, d, 6).iter().map(|&v| v as f32).collect();
+    let y = data(n, 1, 7);
+    let kernel = Kernel::Rbf { gamma: 0.4 };
+    let drawn = Drawn::<f32>::new(&kernel, false, Sampling::Iid, 2, d, m);
+    let ctx = Context::global();
+    let (xm, ym) = (row_major(&x, n, d), row_major(&y, n, 1));
+    let alphas = [1e-3, 1e-1, 10.0];
+    let fit = |single: bool| {
+        let mut acc = GramAccumulator::new(m, 1);
+        let features = drawn.features();
+        if single {
+            acc.add_rows::<f32, f32>(xm, ym, None, &features, 256, &ctx)
+                .unwrap();
+        } else {
+            acc.add_rows::<f32, f64>(xm, ym, None, &features, 256, &ctx)
+                .unwrap();
+        }
+        let path = PrimalPath::new(acc, true, &ctx).unwrap();
+        let loo = if single {
+            path.loo_error_sums::<f32, f32>(xm, ym, None, &features, &alphas, &ctx)
+        } else {
+            path.loo_error_sums::<f32, f64>(xm, ym, None, &features, &alphas, &ctx)
+        };
+        (path, loo.unwrap())
+    };
+    let ((single, single_loo), (wide, wide_loo)) = (fit(true), fit(false));
+    // The float32 noise floor, eps32 of the top, against 1500 eps64 of it.
+    assert!(single.spectrum.cutoff > 1e5 * wide.spectrum.cutoff);
+    for a in 0..alphas.len() {
+        let (s, w) = (single_loo[(a, 0)], wide_loo[(a, 0)]);
+        assert!((s - w).abs() <= 1e-3 * w, "alpha {}: {s} vs {w}", alphas[a]);
+        let (cs, _) = single.coef(alphas[a], &ctx).unwrap();
+        let (cw, _) = wide.coef(alphas[a], &ctx).unwrap();
+        assert!(
+            (&cs - &cw).norm_l2() <= 1e-3 * cw.norm_l2(),
+            "alpha {}",
+            alphas[a]
+        );
+    }
 }
