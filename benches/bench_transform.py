@@ -3,9 +3,14 @@
 The rbf groups (one per dtype) time, side by side on the same ``X`` (n=100k, d=64)
 and the same fitted weights ``W`` (d, D=2048) and offsets ``b``:
 
-- ``rfkernels``: ``RandomFeatures("rbf").transform`` (fused GEMM + SIMD cos, Rust);
+- ``rfkernels``: ``RandomFeatures("rbf").transform`` (fused GEMM + SIMD cos, Rust) on
+  all cores, and ``rfkernels-1-thread`` with ``n_jobs=1``;
 - ``numpy``: the reference ``np.cos(X @ W + b) * scale`` with ``W, b`` taken from the
-  fitted ``RandomFeatures``;
+  fitted ``RandomFeatures`` (BLAS on all cores, ``np.cos`` on one thread), and
+  ``numpy-threaded``: the same expression on the rows split among one Python thread
+  per core (numpy releases the GIL), BLAS on one thread each, so that both sides use
+  every core; ``numpy-1-thread`` is the expression with BLAS on one thread, the
+  single-thread reference of ``rfkernels-1-thread``;
 - ``sklearn``: ``RBFSampler(n_components=2048).transform``, fitted on the same data
   with the same gamma, then given the same ``W, b`` (values do not change its cost;
   this makes all three compute the same ``Z``, which is checked).
@@ -18,12 +23,15 @@ from __future__ import annotations
 
 import functools
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import Measure, scaled
+from conftest import Measure, rayon_threads, scaled
 from rfkernels import RandomFeatures
+from sklearn.base import clone
 from sklearn.kernel_approximation import RBFSampler
+from threadpoolctl import threadpool_limits
 
 N_SAMPLES = scaled(100_000)
 N_FEATURES = 64
@@ -57,18 +65,56 @@ def numpy_rff(X: np.ndarray, W: np.ndarray, b: np.ndarray, scale: float) -> np.n
     return np.cos(X @ W + b) * scale
 
 
+def numpy_rff_threaded(X: np.ndarray, W: np.ndarray, b: np.ndarray, scale: float) -> np.ndarray:
+    """:func:`numpy_rff` on row blocks shared by one Python thread per core (BLAS on one)."""
+    out = np.empty((len(X), W.shape[1]), dtype=X.dtype)
+    blocks = np.array_split(np.arange(len(X)), 8 * rayon_threads())
+
+    def block(rows: np.ndarray) -> None:
+        out[rows[0] : rows[-1] + 1] = numpy_rff(X[rows[0] : rows[-1] + 1], W, b, scale)
+
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(rayon_threads()) as pool:
+        list(pool.map(block, blocks))
+    return out
+
+
+def numpy_rff_one_thread(X: np.ndarray, W: np.ndarray, b: np.ndarray, scale: float) -> np.ndarray:
+    """:func:`numpy_rff` with BLAS on one thread (``np.cos`` is single-threaded anyway)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return numpy_rff(X, W, b, scale)
+
+
+#: The rbf group's implementations (those ending in "1-thread" run on one thread).
+RBF_IMPLS = [
+    "rfkernels",
+    "rfkernels-1-thread",
+    "numpy",
+    "numpy-threaded",
+    "numpy-1-thread",
+    "sklearn",
+]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("impl", ["rfkernels", "numpy", "sklearn"])
+@pytest.mark.parametrize("impl", RBF_IMPLS)
 def test_transform_rbf(measure: Measure, impl: str, dtype: str) -> None:
     X = make_x(dtype)
     rf = fitted("rbf", "cos", dtype)
     W, b = rf.random_weights_, rf.random_offset_
     assert W.dtype == X.dtype and b.dtype == X.dtype
     scale = math.sqrt(2.0 / N_COMPONENTS)
+    threads = 1 if impl.endswith("1-thread") else rayon_threads()
     if impl == "rfkernels":
         target = functools.partial(rf.transform, X)
+    elif impl == "rfkernels-1-thread":
+        single = clone(rf).set_params(n_jobs=1).fit(X)
+        target = functools.partial(single.transform, X)
     elif impl == "numpy":
         target = functools.partial(numpy_rff, X, W, b, scale)
+    elif impl == "numpy-threaded":
+        target = functools.partial(numpy_rff_threaded, X, W, b, scale)
+    elif impl == "numpy-1-thread":
+        target = functools.partial(numpy_rff_one_thread, X, W, b, scale)
     else:
         sampler = RBFSampler(gamma=rf.gamma_, n_components=N_COMPONENTS, random_state=0).fit(X)
         assert sampler.random_weights_.shape == W.shape
@@ -84,6 +130,7 @@ def test_transform_rbf(measure: Measure, impl: str, dtype: str) -> None:
         reference=impl == "numpy",
         shape=[N_SAMPLES, N_FEATURES, N_COMPONENTS],
         kernel="rbf",
+        impl_threads=threads,
     )
 
     assert Z.shape == (N_SAMPLES, N_COMPONENTS)

@@ -54,6 +54,16 @@ def rayon_threads() -> int:
     return int(os.environ.get("RAYON_NUM_THREADS") or os.cpu_count() or 1)
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), or the platform's processor string."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
 @functools.cache
 def run_info() -> dict[str, Any]:
     """What the numbers depend on: SIMD ISA, threads, BLAS, versions and the size scale."""
@@ -64,7 +74,9 @@ def run_info() -> dict[str, Any]:
         "scale": SCALE,
         "rounds": ROUNDS,
         "warmup_rounds": WARMUP_ROUNDS,
+        "cpu_model": cpu_model(),
         "simd_isa": _core.simd_isa(),
+        "supported_isas": _core.supported_isas(),
         "threads": {
             "cpu_count": os.cpu_count(),
             "rfkernels": rayon_threads(),
@@ -110,7 +122,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     set_vars = {k: v for k, v in info["openblas_env"].items() if v is not None}
     return [
         f"rfkernels benches: scale={SCALE} rounds={ROUNDS} (+{WARMUP_ROUNDS} warmup) "
-        f"simd={info['simd_isa']} threads={info['threads']}",
+        f"cpu={info['cpu_model']} simd={info['simd_isa']} threads={info['threads']}",
         f"numpy BLAS: {info['numpy_blas']}; OpenBLAS env: {set_vars or 'none set'}",
     ]
 
@@ -130,7 +142,8 @@ def measure(benchmark: Any) -> Measure:
     Returns a function ``measure(target, *, group, impl, dtype, flops, reference=False,
     rounds=None, **extra)`` that runs one untimed warmup round and ``RFK_BENCH_ROUNDS``
     timed rounds (or, for long fits, ``rounds`` rounds without warmup), and returns
-    the last result; ``measure.record(**values)`` adds results to ``extra_info``.
+    the last result; ``measure.record(**values)`` adds results to ``extra_info`` and
+    ``measure.median()`` is the median of the timed rounds.
     ``flops`` is the GEMM flop count (None when there is no GEMM); the one
     ``reference=True`` benchmark of a group is what the others are compared with.
     """
@@ -167,4 +180,5 @@ def measure(benchmark: Any) -> Measure:
         return benchmark.pedantic(target, rounds=rounds, warmup_rounds=0)
 
     run.record = benchmark.extra_info.update  # type: ignore[attr-defined]
+    run.median = lambda: benchmark.stats.stats.median  # type: ignore[attr-defined]
     return run

@@ -6,11 +6,13 @@ Usage::
 
 One table per benchmark group. Columns:
 
-- min and median of the timed rounds;
-- speedup: the group reference's min divided by this min (the reference is the
+- median of the timed rounds (at least 3), and their min and max;
+- speedup: the group reference's median divided by this median (the reference is the
   numpy expression for the transforms and scikit-learn, or numpy where it has no
-  equivalent, for the kernel matrices; ">1" means faster than the reference);
-- GFLOP/s: the GEMM flop count in ``extra_info["flops"]`` divided by the min;
+  equivalent, for the kernel matrices; ">1" means faster than the reference), shown
+  only for groups whose benchmarks do the same work (a benchmark recording
+  ``comparable=False`` blanks its group's column);
+- GFLOP/s: the GEMM flop count in ``extra_info["flops"]`` divided by the median;
 - of GEMM peak: that rate as a fraction of the best numpy GEMM rate of the same dtype
   measured in the same run (bench_gemm_baseline.py: DGEMM for float64, SGEMM for
   float32), i.e. how close the whole operation gets to a bare GEMM of its size;
@@ -35,9 +37,9 @@ def format_time(seconds: float) -> str:
 
 
 def gflops(bench: Benchmark) -> float | None:
-    """The GEMM rate of a benchmark at its min time, or None if it has no GEMM."""
+    """The GEMM rate of a benchmark at its median time, or None if it has no GEMM."""
     flops = bench["extra_info"].get("flops")
-    return flops / bench["stats"]["min"] / 1e9 if flops else None
+    return flops / bench["stats"]["median"] / 1e9 if flops else None
 
 
 def gemm_peaks(benchmarks: list[Benchmark]) -> dict[str, tuple[float, str]]:
@@ -55,24 +57,25 @@ def gemm_peaks(benchmarks: list[Benchmark]) -> dict[str, tuple[float, str]]:
 def group_table(benchmarks: list[Benchmark], peaks: dict[str, tuple[float, str]]) -> list[str]:
     """The markdown lines of one group's table, fastest first."""
     references = [b for b in benchmarks if b["extra_info"].get("reference")]
-    ref_min = references[0]["stats"]["min"] if references else None
+    comparable = all(b["extra_info"].get("comparable", True) for b in benchmarks)
+    ref_median = references[0]["stats"]["median"] if references and comparable else None
     fits = any("peak_memory_bytes" in b["extra_info"] for b in benchmarks)
-    header = "| benchmark | min | median | speedup vs reference | GFLOP/s | of GEMM peak |"
+    header = "| benchmark | median | min-max | speedup vs reference | GFLOP/s | of GEMM peak |"
     rule = "|---|---:|---:|---:|---:|---:|"
     if fits:
         header += " peak memory above start | test MSE |"
         rule += "---:|---:|"
     lines = [header, rule]
-    for bench in sorted(benchmarks, key=lambda b: b["stats"]["min"]):
+    for bench in sorted(benchmarks, key=lambda b: b["stats"]["median"]):
         stats, info = bench["stats"], bench["extra_info"]
         rate = gflops(bench)
         peak = peaks.get(info.get("dtype", ""))
         name = bench["name"] + (" (reference)" if info.get("reference") else "")
         cells = [
             name,
-            format_time(stats["min"]),
             format_time(stats["median"]),
-            f"{ref_min / stats['min']:.2f}x" if ref_min else "-",
+            f"{format_time(stats['min'])}-{format_time(stats['max'])}",
+            f"{ref_median / stats['median']:.2f}x" if ref_median else "-",
             f"{rate:.1f}" if rate is not None else "-",
             f"{rate / peak[0]:.0%}" if rate is not None and peak else "-",
         ]
@@ -90,9 +93,10 @@ def summarize(data: dict[str, Any]) -> str:
     run = data["machine_info"].get("rfkernels_bench", {})
     peaks = gemm_peaks(benchmarks)
     out = [
-        f"Run {data.get('datetime', '?')}: scale={run.get('scale')}, "
+        f"Run {data.get('datetime', '?')} at {data.get('commit_info', {}).get('id', '?')[:7]}"
+        f" (dirty={data.get('commit_info', {}).get('dirty')}): scale={run.get('scale')}, "
         f"rounds={run.get('rounds')} (+{run.get('warmup_rounds')} warmup), "
-        f"SIMD={run.get('simd_isa')}, threads={run.get('threads')}, "
+        f"CPU={run.get('cpu_model')}, SIMD={run.get('simd_isa')}, threads={run.get('threads')}, "
         f"numpy BLAS={run.get('numpy_blas')}, OpenBLAS env={run.get('openblas_env')}.",
         "",
     ]
