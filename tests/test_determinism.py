@@ -2,7 +2,7 @@
 
 The core splits its work into pieces whose sizes never depend on the thread count:
 features into chunks of 128 rows, the Gram ``Z^T Z`` into tiles of ``GRAM_TILE = 256``
-features (``src/gram.rs``), the primal leave-one-out pass into blocks of 512 rows
+features (``src/gram/products.rs``), the primal leave-one-out pass into blocks of 512 rows
 (``src/ridge/primal.rs``), the dual one into blocks of 128 rows (``src/ridge/dual.rs``),
 the kernel-center products of the CG solver into tasks of 2048 rows
 (``src/kernels/products.rs``) and every eigendecomposition into ``EIGEN_PARTS = 8``

@@ -1,7 +1,7 @@
 """RandomFeatureRidge against scikit-learn at the sizes where the Rust core runs in parallel.
 
 ``test_ridge.py`` checks every option against scikit-learn at n, D <= 90, where the
-Gram ``Z^T Z`` is one tile (``GRAM_TILE = 256`` features, ``src/gram.rs``), the
+Gram ``Z^T Z`` is one tile (``GRAM_TILE = 256`` features, ``src/gram/products.rs``), the
 primal leave-one-out pass one block (512 rows, ``src/ridge/primal.rs``) and the dual
 one a single block (128 rows, ``src/ridge/dual.rs``). Here each path runs once at a
 size with several of each: the primal path at n = 1300, D = 600 (3 x 3 tiles, 3

@@ -10,6 +10,8 @@ directions below it are dropped at every ridge, so tiny ridges stay finite and h
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from rfkernels import RandomFeatureRidge, RandomFeatureRidgeClassifier, RandomFeatures, _core
@@ -84,8 +86,6 @@ def test_float32_statistics_record_their_rounding():
     assert stats[np.float64].rounding == np.finfo(np.float64).eps
     assert stats[np.float32].rounding == EPS32
     # Merged and pickled statistics keep the coarser rounding.
-    import pickle
-
     merged = pickle.loads(pickle.dumps(stats[np.float64] + stats[np.float32]))
     assert merged.rounding == EPS32
     # The Gram of float32 tiles is within float32 rounding of the float64 one.

@@ -287,7 +287,6 @@ pub fn draw_frequencies<T: Real>(
     n_frequencies: usize,
     with_offsets: bool,
 ) -> Result<(Vec<T>, Vec<T>)> {
-    sampling.check_kernel(kernel)?;
     let d = n_features_in;
     let (w, b) = if sampling == Sampling::Structured {
         draw_structured_frequencies(kernel, seed, d, n_frequencies, with_offsets)?
@@ -315,6 +314,7 @@ fn draw_dense_f64(
     n_frequencies: usize,
     with_offsets: bool,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
+    sampling.check_kernel(kernel)?;
     let measure = SpectralMeasure::of(kernel);
     let mut w = try_zeros::<f64>(n_frequencies, d)?;
     let mut b = try_zeros::<f64>(n_frequencies, 1)?;

@@ -32,7 +32,7 @@ use crate::parallel::Context;
 use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd;
-use faer::{Mat, MatRef, Par};
+use faer::{Mat, Par};
 
 mod dual;
 mod primal;
@@ -170,15 +170,6 @@ impl NoiseFloor {
 }
 
 impl SymmetricEigen {
-    /// Decomposes the symmetric positive semi-definite `a` (its lower triangle is
-    /// read) with the parallelism `par`, as [`eigh`], clipping the eigenvalues at 0.
-    ///
-    /// # Errors
-    /// [`Error::NoConvergence`] if the eigensolver does not converge.
-    pub fn new(a: MatRef<'_, f64>, par: Par) -> Result<Self> {
-        Ok(Self::clipped(eigh(a.to_owned(), par)?))
-    }
-
     /// The decomposition `(values, vectors)` with its eigenvalues clipped at 0.
     fn clipped((values, vectors): (Vec<f64>, Mat<f64>)) -> Self {
         let values = values.into_iter().map(|v| v.max(0.0)).collect();
