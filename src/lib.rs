@@ -22,7 +22,6 @@
 #![warn(missing_docs)]
 #![allow(non_snake_case)]
 
-pub mod eigen;
 pub mod error;
 pub mod features;
 pub mod fwht;

@@ -2,7 +2,6 @@
 //! leave-one-out refits, each other (primal = dual), and thread-count invariance.
 
 use super::*;
-use crate::eigen::eigh;
 use crate::features::Sampling;
 use crate::gram::GramAccumulator;
 use crate::kernels::{Kernel, kernel_matrix};
