@@ -527,6 +527,11 @@ fn acos_one(x: f64) -> f64 {
     }
 }
 
+/// The relative gap `1 - u.v / (|u| |v|)` below which two vectors count as
+/// parallel: 16 ulps, the rounding of the inner product and norms of a row
+/// with itself.
+const PARALLEL_SLACK: f64 = 16.0 * f64::EPSILON;
+
 /// The order of an arc-cosine kernel: 1 is the kernel of ReLU features, 0 that
 /// of step features.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -541,9 +546,13 @@ multiversion! {
     fn arc_cosine_generic<T: Real>(order: ArcCosineOrder, dots: &mut [T], norms: &[T]) {
         let pi = std::f64::consts::PI;
         let cosine = |dot: f64, norms: f64| (dot / norms).clamp(-1.0, 1.0);
-        // dot >= norms: parallel (cos t = 1 up to rounding), or a zero vector
+        // dot >= (1 - PARALLEL_SLACK) norms: parallel up to the rounding of the
+        // inner product and the norms (a row against itself), or a zero vector
         // (dot = norms = 0); the results are then exact, so that deep compositions
-        // keep S_l(x, x) = S_0(x, x) to the last bit.
+        // keep S_l(x, x) = S_0(x, x) to the last bit. The angle this rounds to 0 is
+        // below sqrt(2 PARALLEL_SLACK) = 8.4e-8, what acos makes of that rounding
+        // anyway.
+        let parallel = |dot: f64, norms: f64| dot >= norms * (1.0 - PARALLEL_SLACK);
         match order {
             ArcCosineOrder::One => {
                 for (v, &norms) in dots.iter_mut().zip(norms) {
@@ -551,15 +560,15 @@ multiversion! {
                     let c = cosine(dot, norms);
                     // sin t = sqrt((1 - c)(1 + c)), without cancellation near c = +-1.
                     let general = (norms * ((1.0 - c) * (1.0 + c)).sqrt() + (pi - acos_one(c)) * dot) / pi;
-                    *v = T::from_f64(if dot >= norms { norms } else { general });
+                    *v = T::from_f64(if parallel(dot, norms) { norms } else { general });
                 }
             }
             ArcCosineOrder::Zero => {
                 for (v, &norms) in dots.iter_mut().zip(norms) {
                     let (dot, norms) = (v.to_f64(), norms.to_f64());
                     let general = 1.0 - acos_one(cosine(dot, norms)) / pi;
-                    let parallel = if dot >= norms { 1.0 } else { general };
-                    *v = T::from_f64(if norms == 0.0 { 0.0 } else { parallel });
+                    let value = if parallel(dot, norms) { 1.0 } else { general };
+                    *v = T::from_f64(if norms == 0.0 { 0.0 } else { value });
                 }
             }
         }

@@ -111,12 +111,44 @@ def kernel_matrix(X, Y=None, *, kernel, gamma, bias=0.0, depth=1):
         return gamma * X @ Y.T + float(bias) ** 2
     if kernel not in ("relu", "step", "nngp", "ntk"):
         raise ValueError(f"no reference kernel for {kernel!r}")
-    U, V = augment(X, gamma, bias), augment(Y, gamma, bias)
-    norms = np.linalg.norm(U, axis=1)[:, None] * np.linalg.norm(V, axis=1)[None, :]
+    cos_t, nonzero, norms = angles(X, Y, gamma, bias)
+    # The kernels are homogeneous: k1(u, v) = |u||v| k1(u/|u|, v/|v|) and k0 is
+    # scale-free, so they are computed on unit vectors and scaled once at the end.
+    unit = nonzero.astype(np.float64)
     if kernel in ("relu", "step"):
-        relu, step = arc_cosine(U @ V.T, norms)
-        return relu if kernel == "relu" else step
-    return deep_kernel(U @ V.T, norms, depth)[0 if kernel == "nngp" else 1]
+        relu, step = arc_cosine(cos_t, unit)
+        return norms * relu if kernel == "relu" else step
+    return norms * deep_kernel(cos_t, unit, depth)[0 if kernel == "nngp" else 1]
+
+
+def angles(X, Y, gamma, bias):
+    """``(cos t, nonzero, |u||v|)`` for the augmented rows ``u`` of X and ``v`` of Y.
+
+    ``cos t = u.v / (|u||v|)`` (1 where ``u`` or ``v`` is zero, which ``nonzero``
+    marks), computed without underflow or overflow whatever the rows' magnitudes:
+    each row of ``[X, bias]`` is first divided by a power of two (exactly) to bring
+    its largest entry to [0.5, 1), so a row of 1e-162, whose squared norm is
+    subnormal, keeps full precision. ``|u||v|`` is rounded once, at the end.
+    """
+    X, Y = as_float64(X, Y)
+    U, e_u = scaled_augment(X, gamma, bias)
+    V, e_v = scaled_augment(Y, gamma, bias)
+    u_norms, v_norms = np.linalg.norm(U, axis=1), np.linalg.norm(V, axis=1)
+    nonzero = (u_norms[:, None] > 0) & (v_norms[None, :] > 0)
+    scaled_norms = u_norms[:, None] * v_norms[None, :]
+    cos_t = np.ones_like(scaled_norms)
+    np.divide(U @ V.T, scaled_norms, out=cos_t, where=nonzero)
+    norms = np.ldexp(scaled_norms, e_u[:, None] + e_v[None, :])
+    return np.clip(cos_t, -1.0, 1.0), nonzero, norms
+
+
+def scaled_augment(X, gamma, bias):
+    """``(augment(2^-e X, gamma, 2^-e bias), e)``, row by row, with ``e`` the binary
+    exponent of the row's largest entry of ``[X, bias]`` (0 for a zero row)."""
+    largest = np.maximum(np.max(np.abs(X), axis=1), abs(float(bias)))
+    _, e = np.frexp(largest)
+    scaled = np.ldexp(X, -e[:, None])
+    return np.hstack([np.sqrt(gamma) * scaled, np.ldexp(float(bias), -e)[:, None]]), e
 
 
 def arc_cosine(dot, norms):

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from _reference import augment
+from _reference import angles
 from _reference import kernel_matrix as reference_kernel_matrix
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,6 +13,7 @@ from sklearn.gaussian_process.kernels import Matern
 from sklearn.metrics.pairwise import laplacian_kernel, rbf_kernel
 
 EPS = np.finfo(np.float64).eps
+TINY = np.finfo(np.float64).smallest_subnormal
 ARCCOS_KERNELS = [kernel for kernel, info in KERNELS.items() if info.uses_bias]
 
 # (n_samples_X, n_samples_Y, n_features): single entries, one row against many,
@@ -33,7 +34,9 @@ def kernel_tolerance(X, Y, kernel, gamma, bias):
       division). arccos is ill-conditioned at t = 0 and pi: |d acos| <= min((pi/2)
       sqrt(dc), dc / sqrt(1 - (|c| + dc)^2)). step = 1 - t/pi moves by dt/pi; relu
       moves by |dK/dt| dt + (1/2)|K''| dt^2
-      <= N sin(t) dt + 0.7 N dt^2, with N = |u||v| >= |K|, plus its rounding.
+      <= N sin(t) dt + 0.7 N dt^2, with N = |u||v| >= |K|, plus its rounding;
+      both sides compute on rows scaled by powers of two and scale the result
+      once, so a subnormal result is off by a few of the smallest subnormals.
 
     A factor 2 of safety covers second-order terms.
     """
@@ -58,10 +61,7 @@ def kernel_tolerance(X, Y, kernel, gamma, bias):
     if kernel == "cauchy":
         # A product of d factors 1 / (1 + gamma diff^2), each within 4 eps relative.
         return 2 * (4 * d + 1) * EPS * K
-    U, V = augment(X, gamma, bias), augment(Y, gamma, bias)
-    # hypot: no underflow of the squares for tiny rows (np.linalg.norm gives 0 at 1e-200).
-    N = np.hypot.reduce(U, axis=1)[:, None] * np.hypot.reduce(V, axis=1)[None, :]
-    cos_t = np.divide(U @ V.T, N, out=np.ones_like(N), where=N > 0).clip(-1, 1)
+    cos_t, _, N = angles(X, Y, gamma, bias)
     dc = 2 * (2 * d + 6) * EPS
     sin_bound = 1 - np.minimum(np.abs(cos_t) + dc, 1.0) ** 2
     dt = np.minimum(
@@ -71,7 +71,7 @@ def kernel_tolerance(X, Y, kernel, gamma, bias):
     if kernel == "step":
         return 2 * (dt / np.pi + 4 * EPS)
     sin_t = np.sqrt(1 - cos_t**2)
-    relu = 2 * (N * (sin_t * dt + 0.7 * dt**2) + 4 * (d + 2) * EPS * N)
+    relu = 2 * (N * (sin_t * dt + 0.7 * dt**2) + 4 * (d + 2) * EPS * N + 2 * TINY)
     if kernel == "ntk":
         # relu + (u.v) step: the step part moves by |u.v| dt / pi <= N dt / pi, plus
         # the rounding of u.v.
@@ -278,6 +278,34 @@ def test_far_apart_points_underflow_to_zero(kernel):
     off_diagonal = ~np.eye(8, dtype=bool)
     np.testing.assert_array_equal(K[off_diagonal], 0.0)
     np.testing.assert_array_equal(np.diag(K), 1.0)
+
+
+@pytest.mark.parametrize("kernel", ARCCOS_KERNELS)
+@pytest.mark.parametrize("scale", [5e-324, 1e-310, 6.4e-162, 1e-100, 1e150])
+def test_arc_cosine_kernels_keep_precision_at_extreme_scales(kernel, scale, rng):
+    # Rows whose squared norms underflow (1e-162) or that are subnormal themselves:
+    # the kernels are homogeneous, k1(c x, y) = c k1(x, y) and k0(c x, y) = k0(x, y)
+    # with bias 0, and the reference computes them without underflow.
+    X, Y = rng.standard_normal((6, 3)), rng.standard_normal((5, 3))
+    X[0] = 0.0  # a zero row stays zero
+    tiny = scale * X
+    K = kernel_matrix(tiny, Y, kernel=kernel, gamma=2.0, bias=0.0)
+    assert_kernel_close(K, tiny, Y, kernel, 2.0, 0.0)
+    if scale >= 1e-300:  # scale * X exact in the exponent: homogeneity holds to rounding
+        factor = 1.0 if kernel == "step" else scale
+        base = factor * kernel_matrix(X, Y, kernel=kernel, gamma=2.0, bias=0.0)
+        np.testing.assert_allclose(K, base, rtol=1e-12, atol=1e-12 * factor)
+    # Against themselves: both sides tiny, the result subnormal or zero, never NaN.
+    K_sym = kernel_matrix(tiny, kernel=kernel, gamma=2.0, bias=0.0)
+    assert_kernel_close(K_sym, tiny, None, kernel, 2.0, 0.0)
+
+
+def test_relu_of_a_row_with_a_subnormal_squared_norm():
+    # The property test's falsifying example: |u|^2 = 2 (6.4e-162)^2 is subnormal,
+    # which cost the kernel 2.5% of its value when norms came from squared norms.
+    X = np.array([[6.44672131e-162]])
+    K = kernel_matrix(X, np.ones((1, 1)), kernel="relu", gamma=2.0, bias=0.0)
+    np.testing.assert_allclose(K, [[2 * 6.44672131e-162]], rtol=4 * EPS, atol=0)
 
 
 @given(

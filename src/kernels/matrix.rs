@@ -97,6 +97,75 @@ fn rows_of(out: &mut [f64], stride: usize, n_rows: usize) -> impl Iterator<Item 
     out.chunks_mut(stride.max(1)).take(n_rows)
 }
 
+/// Writes the inner products `x_i . y_j` into the rows of the row-major `out`
+/// (`stride` apart): one sequential GEMM.
+fn inner_products(x: MatRef<'_, f64>, y: MatRef<'_, f64>, out: &mut [f64], stride: usize) {
+    let (n_rows, cols) = (x.nrows(), y.nrows());
+    if n_rows == 0 || cols == 0 {
+        return;
+    }
+    let len = (n_rows - 1) * stride + cols;
+    // The rows as the transpose of a column-major view: faer 0.24.4's
+    // `from_row_major_slice_with_stride_mut` swaps its two strides.
+    let dst =
+        MatMut::from_column_major_slice_with_stride_mut(&mut out[..len], cols, n_rows, stride)
+            .transpose_mut();
+    matmul(dst, Accum::Replace, x, y.transpose(), 1.0, Par::Seq);
+}
+
+/// The augmented rows `u_i = (sqrt(gamma) x_i, bias)` of the arc-cosine kernels
+/// as `u_i = 2^e_i u'_i`, `u'_i = (rows_i, bias_i)` with its largest entry in
+/// `[1, 4)` (or zero). The kernels are homogeneous, `k_1(u, v) = 2^(e_u + e_v)
+/// k_1(u', v')` and `k_0(u, v) = k_0(u', v')`, so computed from `u'` their inner
+/// products and norms neither underflow nor overflow, whatever the rows'
+/// magnitudes: a row of 1e-162 keeps full precision though its squared norm is
+/// subnormal.
+#[derive(Clone, Debug)]
+struct ScaledRows {
+    /// `sqrt(gamma) 2^-e_i x_i`, row by row.
+    rows: Mat<f64>,
+    /// `2^-e_i bias`.
+    bias: Vec<f64>,
+    /// `|u'_i|`.
+    norms: Vec<f64>,
+    /// `e_i`.
+    exponents: Vec<i32>,
+}
+
+impl ScaledRows {
+    fn new(x: MatRef<'_, f64>, gamma: f64, bias: f64) -> Self {
+        let root_gamma = gamma.sqrt();
+        // The exponent of max(sqrt(gamma) |x_ik|, |bias|), added in integers:
+        // sqrt(gamma) x_ik itself may underflow.
+        let exponent = |v: f64| (v != 0.0).then(|| libm::ilogb(v));
+        let exponents: Vec<i32> = (0..x.nrows())
+            .map(|i| {
+                let largest = (0..x.ncols()).fold(0.0, |m: f64, k| m.max(x[(i, k)].abs()));
+                let row = exponent(largest).map(|e| e + libm::ilogb(root_gamma));
+                row.max(exponent(bias)).unwrap_or(0)
+            })
+            .collect();
+        // Scaling by 2^-e first is exact (an entry far below the largest may
+        // underflow, which its share of the norm allows); sqrt(gamma) after it,
+        // so that a tiny entry is not flushed before it is scaled.
+        let rows = Mat::from_fn(x.nrows(), x.ncols(), |i, k| {
+            root_gamma * libm::scalbn(x[(i, k)], -exponents[i])
+        });
+        let bias: Vec<f64> = exponents.iter().map(|&e| libm::scalbn(bias, -e)).collect();
+        let norms = row_norms_squared(rows.as_ref())
+            .iter()
+            .zip(&bias)
+            .map(|(&sq, &b)| (sq + b * b).sqrt())
+            .collect();
+        Self {
+            rows,
+            bias,
+            norms,
+            exponents,
+        }
+    }
+}
+
 /// A kernel against the fixed rows `y`: the columns `k(., y_j)` of its matrices,
 /// with what the kernel needs of `y` computed once (norms, `y` column by column).
 #[derive(Clone, Debug)]
@@ -108,6 +177,8 @@ pub struct KernelColumns<'a> {
     /// `y` column by column, for the coordinate-wise folds (empty for the kernels
     /// of inner products).
     y_columns: Vec<f64>,
+    /// `y`'s augmented rows, scaled, for the arc-cosine kernels.
+    y_scaled: Option<ScaledRows>,
     isa: Isa,
 }
 
@@ -129,11 +200,15 @@ impl<'a> KernelColumns<'a> {
         } else {
             Vec::new()
         };
+        let y_scaled = kernel
+            .arc_cosine_parameters()
+            .map(|(gamma, bias)| ScaledRows::new(y, gamma, bias));
         Ok(Self {
             kernel: *kernel,
             y,
             y_norms,
             y_columns,
+            y_scaled,
             isa: Isa::detect(),
         })
     }
@@ -244,20 +319,31 @@ impl<'a> KernelColumns<'a> {
             | Kernel::Step { gamma, bias }
             | Kernel::Nngp { gamma, bias, .. }
             | Kernel::Ntk { gamma, bias, .. } => {
-                let augmented_norm = |sq: f64| (gamma * sq + bias * bias).sqrt();
-                let y_norms: Vec<f64> = y_norms.iter().map(|&sq| augmented_norm(sq)).collect();
-                self.dots(x, cols, out, stride);
+                let y = self
+                    .y_scaled
+                    .as_ref()
+                    .expect("KernelColumns::new scales y for the arc-cosine kernels");
+                let x = ScaledRows::new(x, gamma, bias);
+                inner_products(x.rows.as_ref(), y.rows.subrows(0, cols), out, stride);
+                // k_1 and its compositions scale as |u| |v|, k_0 not at all.
+                let degree_one = !matches!(self.kernel, Kernel::Step { .. });
                 for (i, row) in rows_of(out, stride, n_rows).enumerate() {
                     let row = &mut row[..cols];
-                    let x_norm = augmented_norm(x_norms[i]);
-                    let norms: Vec<f64> = y_norms.iter().map(|&y_norm| x_norm * y_norm).collect();
-                    row.iter_mut().for_each(|v| *v = gamma * *v + bias * bias);
+                    let norms: Vec<f64> = y.norms[..cols].iter().map(|&n| x.norms[i] * n).collect();
+                    row.iter_mut()
+                        .zip(&y.bias)
+                        .for_each(|(v, &b)| *v += x.bias[i] * b);
                     if let Some(j) = diagonal_of(i) {
                         // The angle of u with itself is exactly 0; acos(dot / norms)
                         // would only give ~1e-8 (acos is ill-conditioned near 1).
                         row[j] = norms[j];
                     }
                     layered_kernel(isa, &self.kernel, row, &norms);
+                    if degree_one {
+                        for (v, &e) in row.iter_mut().zip(&y.exponents) {
+                            *v = libm::scalbn(*v, x.exponents[i] + e);
+                        }
+                    }
                 }
             }
             Kernel::Linear { gamma, bias } => {
@@ -287,20 +373,9 @@ impl<'a> KernelColumns<'a> {
     }
 
     /// Writes the inner products `x_i . y_j` (`j < cols`) into the rows of `out`
-    /// (`stride` apart): one sequential GEMM.
+    /// (`stride` apart).
     fn dots(&self, x: MatRef<'_, f64>, cols: usize, out: &mut [f64], stride: usize) {
-        let n_rows = x.nrows();
-        if n_rows == 0 || cols == 0 {
-            return;
-        }
-        let len = (n_rows - 1) * stride + cols;
-        // The rows as the transpose of a column-major view: faer 0.24.4's
-        // `from_row_major_slice_with_stride_mut` swaps its two strides.
-        let dst =
-            MatMut::from_column_major_slice_with_stride_mut(&mut out[..len], cols, n_rows, stride)
-                .transpose_mut();
-        let y = self.y.subrows(0, cols);
-        matmul(dst, Accum::Replace, x, y.transpose(), 1.0, Par::Seq);
+        inner_products(x, self.y.subrows(0, cols), out, stride);
     }
 
     /// Fills `row` with the coordinate-wise folds `fold(... fold(init, x_i1 -
@@ -521,6 +596,40 @@ mod tests {
         assert_eq!(
             Kernel::new("rbf", 1.0, 0.0).unwrap().with_depth(1),
             Ok(Kernel::Rbf { gamma: 1.0 })
+        );
+    }
+
+    #[test]
+    fn arc_cosine_kernels_keep_precision_at_extreme_scales() {
+        // Homogeneity: with bias 0, k_1(c x, y) = c k_1(x, y) and k_0(c x, y) =
+        // k_0(x, y) for c > 0, up to rounding, even where c^2 |x|^2 is subnormal
+        // (1e-162) or zero (5e-324): the rows are scaled by powers of two.
+        let d = 3;
+        let (x, y) = (data(4, d), data(9, d)[4 * d..].to_vec());
+        for name in ["relu", "step", "nngp", "ntk"] {
+            let kernel = Kernel::new(name, 2.0, 0.0).unwrap();
+            let base = matrix(&kernel, &x, Some(&y), d);
+            for scale in [5e-324 / 0.02, 6.4e-162, 1e-100, 1e150] {
+                let scaled: Vec<f64> = x.iter().map(|v| v * scale).collect();
+                let k = matrix(&kernel, &scaled, Some(&y), d);
+                let factor = if name == "step" { 1.0 } else { scale };
+                for (got, want) in k.iter().zip(&base) {
+                    let want = want * factor;
+                    assert!(
+                        (got - want).abs() <= 1e-13 * want.abs().max(factor),
+                        "{name} at scale {scale:e}: {got:e} vs {want:e}"
+                    );
+                }
+            }
+        }
+        // The falsifying example of the property test: one row of 6.4e-162.
+        let relu = Kernel::new("relu", 2.0, 0.0).unwrap();
+        let k = matrix(&relu, &[6.446_721_31e-162], Some(&[1.0]), 1);
+        let want = 2.0 * 6.446_721_31e-162;
+        assert!(
+            (k[0] - want).abs() <= 4.0 * f64::EPSILON * want,
+            "{:e}",
+            k[0]
         );
     }
 

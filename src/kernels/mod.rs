@@ -356,6 +356,18 @@ impl Kernel {
         &KERNEL_TRAITS[index]
     }
 
+    /// `(gamma, bias)` of the arc-cosine kernels (relu, step, nngp, ntk); `None`
+    /// for the others.
+    pub fn arc_cosine_parameters(&self) -> Option<(f64, f64)> {
+        match *self {
+            Kernel::Relu { gamma, bias }
+            | Kernel::Step { gamma, bias }
+            | Kernel::Nngp { gamma, bias, .. }
+            | Kernel::Ntk { gamma, bias, .. } => Some((gamma, bias)),
+            _ => None,
+        }
+    }
+
     /// The same kernel with `depth` hidden layers (nngp and ntk).
     ///
     /// # Errors
