@@ -1,7 +1,8 @@
 """The symmetric eigendecomposition of every ridge path against LAPACK's (issue 15).
 
 Every ridge path, exact kernel ridge and the Nystrom basis decompose one symmetric
-matrix: rfkernels with faer's solver (``_core.symmetric_eigh``, its work split 8
+matrix: rfkernels' solver (``_core.symmetric_eigh``: its own blocked tridiagonal
+reduction, then faer's divide and conquer and back-transformation, its work split 8
 ways whatever the thread count), numpy with LAPACK's ``dsyevd`` (divide and conquer)
 through its OpenBLAS. Both get the same matrix and all the cores (rfkernels' pool
 and numpy's BLAS threads are recorded), and both return every eigenvalue and

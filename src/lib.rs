@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 #![allow(non_snake_case)]
 
+pub mod eigen;
 pub mod error;
 pub mod features;
 pub mod fwht;

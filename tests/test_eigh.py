@@ -50,7 +50,9 @@ def accuracy(a, values, vectors) -> tuple[float, float]:
 EPS = np.finfo(np.float64).eps
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 17, 130, 400])
+# 130 spans three 64-column panels of the reduction; 700 and 1100 split its symmetric
+# products into parallel parts (trailing sizes from 512) and end in ragged panels.
+@pytest.mark.parametrize("n", [1, 2, 3, 17, 130, 400, 700, 1100])
 @pytest.mark.parametrize("kind", list(spectra(4)))
 def test_hard_spectra_match_lapack(kind, n):
     a = with_spectrum(spectra(n)[kind], seed=n)
@@ -98,8 +100,9 @@ def test_layouts_give_the_same_bits():
 
 
 def test_the_bits_do_not_depend_on_the_thread_count():
-    # Large enough that faer's blocked, parallel reduction runs.
-    a = with_spectrum(np.random.default_rng(3).standard_normal(300))
+    # Large enough that the reduction's symmetric products run in parallel parts
+    # (trailing sizes from 512) and faer's divide and conquer splits its work.
+    a = with_spectrum(np.random.default_rng(3).standard_normal(700))
     runs = [_core.symmetric_eigh(a, n_jobs=n_jobs) for n_jobs in (1, 2, 3)]
     for values, vectors in runs[1:]:
         np.testing.assert_array_equal(values, runs[0][0])

@@ -116,7 +116,8 @@ def symmetric_eigh(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """The eigenvalues (ascending) and eigenvectors (columns) of the symmetric ``a``.
 
-    The eigensolver of every ridge path (faer's, its work split 8 ways whatever the
+    The eigensolver of every ridge path (a blocked tridiagonal reduction, faer's
+    divide and conquer and back-transformation, its work split 8 ways whatever the
     thread count, so the bits do not depend on it); only the lower triangle of
     ``a`` is read. Releases the GIL; Ctrl-C abandons it.
     """

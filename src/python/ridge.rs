@@ -11,13 +11,12 @@ use super::convert::{
 use super::features::feature_map;
 use super::run_detached;
 use super::stats::GramStatisticsPy;
+use crate::eigen::pooled_eigh;
 use crate::error::Error;
 use crate::features::FeatureMap;
 use crate::parallel::Context;
 use crate::real::Real;
-use crate::ridge::{
-    DualPath, PrimalPath, SpectralParts, SpectralPath, SymmetricEigen, pooled_eigh,
-};
+use crate::ridge::{DualPath, PrimalPath, SpectralParts, SpectralPath, SymmetricEigen};
 use faer::Mat;
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::PyClass;

@@ -27,12 +27,10 @@
 //! the pseudo-inverse `1/lambda` for `lambda > cutoff` and 0 below, with
 //! `cutoff = max(lambda) * max(n, D) * eps` (numpy's `pinv` rule).
 
+use crate::eigen::pooled_eigh;
 use crate::error::{Error, Result};
 use crate::parallel::Context;
-use faer::diag::Diag;
-use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::linalg::evd;
-use faer::{Mat, Par};
+use faer::Mat;
 
 mod dual;
 mod primal;
@@ -55,70 +53,6 @@ pub struct SymmetricEigen {
     pub values: Vec<f64>,
     /// Orthonormal eigenvectors as columns, in the order of `values`.
     pub vectors: Mat<f64>,
-}
-
-/// The parts every eigendecomposition's parallel work is split into, whatever the
-/// pool: the bits then do not depend on the thread count (a pool of fewer threads
-/// runs the parts in turn; measured at n = 4096 on 2 cores: 4.8 s with 2 threads,
-/// 9.0 s with 1, against 10.1 s for the sequential solver), and up to this many
-/// threads share it.
-pub const EIGEN_PARTS: usize = 8;
-
-/// The eigenvalues (ascending) and orthonormal eigenvectors (columns, in the same
-/// order) of the symmetric `a` (consumed), whose lower triangle is read, with the
-/// parallelism `par`. The bits depend on `par`'s degree, not on the pool that runs
-/// it: `Par::rayon(k)` gives the same bits on any pool for a given `k`.
-///
-/// The matrix is first scaled by the power of two that brings its largest entry
-/// near 1 (exact, so it changes no bit of a well-scaled problem): faer's solver
-/// does not scale, and entries far from 1 (below about `1e-150`, whose squares
-/// underflow) lost up to 7 digits of the eigenvalues.
-///
-/// # Errors
-/// [`Error::NoConvergence`] if the eigensolver does not converge.
-pub fn eigh(mut a: Mat<f64>, par: Par) -> Result<(Vec<f64>, Mat<f64>)> {
-    let n = a.nrows();
-    let largest = (0..n).fold(0.0f64, |m, j| {
-        a.col(j).iter().skip(j).fold(m, |m, v| m.max(v.abs()))
-    });
-    let scale = if largest > 0.0 && largest.is_finite() {
-        2f64.powi((-largest.log2().round()).clamp(-1000.0, 1000.0) as i32)
-    } else {
-        1.0
-    };
-    if scale != 1.0 {
-        for j in 0..n {
-            a.col_mut(j).iter_mut().skip(j).for_each(|v| *v *= scale);
-        }
-    }
-    let (mut vectors, mut values) = (Mat::zeros(n, n), Diag::zeros(n));
-    let scratch = evd::self_adjoint_evd_scratch::<f64>(
-        n,
-        evd::ComputeEigenvectors::Yes,
-        par,
-        Default::default(),
-    );
-    evd::self_adjoint_evd(
-        a.as_ref(),
-        values.as_mut(),
-        Some(vectors.as_mut()),
-        par,
-        MemStack::new(&mut MemBuffer::new(scratch)),
-        Default::default(),
-    )
-    .map_err(|_| Error::NoConvergence)?;
-    let values = values.column_vector().iter().map(|v| v / scale).collect();
-    Ok((values, vectors))
-}
-
-/// [`eigh`] of the symmetric `a` (consumed, freed when done) on `ctx`'s pool, its
-/// work split [`EIGEN_PARTS`] ways whatever the pool, while polling its interrupt:
-/// the eigendecomposition of every ridge path.
-///
-/// # Errors
-/// [`Error::NoConvergence`]; [`Error::Interrupted`] if the interrupt fires.
-pub fn pooled_eigh(a: Mat<f64>, ctx: &Context) -> Result<(Vec<f64>, Mat<f64>)> {
-    ctx.run_interruptible(move || eigh(a, Par::rayon(EIGEN_PARTS)))
 }
 
 /// Where a spectrum computed in floating point stops meaning anything: the
@@ -176,7 +110,7 @@ impl SymmetricEigen {
         Self { values, vectors }
     }
 
-    /// Decomposes the symmetric `a` as [`pooled_eigh`], clips its eigenvalues at 0,
+    /// Decomposes the symmetric `a` as [`crate::eigen::pooled_eigh`], clips its eigenvalues at 0,
     /// then truncates them at `noise` ([`SymmetricEigen::truncate`]); returns the
     /// decomposition and the cut-off.
     ///
